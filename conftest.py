@@ -1,0 +1,10 @@
+"""Every pytest run, however it is started, uses the test environment: replay, no key.
+
+The notebooks' kernels are started by nbval after this runs, so they inherit it too.
+"""
+
+import os
+
+from workbook import TEST_ENVIRONMENT
+
+os.environ.update(TEST_ENVIRONMENT)

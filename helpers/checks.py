@@ -1,0 +1,132 @@
+"""Exercise checks: each prints a clear pass or 'not yet' with a hint, and never raises.
+
+A check never stops Run All: whatever the student's code does (returns the wrong
+thing, raises, is still `...`), the check reports it and the notebook goes on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from anthropic.types import Message, Usage
+
+from .costs import PRICES
+from .settings import MODEL
+
+PASS = "✅ Correct"
+NOT_YET = "❌ Not yet"
+
+
+def report(passed: bool, message: str) -> None:
+    print(f"{PASS}: {message}" if passed else f"{NOT_YET}: {message}")
+
+
+def _unanswered(value: Any) -> bool:
+    return value is ... or value is None
+
+
+def safely(check: Callable[..., None]) -> Callable[..., None]:
+    """Turn any exception inside a check (usually from the student's code) into a hint."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            return check(*args, **kwargs)
+        except Exception as err:  # the student's code may raise anything
+            return report(False, f"your code raised {type(err).__name__}: {err}. Read the message, fix, run again.")
+
+    wrapper.__name__, wrapper.__doc__ = check.__name__, check.__doc__
+    return wrapper
+
+
+# --- lesson 01 ----------------------------------------------------------------
+
+EXERCISE_QUESTION = "Name three everyday uses of a Python dictionary."
+
+
+@safely
+def check_request(request: Any) -> None:
+    """Exercise 01.1: the keyword arguments of a call, as a dict."""
+    if _unanswered(request):
+        return report(False, "replace the `...` with a dict of the four inputs: model, max_tokens, system, messages.")
+    if not isinstance(request, dict):
+        return report(False, f"`my_request` should be a dict, but it is a {type(request).__name__}.")
+    missing = [name for name in ("model", "max_tokens", "system", "messages") if name not in request]
+    if missing:
+        return report(False, f"the dict has no {', '.join(missing)}. A call needs model, max_tokens, system, messages.")
+    if request["model"] != MODEL:
+        return report(False, "use the `MODEL` constant for model, rather than typing an ID, so it is named once.")
+    if request["max_tokens"] != 200:
+        return report(False, f"max_tokens is {request['max_tokens']!r}; the exercise asks for a budget of 200 tokens.")
+    system = request["system"]
+    if not isinstance(system, str) or not system.strip():
+        return report(False, "system should be a non-empty string: the instructions that frame the conversation.")
+    messages = request["messages"]
+    if not isinstance(messages, list) or len(messages) != 1:
+        return report(False, "messages should be a list holding exactly one message: the user's question.")
+    message = messages[0]
+    if not isinstance(message, dict) or message.get("role") != "user":
+        if isinstance(message, dict) and message.get("role") == "system":
+            return report(False, "in this API the system prompt is its own parameter, not a message in the list.")
+        return report(False, 'the message should be a dict with "role": "user".')
+    if message.get("content") != EXERCISE_QUESTION:
+        return report(False, f"the user message's content should be exactly {EXERCISE_QUESTION!r}.")
+    return report(True, "model, max_tokens, system and messages are all in place.")
+
+
+def _message(stop_reason: str) -> Message:
+    return Message.model_validate(
+        {
+            "id": "msg_check",
+            "type": "message",
+            "role": "assistant",
+            "model": MODEL,
+            "content": [{"type": "text", "text": "..."}],
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 10, "output_tokens": 5},
+        }
+    )
+
+
+@safely
+def check_was_cut_off(function: Any) -> None:
+    """Exercise 01.2: a function that tells whether a reply ran out of max_tokens."""
+    if not callable(function):
+        return report(False, "define a function `was_cut_off(response)` that returns True or False.")
+    expected = {"max_tokens": True, "end_turn": False, "tool_use": False, "stop_sequence": False}
+    for stop_reason, want in expected.items():
+        got = function(_message(stop_reason))
+        if not isinstance(got, bool):
+            return report(False, f"for stop_reason={stop_reason!r} it returned {got!r}; return True or False.")
+        if got != want:
+            return report(
+                False,
+                f"for stop_reason={stop_reason!r} it returned {got}. Only 'max_tokens' means the "
+                "reply was cut off; compare `response.stop_reason` with that string.",
+            )
+    return report(True, "it spots a reply cut off by max_tokens and nothing else.")
+
+
+@safely
+def check_cost(value: Any, usage: Usage, model: str = MODEL) -> None:
+    """Exercise 01.3: the dollar cost of one call, worked out by hand."""
+    if _unanswered(value):
+        return report(False, "replace the `...` with your calculation of the cost in dollars.")
+    if not isinstance(value, int | float):
+        return report(False, f"the cost should be a number of dollars, not a {type(value).__name__}.")
+    price = PRICES[model]
+    right = (usage.input_tokens * price.input + usage.output_tokens * price.output) / 1_000_000
+    if math.isclose(value, right, rel_tol=1e-6):
+        return report(True, f"${value:.6f}. Output tokens cost {price.output / price.input:g}x input tokens.")
+    swapped = (usage.input_tokens * price.output + usage.output_tokens * price.input) / 1_000_000
+    if math.isclose(value, swapped, rel_tol=1e-6):
+        return report(False, "the input and output prices are swapped: output tokens are the expensive ones.")
+    if math.isclose(value, right * 1_000_000, rel_tol=1e-6):
+        return report(False, "prices are per million tokens: divide by 1_000_000.")
+    return report(
+        False,
+        f"expected about ${right:.6f}. Multiply input_tokens by the input price and output_tokens by "
+        "the output price, add them, and divide by 1_000_000.",
+    )

@@ -1,0 +1,105 @@
+"""Where the workbook's settings come from: the environment first, then .env.
+
+Every setting is listed, with a comment, in .env.example at the top of the repo.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from .errors import SettingsError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RECORDINGS_DIR = REPO_ROOT / "recordings"
+
+# The one place the model is named. WORKBOOK_MODEL overrides it (for a local model, say).
+DEFAULT_MODEL = "claude-sonnet-4-6"
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+
+# Variables in the real environment win over .env, so a test run or CI that sets
+# WORKBOOK_MODE=replay is never overridden by a student's .env.
+load_dotenv(REPO_ROOT / ".env", override=False)
+
+
+class Mode(str, Enum):
+    """How get_client() reaches a model."""
+
+    AUTO = "auto"  # replay if recorded, else call the API (with a key) and save
+    REPLAY = "replay"  # recordings only; never touches the network
+    RECORD = "record"  # always call the API and save the reply
+    LIVE = "live"  # always call the API and save nothing
+
+    @property
+    def explanation(self) -> str:
+        return {
+            Mode.AUTO: "replays recordings; calls the API only for requests never recorded (needs a key)",
+            Mode.REPLAY: "replays recordings only and never touches the network",
+            Mode.RECORD: "calls the API for every request and saves each reply",
+            Mode.LIVE: "calls the API for every request and saves nothing",
+        }[self]
+
+
+def _env(name: str) -> str | None:
+    """A variable's value, with blank treated as unset (a copied .env.example has blanks)."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: Mode
+    model: str
+    base_url: str
+    api_key: str | None = field(repr=False)
+    recordings_dir: Path
+    stream_speed: float
+
+    @property
+    def has_key(self) -> bool:
+        return self.api_key is not None
+
+    @property
+    def uses_default_endpoint(self) -> bool:
+        return self.base_url.rstrip("/") == DEFAULT_BASE_URL
+
+
+def read_settings() -> Settings:
+    """Read the settings now (not at import), so a changed environment is seen."""
+    raw_mode = (_env("WORKBOOK_MODE") or "auto").lower()
+    try:
+        mode = Mode(raw_mode)
+    except ValueError:
+        choices = ", ".join(m.value for m in Mode)
+        raise SettingsError(
+            f"WORKBOOK_MODE={raw_mode!r} is not a mode the workbook knows. "
+            f"Use one of: {choices} (in .env or your shell)."
+        ) from None
+
+    raw_speed = _env("WORKBOOK_STREAM_SPEED") or "0"
+    try:
+        stream_speed = float(raw_speed)
+    except ValueError:
+        stream_speed = -1.0
+    if not stream_speed >= 0:
+        raise SettingsError(
+            f"WORKBOOK_STREAM_SPEED={raw_speed!r} is not a speed. Use 0 for instant replay, "
+            "1 to pace streams as recorded, 2 for twice as fast."
+        )
+
+    return Settings(
+        mode=mode,
+        model=_env("WORKBOOK_MODEL") or DEFAULT_MODEL,
+        base_url=_env("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL,
+        api_key=_env("ANTHROPIC_API_KEY"),
+        recordings_dir=Path(_env("WORKBOOK_RECORDINGS_DIR") or RECORDINGS_DIR),
+        stream_speed=stream_speed,
+    )
+
+
+MODEL: str = _env("WORKBOOK_MODEL") or DEFAULT_MODEL
+"""The model every lesson uses; set WORKBOOK_MODEL to use another one."""

@@ -1,0 +1,39 @@
+"""Shared fixtures: a stand-in Messages API on 127.0.0.1, and a clean workbook environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tools.standin_server import StandinServer
+
+FAKE_KEY = "sk-ant-api03-TESTONLY-" + "x" * 24  # looks like a key, so a leak would be caught
+
+
+@pytest.fixture
+def recordings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty recordings folder, and the environment of a student with no key."""
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    monkeypatch.setenv("WORKBOOK_RECORDINGS_DIR", str(folder))
+    monkeypatch.setenv("WORKBOOK_MODE", "auto")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "")
+    monkeypatch.setenv("WORKBOOK_STREAM_SPEED", "0")
+    return folder
+
+
+@pytest.fixture
+def standin() -> Iterator[StandinServer]:
+    with StandinServer() as server:
+        yield server
+
+
+@pytest.fixture
+def online(recordings: Path, standin: StandinServer, monkeypatch: pytest.MonkeyPatch) -> StandinServer:
+    """A student with a key, pointed at the stand-in server as their Anthropic-compatible endpoint."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
+    return standin

@@ -1,0 +1,221 @@
+"""Recording and replay under the real SDK: what a lesson relies on when it runs offline."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from pathlib import Path
+
+import anthropic
+import pytest
+
+from helpers import MODEL, CorruptRecording, MissingRecording, get_client
+from helpers.recordings import RecordingFile, request_key
+from helpers.settings import Mode
+from tests.conftest import FAKE_KEY
+from tools.standin_server import StandinServer
+
+QUESTION = "What is an API, in two sentences?"
+
+
+def ask(client: anthropic.Anthropic, question: str = QUESTION, **extra: object) -> anthropic.types.Message:
+    return client.messages.create(
+        model=MODEL, max_tokens=200, messages=[{"role": "user", "content": question}], **extra
+    )
+
+
+def stream_text(client: anthropic.Anthropic, question: str = QUESTION) -> tuple[str, anthropic.types.Message]:
+    with client.messages.stream(model=MODEL, max_tokens=200, messages=[{"role": "user", "content": question}]) as s:
+        text = "".join(s.text_stream)
+        return text, s.get_final_message()
+
+
+def go_offline(monkeypatch: pytest.MonkeyPatch, mode: str = "replay") -> None:
+    """No key, no server: what a student at home has."""
+    monkeypatch.setenv("WORKBOOK_MODE", mode)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # nothing listens: any request would fail
+
+
+def test_auto_mode_records_a_miss_then_replays_it_offline(online, recordings, monkeypatch):
+    live = ask(get_client("lesson", quiet=True))
+    assert len(online.state.requests) == 1
+    go_offline(monkeypatch)
+    replayed = ask(get_client("lesson", quiet=True))
+    assert replayed == live, "a replayed reply should parse to exactly the recorded Message"
+
+
+def test_a_stream_is_recorded_as_events_and_replayed_as_a_stream(online, recordings, monkeypatch):
+    live_text, live_final = stream_text(get_client("lesson", quiet=True))
+    stored = json.loads((recordings / "lesson.json").read_text())["interactions"][0]["responses"][0]
+    names = [event["event"] for event in stored["events"]]
+    assert names[0] == "message_start" and names[-1] == "message_stop", names
+    assert all(isinstance(event["at"], float | int) for event in stored["events"])
+
+    go_offline(monkeypatch)
+    text, final = stream_text(get_client("lesson", quiet=True))
+    assert (text, final.usage) == (live_text, live_final.usage)
+
+
+def test_replayed_stream_is_paced_by_recorded_timings_only_when_asked(recordings, monkeypatch):
+    with StandinServer(pace=0.05) as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        stream_text(get_client("lesson", quiet=True))
+    go_offline(monkeypatch)
+    started = time.monotonic()
+    stream_text(get_client("lesson", quiet=True, stream_speed=0))
+    instant = time.monotonic() - started
+    started = time.monotonic()
+    stream_text(get_client("lesson", quiet=True, stream_speed=1))
+    paced = time.monotonic() - started
+    assert instant < 0.3 < paced, f"instant replay took {instant:.2f}s, paced {paced:.2f}s"
+
+
+def test_miss_without_key_fails_at_once_with_a_message_that_says_what_to_do(recordings, standin, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
+    client = get_client("lesson", quiet=True)
+    started = time.monotonic()
+    with pytest.raises(MissingRecording) as caught:
+        ask(client, "a question never recorded")
+    assert time.monotonic() - started < 0.5, "a miss must not wait for SDK retries"
+    assert standin.state.requests == [], "a miss without a key must not touch the network"
+    message = str(caught.value)
+    for needed in ("a question never recorded", "lesson.json", "ANTHROPIC_API_KEY", ".env"):
+        assert needed in message, f"the message should mention {needed!r}: {message}"
+
+
+def test_replay_mode_never_calls_the_api_even_with_a_key(online, recordings, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_MODE", "replay")
+    with pytest.raises(MissingRecording, match="replay"):
+        ask(get_client("lesson", quiet=True))
+    assert online.state.requests == []
+
+
+def test_record_mode_always_calls_and_replaces_what_was_recorded(online, recordings, monkeypatch):
+    ask(get_client("lesson", quiet=True))
+    monkeypatch.setenv("WORKBOOK_MODE", "record")
+    ask(get_client("lesson", quiet=True))
+    assert len(online.state.requests) == 2
+    interactions = json.loads((recordings / "lesson.json").read_text())["interactions"]
+    assert [len(item["responses"]) for item in interactions] == [1]
+
+
+def test_live_mode_calls_the_api_and_saves_nothing(online, recordings, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_MODE", "live")
+    ask(get_client("lesson", quiet=True))
+    assert len(online.state.requests) == 1
+    assert not (recordings / "lesson.json").exists()
+
+
+def test_recordings_match_on_path_and_body_not_on_host(online, recordings, monkeypatch):
+    ask(get_client("lesson", quiet=True))
+    go_offline(monkeypatch)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "https://api.anthropic.com")
+    ask(get_client("lesson", quiet=True))  # recorded at 127.0.0.1, replayed for another host
+
+
+def test_a_retried_request_replays_its_responses_in_order(recordings, monkeypatch):
+    with StandinServer(failures=["429"]) as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        ask(get_client("lesson", quiet=True, max_retries=1))
+    responses = json.loads((recordings / "lesson.json").read_text())["interactions"][0]["responses"]
+    assert [r["status"] for r in responses] == [429, 200]
+    assert responses[0]["headers"]["retry-after"] == "1"
+
+    go_offline(monkeypatch)
+    with pytest.raises(anthropic.RateLimitError):
+        ask(get_client("lesson", quiet=True, max_retries=0))
+    client = get_client("lesson", quiet=True, max_retries=0)
+    with pytest.raises(anthropic.RateLimitError):
+        ask(client)
+    assert ask(client).stop_reason == "end_turn", "the second replay of the request is the recorded 200"
+
+
+def test_a_timeout_is_recorded_and_replayed_as_the_sdks_timeout_error(recordings, monkeypatch):
+    with StandinServer(failures=["timeout"], hang_seconds=1.0) as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        with pytest.raises(anthropic.APITimeoutError):
+            ask(get_client("lesson", quiet=True, max_retries=0, timeout=0.3))
+    go_offline(monkeypatch)
+    started = time.monotonic()
+    with pytest.raises(anthropic.APITimeoutError):
+        ask(get_client("lesson", quiet=True, max_retries=0))
+    assert time.monotonic() - started < 0.5, "a replayed timeout should not wait for the real one"
+
+
+def test_a_connection_error_is_recorded_and_replayed(recordings, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # closed port: connection refused
+    with pytest.raises(anthropic.APIConnectionError):
+        ask(get_client("lesson", quiet=True, max_retries=0))
+    go_offline(monkeypatch)
+    with pytest.raises(anthropic.APIConnectionError) as caught:
+        ask(get_client("lesson", quiet=True, max_retries=0))
+    assert not isinstance(caught.value, anthropic.APITimeoutError)
+
+
+def test_error_statuses_reach_the_student_as_the_sdks_typed_errors(online, recordings, monkeypatch):
+    bad_history = [{"role": "assistant", "content": "Hello!"}]
+    with pytest.raises(anthropic.BadRequestError):
+        get_client("lesson", quiet=True).messages.create(model=MODEL, max_tokens=50, messages=bad_history)
+    go_offline(monkeypatch)
+    with pytest.raises(anthropic.BadRequestError, match="first message"):
+        get_client("lesson", quiet=True).messages.create(model=MODEL, max_tokens=50, messages=bad_history)
+
+
+def test_no_key_reaches_a_recording(online, recordings):
+    ask(get_client("lesson", quiet=True))
+    stream_text(get_client("lesson", quiet=True))
+    assert online.state.requests[0]["headers"].get("Authorization") == f"Bearer {FAKE_KEY}", "the key was sent"
+    text = (recordings / "lesson.json").read_text()
+    assert FAKE_KEY not in text and "TESTONLY" not in text
+
+
+def test_a_corrupt_recording_names_its_file(recordings):
+    (recordings / "lesson.json").write_text('{"interactions": [ {"request": ')
+    with pytest.raises(CorruptRecording, match="lesson.json"):
+        get_client("lesson", quiet=True)
+
+
+def test_a_recording_without_responses_is_corrupt(recordings):
+    request = {"method": "POST", "path": "/v1/messages", "body": {}}
+    (recordings / "lesson.json").write_text(json.dumps({"interactions": [{"request": request, "responses": []}]}))
+    with pytest.raises(CorruptRecording, match="no responses"):
+        get_client("lesson", quiet=True)
+
+
+def _record_many(folder: str, worker: int, count: int) -> None:
+    recording = RecordingFile(Path(folder) / "shared.json")
+    for number in range(count):
+        body = {"worker": worker, "number": number}
+        request = {"method": "POST", "path": "/v1/messages", "body": body}
+        recording.save_interaction(request, [{"status": 200, "body": body}], provenance="recorded", model=None)
+
+
+def test_two_kernels_recording_at_once_lose_nothing_and_corrupt_nothing(recordings):
+    workers = [multiprocessing.Process(target=_record_many, args=(str(recordings), n, 25)) for n in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    recording = RecordingFile(recordings / "shared.json")
+    saved = {json.dumps(item["request"]["body"], sort_keys=True) for item in recording.data["interactions"]}
+    assert len(saved) == 50, f"expected 50 interactions from two writers, found {len(saved)}"
+
+
+def test_request_key_ignores_key_order_in_the_body():
+    assert request_key("POST", "/v1/messages", {"a": 1, "b": 2}) == request_key("POST", "/v1/messages", {"b": 2, "a": 1})
+
+
+def test_the_banner_says_which_mode_and_whether_replies_are_samples(online, recordings, monkeypatch, capsys):
+    ask(get_client("lesson", quiet=True))
+    go_offline(monkeypatch, mode="auto")
+    get_client("lesson")
+    banner = capsys.readouterr().out
+    assert "Mode: auto" in banner
+    assert "SAMPLE" in banner and "not real model output" in banner
+    assert Mode.AUTO.explanation in banner

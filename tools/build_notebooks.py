@@ -1,0 +1,241 @@
+"""Build both editions of every lesson from its one source, and run them.
+
+    python -m tools.build_notebooks            # generate, then execute (replay) and store outputs
+    python -m tools.build_notebooks --check    # exit 1 if a generated notebook is stale
+    python -m tools.build_notebooks 03         # only lessons whose name starts with 03
+
+Sources are Python files in jupytext's percent format, in source/. In a code cell,
+lines between `### BEGIN SOLUTION` and `### END SOLUTION` go only into the
+instructor edition (solutions/); a line ending in `# STUDENT` goes only into the
+student edition (notebooks/), without that marker. Every lesson also gets the
+same navigation header and footer, and notebooks/contents.ipynb lists them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE_DIR = ROOT / "source"
+EDITIONS = {"student": ROOT / "notebooks", "solution": ROOT / "solutions"}
+CONTENTS_NAME = "contents.ipynb"
+
+BEGIN, END, STUDENT = "### BEGIN SOLUTION", "### END SOLUTION", "# STUDENT"
+NAV_TAG = "navigation"
+
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
+
+
+@dataclass(frozen=True)
+class Lesson:
+    source: Path
+
+    @property
+    def name(self) -> str:
+        return self.source.stem
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.ipynb"
+
+    def read(self) -> nbformat.NotebookNode:
+        return jupytext.read(self.source, fmt="py:percent")
+
+    @property
+    def title(self) -> str:
+        first = self.read().cells[0].source
+        match = re.search(r"^# (.+)$", first, re.MULTILINE)
+        if not match:
+            raise SystemExit(f"{self.source}: the first cell must start with a '# Title' line")
+        return match.group(1).strip()
+
+    @property
+    def goals(self) -> list[str]:
+        """The bullets under 'Learning goals' in the first cell."""
+        first = self.read().cells[0].source
+        _, _, after = first.partition("Learning goals")
+        goals = []
+        for line in after.splitlines()[1:]:
+            if line.startswith("- "):
+                goals.append(line[2:].strip())
+            elif goals and not line.strip():
+                break
+        return goals
+
+
+def all_lessons() -> list[Lesson]:
+    return [Lesson(path) for path in sorted(SOURCE_DIR.glob("[0-9][0-9]_*.py"))]
+
+
+def edition_source(code: str, edition: str) -> str:
+    """A code cell's text in one edition, following the solution markers."""
+    lines, inside = [], False
+    for line in code.splitlines():
+        stripped = line.strip()
+        if stripped == BEGIN:
+            inside = True
+            continue
+        if stripped == END:
+            inside = False
+            continue
+        if line.rstrip().endswith(STUDENT):
+            if edition == "student":
+                lines.append(line.rstrip()[: -len(STUDENT)].rstrip())
+            continue
+        if inside and edition == "student":
+            continue
+        lines.append(line)
+    if inside:
+        raise ValueError(f"a {BEGIN} has no {END}")
+    return "\n".join(lines)
+
+
+def _markdown(text: str, cell_id: str) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_markdown_cell(text, id=cell_id)
+    cell.metadata["tags"] = [NAV_TAG]
+    return cell
+
+
+def navigation(lessons: list[Lesson], index: int, edition: str) -> tuple[str, str]:
+    """The header and footer markdown of lessons[index] in one edition."""
+    lesson = lessons[index]
+    contents = f"../notebooks/{CONTENTS_NAME}" if edition == "solution" else CONTENTS_NAME
+    previous = f"[← {lessons[index - 1].title}]({lessons[index - 1].filename})" if index > 0 else ""
+    following = f"[{lessons[index + 1].title} →]({lessons[index + 1].filename})" if index + 1 < len(lessons) else ""
+    links = " · ".join(part for part in (previous, f"[Contents]({contents})", following) if part)
+    if edition == "solution":
+        other = f"the student edition: [notebooks/{lesson.filename}](../notebooks/{lesson.filename})"
+        label = f"**Instructor edition, with solutions.** For {other}."
+    else:
+        other = f"[solutions/{lesson.filename}](../solutions/{lesson.filename})"
+        label = f"**Student edition.** Try the exercises yourself first; worked solutions are in {other}."
+    header = f"{links}\n\n{label}"
+    footer = f"---\n{links}" + (f"\n\n**Next:** {following}" if following else "\n\nThis is the last lesson.")
+    return header, footer
+
+
+def build(lessons: list[Lesson], index: int, edition: str) -> nbformat.NotebookNode:
+    """One edition of lessons[index], with navigation and stable cell ids, without outputs."""
+    source = lessons[index].read()
+    header, footer = navigation(lessons, index, edition)
+    cells = [_markdown(header, "nav-header")]
+    for number, cell in enumerate(source.cells):
+        tags = list(cell.metadata.get("tags", []))
+        cell_id = f"cell-{number:03d}"
+        if cell.cell_type == "markdown":
+            new = nbformat.v4.new_markdown_cell(cell.source, id=cell_id)
+        else:
+            new = nbformat.v4.new_code_cell(edition_source(cell.source, edition), id=cell_id)
+        if tags:
+            new.metadata["tags"] = tags
+        cells.append(new)
+    cells.append(_markdown(footer, "nav-footer"))
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
+    return notebook
+
+
+def contents_notebook(lessons: list[Lesson]) -> nbformat.NotebookNode:
+    rows = [
+        "# Working with LLM APIs: the workbook",
+        "",
+        "Each lesson runs top to bottom with no API key: it replays recorded replies unless you "
+        "configure a key (see `README.md`). Open a lesson, then use **Run ▸ Run All Cells**.",
+        "",
+        "| Lesson | You will be able to | Solutions |",
+        "|---|---|---|",
+    ]
+    for lesson in lessons:
+        goals = "<br>".join(lesson.goals)
+        rows.append(
+            f"| [{lesson.title}]({lesson.filename}) | {goals} | [solutions](../solutions/{lesson.filename}) |"
+        )
+    notebook = nbformat.v4.new_notebook(cells=[_markdown("\n".join(rows), "contents")])
+    notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
+    return notebook
+
+
+def comparable(notebook: nbformat.NotebookNode) -> list[tuple[str, str, str, list[str]]]:
+    """What the source decides: cell ids, types, text and tags (not outputs)."""
+    return [
+        (cell.get("id", ""), cell.cell_type, cell.source, list(cell.metadata.get("tags", [])))
+        for cell in notebook.cells
+    ]
+
+
+def stale_files(lessons: list[Lesson]) -> list[Path]:
+    stale = []
+    expected: list[tuple[Path, nbformat.NotebookNode]] = [
+        (EDITIONS["student"] / CONTENTS_NAME, contents_notebook(lessons))
+    ]
+    for index, lesson in enumerate(lessons):
+        for edition, folder in EDITIONS.items():
+            expected.append((folder / lesson.filename, build(lessons, index, edition)))
+    for path, notebook in expected:
+        if not path.exists() or comparable(nbformat.read(path, as_version=4)) != comparable(notebook):
+            stale.append(path)
+    known = {path for path, _ in expected}
+    for folder in EDITIONS.values():
+        stale.extend(path for path in folder.glob("*.ipynb") if path not in known)
+    return stale
+
+
+def execute(
+    notebook: nbformat.NotebookNode, folder: Path, environment: dict[str, str] | None = None
+) -> nbformat.NotebookNode:
+    """Run a notebook in its folder; by default as the tests do (replay, no key), so stored outputs match."""
+    sys.path.insert(0, str(ROOT))
+    from workbook import TEST_ENVIRONMENT
+
+    os.environ.update(TEST_ENVIRONMENT if environment is None else environment)  # the kernel inherits it
+    executed = copy.deepcopy(notebook)
+    client = NotebookClient(
+        executed, timeout=300, kernel_name="python3", record_timing=False, resources={"metadata": {"path": str(folder)}}
+    )
+    client.execute()
+    return executed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("only", nargs="*", help="prefixes of the lessons to build (default: all)")
+    parser.add_argument("--check", action="store_true", help="only report stale generated notebooks")
+    parser.add_argument("--no-execute", action="store_true", help="write the notebooks without running them")
+    args = parser.parse_args()
+
+    lessons = all_lessons()
+    if args.check:
+        stale = stale_files(lessons)
+        for path in stale:
+            print(f"stale: {path.relative_to(ROOT)}")
+        if stale:
+            raise SystemExit("Rebuild with: .venv/bin/python -m tools.build_notebooks")
+        print(f"all {len(lessons)} lessons are up to date in both editions")
+        return
+
+    nbformat.write(contents_notebook(lessons), EDITIONS["student"] / CONTENTS_NAME)
+    for index, lesson in enumerate(lessons):
+        if args.only and not any(lesson.name.startswith(prefix) for prefix in args.only):
+            continue
+        for edition, folder in EDITIONS.items():
+            folder.mkdir(exist_ok=True)
+            notebook = build(lessons, index, edition)
+            if not args.no_execute:
+                print(f"running {folder.name}/{lesson.filename} ...", flush=True)
+                notebook = execute(notebook, folder)
+            nbformat.write(notebook, folder / lesson.filename)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,320 @@
+"""A small stand-in for the Messages API, served on 127.0.0.1.
+
+It speaks the wire format the SDK expects (JSON, or server-sent events sent with
+chunked encoding), answers from the hand-written replies in tools/sample_replies.py,
+and counts tokens with tools/token_estimate.py. Every reply carries the header
+`x-workbook-sample: true`, so whatever is recorded from it is labelled a sample.
+
+Tests use it as "any Anthropic-compatible server"; tools/make_samples.py records
+the shipped sample recordings from it. It can also fail on demand:
+
+    python -m tools.standin_server --port 8765 --fail 429,529   # then answers normally
+    python -m tools.standin_server --port 8765 --always 529     # overloaded for ever
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tools import token_estimate
+from tools.sample_replies import reply_for
+
+ERRORS: dict[str, tuple[int, str, str, dict[str, str]]] = {
+    "400": (400, "invalid_request_error", "Your request was malformed.", {}),
+    "401": (401, "authentication_error", "invalid x-api-key", {}),
+    "404": (404, "not_found_error", "Not found.", {}),
+    "429": (
+        429,
+        "rate_limit_error",
+        "This request would exceed the rate limit for your organization of 50 requests per minute.",
+        {"retry-after": "1"},
+    ),
+    "500": (500, "api_error", "Internal server error", {}),
+    "529": (529, "overloaded_error", "Overloaded", {}),
+}
+FAULTS = (*ERRORS, "timeout")
+
+MIN_CACHEABLE_TOKENS = 1024
+
+
+def _digest(value: Any, size: int = 24) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:size]
+
+
+def validate(body: Any) -> str | None:
+    """The first problem the real API would reject this request for, or None."""
+    if not isinstance(body, dict):
+        return "The request body is not valid JSON."
+    for name in ("model", "max_tokens", "messages"):
+        if name not in body:
+            return f"{name}: Field required"
+    if not isinstance(body["max_tokens"], int) or body["max_tokens"] < 1:
+        return "max_tokens: Input should be greater than or equal to 1"
+    messages = body["messages"]
+    if not isinstance(messages, list) or not messages:
+        return "messages: at least one message is required"
+    for index, message in enumerate(messages):
+        role = message.get("role")
+        if role not in ("user", "assistant"):
+            return f"messages.{index}.role: Input should be 'user' or 'assistant'"
+        content = message.get("content")
+        is_last = index == len(messages) - 1
+        if (content == "" or content == []) and not (is_last and role == "assistant"):
+            return (
+                f"messages.{index}: all messages must have non-empty content except for "
+                "the optional final assistant message"
+            )
+    if messages[0].get("role") != "user":
+        return 'messages: first message must use the "user" role'
+    return None
+
+
+def _error_body(kind: str, message: str, request_id: str) -> dict[str, Any]:
+    return {"type": "error", "error": {"type": kind, "message": message}, "request_id": request_id}
+
+
+def _cache_split(body: dict[str, Any]) -> int:
+    """Tokens of the prompt prefix up to the last block marked cache_control (0 if none)."""
+    prefix: dict[str, Any] = {"messages": []}
+    marked = 0
+    system = body.get("system")
+    if isinstance(system, list):
+        for index, block in enumerate(system):
+            if block.get("cache_control"):
+                prefix["system"] = system[: index + 1]
+                marked = token_estimate.input_tokens(prefix) - token_estimate.REQUEST_FRAMING
+    for number, message in enumerate(body["messages"]):
+        content = message.get("content")
+        if isinstance(content, list) and any(block.get("cache_control") for block in content):
+            prefix["messages"] = body["messages"][: number + 1]
+            prefix["system"] = system
+            marked = token_estimate.input_tokens(prefix) - token_estimate.REQUEST_FRAMING
+    return marked
+
+
+@dataclass
+class StandinState:
+    """What the server was told to do, and what it has seen."""
+
+    failures: list[str] = field(default_factory=list)
+    always: str | None = None
+    pace: float = 0.0  # seconds between streamed chunks; 0 sends them at once
+    first_token_delay: float = 0.0
+    hang_seconds: float = 5.0
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    cached_prefixes: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_fault(self) -> str | None:
+        with self.lock:
+            if self.failures:
+                return self.failures.pop(0)
+            return self.always
+
+
+def build_message(body: dict[str, Any], state: StandinState) -> dict[str, Any]:
+    """The Message the stand-in answers `body` with, usage included."""
+    reply = reply_for(body)
+    blocks = reply.content_blocks(_digest(body, 20))
+    stop_reason = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
+
+    full_tokens = token_estimate.output_tokens(blocks)
+    if full_tokens > body["max_tokens"] and blocks and blocks[0]["type"] == "text":
+        cut = int(body["max_tokens"] * token_estimate.CHARS_PER_TOKEN)
+        blocks = [{"type": "text", "text": blocks[0]["text"][:cut]}]
+        stop_reason = "max_tokens"
+        full_tokens = body["max_tokens"]
+
+    usage = {
+        "input_tokens": token_estimate.input_tokens(body),
+        "output_tokens": full_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+    }
+    cached = _cache_split(body)
+    if cached >= MIN_CACHEABLE_TOKENS:
+        prefix_key = _digest([body.get("system"), body["messages"][:1], body.get("tools")])
+        with state.lock:
+            hit = prefix_key in state.cached_prefixes
+            state.cached_prefixes.add(prefix_key)
+        usage["cache_read_input_tokens" if hit else "cache_creation_input_tokens"] = cached
+        usage["input_tokens"] -= cached
+
+    return {
+        "id": f"msg_sample_{_digest(body)}",
+        "type": "message",
+        "role": "assistant",
+        "model": body["model"],
+        "content": blocks,
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": usage,
+    }
+
+
+def _chunks(text: str, words: int = 3) -> list[str]:
+    pieces = text.split(" ")
+    return [" ".join(pieces[i : i + words]) + (" " if i + words < len(pieces) else "") for i in range(0, len(pieces), words)]
+
+
+def stream_events(message: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The Message as the API streams it: message_start ... message_stop."""
+    start = {**message, "content": [], "stop_reason": None, "stop_sequence": None}
+    start["usage"] = {**message["usage"], "output_tokens": 1}
+    yield "message_start", {"type": "message_start", "message": start}
+    for index, block in enumerate(message["content"]):
+        if block["type"] == "text":
+            yield "content_block_start", {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}
+            if index == 0:
+                yield "ping", {"type": "ping"}
+            for piece in _chunks(block["text"]):
+                delta = {"type": "text_delta", "text": piece}
+                yield "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
+        else:
+            opened = {**block, "input": {}}
+            yield "content_block_start", {"type": "content_block_start", "index": index, "content_block": opened}
+            delta = {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
+            yield "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
+        yield "content_block_stop", {"type": "content_block_stop", "index": index}
+    usage = {"output_tokens": message["usage"]["output_tokens"]}
+    delta = {"stop_reason": message["stop_reason"], "stop_sequence": None}
+    yield "message_delta", {"type": "message_delta", "delta": delta, "usage": usage}
+    yield "message_stop", {"type": "message_stop"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read their own output
+        pass
+
+    def _send(self, status: int, chunks: Iterable[bytes], content_type: str, headers: dict[str, str]) -> None:
+        """Send with chunked transfer encoding, as the real API does."""
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        self.send_header("transfer-encoding", "chunked")
+        self.send_header("x-workbook-sample", "true")
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        for chunk in chunks:
+            self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
+        self._send(status, [json.dumps(payload).encode()], "application/json", headers)
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        state = self.server.state
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length)
+        try:
+            body: Any = json.loads(raw)
+        except ValueError:
+            body = None
+        with state.lock:
+            state.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        request_id = f"req_sample_{_digest([body, len(state.requests)], 20)}"
+        headers = {"request-id": request_id}
+
+        if not self.path.rstrip("/").endswith("/v1/messages"):
+            self._send_json(404, _error_body("not_found_error", f"Not found: {self.path}", request_id), headers)
+            return
+        if not (self.headers.get("authorization") or self.headers.get("x-api-key")):
+            message = "x-api-key header is required"
+            self._send_json(401, _error_body("authentication_error", message, request_id), headers)
+            return
+
+        fault = state.next_fault()
+        if fault == "timeout":
+            time.sleep(state.hang_seconds)
+            return
+        if fault is not None:
+            status, kind, message, extra = ERRORS[fault]
+            self._send_json(status, _error_body(kind, message, request_id), {**headers, **extra})
+            return
+
+        problem = validate(body)
+        if problem is not None:
+            self._send_json(400, _error_body("invalid_request_error", problem, request_id), headers)
+            return
+
+        message_body = build_message(body, state)
+        if not body.get("stream"):
+            self._send_json(200, message_body, headers)
+            return
+
+        def paced() -> Iterator[bytes]:
+            for number, (name, data) in enumerate(stream_events(message_body)):
+                if number == 0:
+                    time.sleep(state.first_token_delay)
+                elif name == "content_block_delta":
+                    time.sleep(state.pace)
+                yield f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+
+        self._send(200, paced(), "text/event-stream; charset=utf-8", {**headers, "cache-control": "no-cache"})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    state: StandinState
+
+
+class StandinServer:
+    """Run the stand-in in a background thread: `with StandinServer() as server: server.url`."""
+
+    def __init__(self, port: int = 0, **state: Any) -> None:
+        self.httpd = _Server(("127.0.0.1", port), _Handler)
+        self.httpd.state = StandinState(**state)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def state(self) -> StandinState:
+        return self.httpd.state
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> StandinServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--fail", default="", help=f"faults to answer first, comma-separated: {', '.join(FAULTS)}")
+    parser.add_argument("--always", choices=FAULTS, help="answer every request with this fault")
+    parser.add_argument("--pace", type=float, default=0.0, help="seconds between streamed chunks")
+    args = parser.parse_args()
+    failures = [fault for fault in args.fail.split(",") if fault]
+    unknown = [fault for fault in failures if fault not in FAULTS]
+    if unknown:
+        parser.error(f"unknown fault(s) {unknown}; use {', '.join(FAULTS)}")
+    with StandinServer(args.port, failures=failures, always=args.always, pace=args.pace) as server:
+        print(f"stand-in Messages API at {server.url} (Ctrl-C to stop)", flush=True)
+        try:
+            server.thread.join()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
