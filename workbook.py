@@ -45,7 +45,7 @@ def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
 
 
 def set_up() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file must run on old Pythons to say so
         sys.exit(f"The workbook needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     wanted = hashlib.sha256(
         b"".join((ROOT / name).read_bytes() for name in ("requirements.txt", "pyproject.toml"))

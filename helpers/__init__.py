@@ -1,20 +1,20 @@
 """The workbook's helpers: one import gives a lesson its client, costs and checks.
 
-    from helpers import get_client, MODEL, usage_line
-    client = get_client("01_call_anatomy")
+from helpers import get_client, MODEL, usage_line
+client = get_client("01_call_anatomy")
 """
 
 from .client import get_client, run_script
 from .costs import PRICES, cost_usd, usage_line
-from .errors import CorruptRecording, MissingRecording, SettingsError, WorkbookError
+from .errors import CorruptRecordingError, MissingRecordingError, SettingsError, WorkbookError
 from .settings import DEFAULT_MODEL, MODEL, Mode, read_settings
 
 __all__ = [
     "DEFAULT_MODEL",
     "MODEL",
     "PRICES",
-    "CorruptRecording",
-    "MissingRecording",
+    "CorruptRecordingError",
+    "MissingRecordingError",
     "Mode",
     "SettingsError",
     "WorkbookError",

@@ -93,7 +93,7 @@ def _show_workbook_errors_briefly() -> None:
     if shell is None or getattr(shell, "_workbook_errors_brief", False):
         return
 
-    def show(shell, etype, value, tb, tb_offset=None):  # noqa: ANN001 - IPython's handler signature
+    def show(shell, etype, value, tb, tb_offset=None):
         message = f"\x1b[31m{etype.__name__}\x1b[0m: {value}"
         shell._showtraceback(etype, value, [message])
         return [message]

@@ -16,17 +16,17 @@ class SettingsError(WorkbookError):
     """A setting in the environment or .env has a value the workbook cannot use."""
 
 
-class MissingRecording(WorkbookError):
+class MissingRecordingError(WorkbookError):
     """Replay was asked for a request that no recording matches."""
 
 
-class CorruptRecording(WorkbookError):
+class CorruptRecordingError(WorkbookError):
     """A recording file exists but cannot be read."""
 
 
 ALL_WORKBOOK_ERRORS: tuple[type[WorkbookError], ...] = (
     WorkbookError,
     SettingsError,
-    MissingRecording,
-    CorruptRecording,
+    MissingRecordingError,
+    CorruptRecordingError,
 )

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx2
 
-from .errors import CorruptRecording, MissingRecording
+from .errors import CorruptRecordingError, MissingRecordingError
 from .settings import Mode
 
 FORMAT_VERSION = 1
@@ -116,7 +116,7 @@ class RecordingFile:
                     raise ValueError("an interaction has no responses")
                 request_key(request["method"], request["path"], request.get("body"))
         except (ValueError, KeyError, TypeError) as err:
-            raise CorruptRecording(
+            raise CorruptRecordingError(
                 f"The recording file {self.path} is damaged and cannot be read ({err}). "
                 f"Restore it with `git checkout -- {self.path.name}` in recordings/, or delete it "
                 "and record again with a key."
@@ -170,7 +170,9 @@ class RecordingFile:
             "recorded_on": max((i.get("recorded_on", "") for i in interactions), default=""),
             "models": sorted({i["model"] for i in interactions if i.get("model")}),
         }
-        return json.dumps({**header, "interactions": interactions}, indent=1, sort_keys=False, ensure_ascii=False) + "\n"
+        return (
+            json.dumps({**header, "interactions": interactions}, indent=1, sort_keys=False, ensure_ascii=False) + "\n"
+        )
 
 
 # --- server-sent events --------------------------------------------------------
@@ -314,7 +316,7 @@ class WorkbookTransport(httpx2.BaseTransport):
                 # Cycle, so re-running a cell replays the same sequence (429 then 200) again.
                 return self._replay(responses[position % len(responses)], request)
             if self.mode is Mode.REPLAY or not self.has_key:
-                raise MissingRecording(self._miss_message(body))
+                raise MissingRecordingError(self._miss_message(body))
 
         return self._forward(request, stored_request, key)
 
@@ -385,7 +387,10 @@ class WorkbookTransport(httpx2.BaseTransport):
 
             def save_stream(events: list[Json]) -> None:
                 self._save(
-                    stored_request, key, {"status": upstream.status_code, "headers": headers, "events": events}, sample=sample
+                    stored_request,
+                    key,
+                    {"status": upstream.status_code, "headers": headers, "events": events},
+                    sample=sample,
                 )
 
             return httpx2.Response(

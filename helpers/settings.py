@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -26,7 +26,7 @@ DEFAULT_BASE_URL = "https://api.anthropic.com"
 load_dotenv(REPO_ROOT / ".env", override=False)
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     """How get_client() reaches a model."""
 
     AUTO = "auto"  # replay if recorded, else call the API (with a key) and save

@@ -154,8 +154,9 @@ print("cut short:  ", usage_line(short.usage))
 # dict. (With a key you could then send it with `client.messages.create(**my_request)`.)
 
 # %%
-from helpers.checks import EXERCISE_QUESTION, check_request
+from helpers.checks.lesson01 import EXERCISE_QUESTION, check_request
 
+print("The question to ask:", EXERCISE_QUESTION)
 my_request = ...  # STUDENT
 ### BEGIN SOLUTION
 my_request = {
@@ -174,11 +175,12 @@ check_request(my_request)
 # `max_tokens` budget, and `False` otherwise. The check tries it on replies with each stop reason.
 
 # %%
-from helpers.checks import check_was_cut_off
+from helpers.checks.lesson01 import check_was_cut_off
 
 
 def was_cut_off(response) -> bool:
-    ...  # STUDENT
+    # Replace None with a comparison that is True only for a truncated reply.  # STUDENT
+    return None  # STUDENT
     ### BEGIN SOLUTION
     return response.stop_reason == "max_tokens"
     ### END SOLUTION
@@ -194,7 +196,7 @@ check_was_cut_off(was_cut_off)
 
 # %%
 from helpers import PRICES
-from helpers.checks import check_cost
+from helpers.checks.lesson01 import check_cost
 
 price = PRICES[MODEL]
 print(price)

@@ -10,7 +10,7 @@ from pathlib import Path
 import anthropic
 import pytest
 
-from helpers import MODEL, CorruptRecording, MissingRecording, get_client
+from helpers import MODEL, CorruptRecordingError, MissingRecordingError, get_client
 from helpers.recordings import RecordingFile, request_key
 from helpers.settings import Mode
 from tests.conftest import FAKE_KEY
@@ -77,7 +77,7 @@ def test_miss_without_key_fails_at_once_with_a_message_that_says_what_to_do(reco
     monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
     client = get_client("lesson", quiet=True)
     started = time.monotonic()
-    with pytest.raises(MissingRecording) as caught:
+    with pytest.raises(MissingRecordingError) as caught:
         ask(client, "a question never recorded")
     assert time.monotonic() - started < 0.5, "a miss must not wait for SDK retries"
     assert standin.state.requests == [], "a miss without a key must not touch the network"
@@ -88,7 +88,7 @@ def test_miss_without_key_fails_at_once_with_a_message_that_says_what_to_do(reco
 
 def test_replay_mode_never_calls_the_api_even_with_a_key(online, recordings, monkeypatch):
     monkeypatch.setenv("WORKBOOK_MODE", "replay")
-    with pytest.raises(MissingRecording, match="replay"):
+    with pytest.raises(MissingRecordingError, match="replay"):
         ask(get_client("lesson", quiet=True))
     assert online.state.requests == []
 
@@ -177,14 +177,14 @@ def test_no_key_reaches_a_recording(online, recordings):
 
 def test_a_corrupt_recording_names_its_file(recordings):
     (recordings / "lesson.json").write_text('{"interactions": [ {"request": ')
-    with pytest.raises(CorruptRecording, match="lesson.json"):
+    with pytest.raises(CorruptRecordingError, match=r"lesson\.json"):
         get_client("lesson", quiet=True)
 
 
 def test_a_recording_without_responses_is_corrupt(recordings):
     request = {"method": "POST", "path": "/v1/messages", "body": {}}
     (recordings / "lesson.json").write_text(json.dumps({"interactions": [{"request": request, "responses": []}]}))
-    with pytest.raises(CorruptRecording, match="no responses"):
+    with pytest.raises(CorruptRecordingError, match="has no responses"):
         get_client("lesson", quiet=True)
 
 
@@ -208,7 +208,9 @@ def test_two_kernels_recording_at_once_lose_nothing_and_corrupt_nothing(recordin
 
 
 def test_request_key_ignores_key_order_in_the_body():
-    assert request_key("POST", "/v1/messages", {"a": 1, "b": 2}) == request_key("POST", "/v1/messages", {"b": 2, "a": 1})
+    assert request_key("POST", "/v1/messages", {"a": 1, "b": 2}) == request_key(
+        "POST", "/v1/messages", {"b": 2, "a": 1}
+    )
 
 
 def test_the_banner_says_which_mode_and_whether_replies_are_samples(online, recordings, monkeypatch, capsys):

@@ -158,9 +158,7 @@ def contents_notebook(lessons: list[Lesson]) -> nbformat.NotebookNode:
     ]
     for lesson in lessons:
         goals = "<br>".join(lesson.goals)
-        rows.append(
-            f"| [{lesson.title}]({lesson.filename}) | {goals} | [solutions](../solutions/{lesson.filename}) |"
-        )
+        rows.append(f"| [{lesson.title}]({lesson.filename}) | {goals} | [solutions](../solutions/{lesson.filename}) |")
     notebook = nbformat.v4.new_notebook(cells=[_markdown("\n".join(rows), "contents")])
     notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
     return notebook

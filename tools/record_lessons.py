@@ -149,7 +149,12 @@ def main() -> None:
     if args.standin:
         # Paced like a real model, so replayed streams in lecture mode look like streams.
         with StandinServer(pace=0.04, first_token_delay=0.6) as server:
-            environment = {**base, "ANTHROPIC_BASE_URL": server.url, "ANTHROPIC_API_KEY": "standin", "WORKBOOK_MODEL": ""}
+            environment = {
+                **base,
+                "ANTHROPIC_BASE_URL": server.url,
+                "ANTHROPIC_API_KEY": "standin",
+                "WORKBOOK_MODEL": "",
+            }
             summaries = record(environment, args.only)
     else:
         settings = read_settings()
@@ -158,7 +163,9 @@ def main() -> None:
                 "Recording needs ANTHROPIC_API_KEY (in .env or your shell). For a local "
                 "Anthropic-compatible server, set ANTHROPIC_BASE_URL too; any non-empty key works."
             )
-        summaries = record({**base, "ANTHROPIC_API_KEY": settings.api_key or "", "ANTHROPIC_BASE_URL": settings.base_url}, args.only)
+        summaries = record(
+            {**base, "ANTHROPIC_API_KEY": settings.api_key or "", "ANTHROPIC_BASE_URL": settings.base_url}, args.only
+        )
     refresh_outputs(args.only)
     print_summary(summaries)
 

@@ -1,7 +1,7 @@
 """A small stand-in for the Messages API, served on 127.0.0.1.
 
 It speaks the wire format the SDK expects (JSON, or server-sent events sent with
-chunked encoding), answers from the hand-written replies in tools/sample_replies.py,
+chunked encoding), answers from the hand-written replies in tools/samples/,
 and counts tokens with tools/token_estimate.py. Every reply carries the header
 `x-workbook-sample: true`, so whatever is recorded from it is labelled a sample.
 
@@ -15,6 +15,7 @@ the shipped sample recordings from it. It can also fail on demand:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import threading
@@ -25,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tools import token_estimate
-from tools.sample_replies import reply_for
+from tools.samples import reply_for
 
 ERRORS: dict[str, tuple[int, str, str, dict[str, str]]] = {
     "400": (400, "invalid_request_error", "Your request was malformed.", {}),
@@ -162,7 +163,9 @@ def build_message(body: dict[str, Any], state: StandinState) -> dict[str, Any]:
 
 def _chunks(text: str, words: int = 3) -> list[str]:
     pieces = text.split(" ")
-    return [" ".join(pieces[i : i + words]) + (" " if i + words < len(pieces) else "") for i in range(0, len(pieces), words)]
+    return [
+        " ".join(pieces[i : i + words]) + (" " if i + words < len(pieces) else "") for i in range(0, len(pieces), words)
+    ]
 
 
 def stream_events(message: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -172,7 +175,10 @@ def stream_events(message: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]
     yield "message_start", {"type": "message_start", "message": start}
     for index, block in enumerate(message["content"]):
         if block["type"] == "text":
-            yield "content_block_start", {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}
+            yield (
+                "content_block_start",
+                {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
+            )
             if index == 0:
                 yield "ping", {"type": "ping"}
             for piece in _chunks(block["text"]):
@@ -215,7 +221,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
         self._send(status, [json.dumps(payload).encode()], "application/json", headers)
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         state = self.server.state
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length)
@@ -310,10 +316,8 @@ def main() -> None:
         parser.error(f"unknown fault(s) {unknown}; use {', '.join(FAULTS)}")
     with StandinServer(args.port, failures=failures, always=args.always, pace=args.pace) as server:
         print(f"stand-in Messages API at {server.url} (Ctrl-C to stop)", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             server.thread.join()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":

@@ -1,46 +1,15 @@
-"""Exercise checks: each prints a clear pass or 'not yet' with a hint, and never raises.
-
-A check never stops Run All: whatever the student's code does (returns the wrong
-thing, raises, is still `...`), the check reports it and the notebook goes on.
-"""
+"""Checks for the exercises of lesson 01, the anatomy of a call."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 from anthropic.types import Message, Usage
 
-from .costs import PRICES
-from .settings import MODEL
-
-PASS = "✅ Correct"
-NOT_YET = "❌ Not yet"
-
-
-def report(passed: bool, message: str) -> None:
-    print(f"{PASS}: {message}" if passed else f"{NOT_YET}: {message}")
-
-
-def _unanswered(value: Any) -> bool:
-    return value is ... or value is None
-
-
-def safely(check: Callable[..., None]) -> Callable[..., None]:
-    """Turn any exception inside a check (usually from the student's code) into a hint."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        try:
-            return check(*args, **kwargs)
-        except Exception as err:  # the student's code may raise anything
-            return report(False, f"your code raised {type(err).__name__}: {err}. Read the message, fix, run again.")
-
-    wrapper.__name__, wrapper.__doc__ = check.__name__, check.__doc__
-    return wrapper
-
-
-# --- lesson 01 ----------------------------------------------------------------
+from ..costs import PRICES
+from ..settings import MODEL
+from . import report, safely, unanswered
 
 EXERCISE_QUESTION = "Name three everyday uses of a Python dictionary."
 
@@ -48,7 +17,7 @@ EXERCISE_QUESTION = "Name three everyday uses of a Python dictionary."
 @safely
 def check_request(request: Any) -> None:
     """Exercise 01.1: the keyword arguments of a call, as a dict."""
-    if _unanswered(request):
+    if unanswered(request):
         return report(False, "replace the `...` with a dict of the four inputs: model, max_tokens, system, messages.")
     if not isinstance(request, dict):
         return report(False, f"`my_request` should be a dict, but it is a {type(request).__name__}.")
@@ -112,7 +81,7 @@ def check_was_cut_off(function: Any) -> None:
 @safely
 def check_cost(value: Any, usage: Usage, model: str = MODEL) -> None:
     """Exercise 01.3: the dollar cost of one call, worked out by hand."""
-    if _unanswered(value):
+    if unanswered(value):
         return report(False, "replace the `...` with your calculation of the cost in dollars.")
     if not isinstance(value, int | float):
         return report(False, f"the cost should be a number of dollars, not a {type(value).__name__}.")

@@ -1,0 +1,36 @@
+"""Exercise checks: each prints a clear pass or 'not yet' with a hint, and never raises.
+
+A check never stops Run All: whatever the student's code does (returns the wrong
+thing, raises, is still `...`), the check reports it and the notebook goes on.
+One module per lesson: `from helpers.checks.lesson01 import check_request`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+PASS = "✅ Correct"
+NOT_YET = "❌ Not yet"
+
+
+def report(passed: bool, message: str) -> None:
+    print(f"{PASS}: {message}" if passed else f"{NOT_YET}: {message}")
+
+
+def unanswered(value: Any) -> bool:
+    return value is ... or value is None
+
+
+def safely(check: Callable[..., None]) -> Callable[..., None]:
+    """Turn any exception inside a check (usually from the student's code) into a hint."""
+
+    @functools.wraps(check)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            return check(*args, **kwargs)
+        except Exception as err:  # the student's code may raise anything
+            return report(False, f"your code raised {type(err).__name__}: {err}. Read the message, fix, run again.")
+
+    return wrapper
