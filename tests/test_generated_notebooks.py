@@ -1,0 +1,57 @@
+"""The notebooks in notebooks/ and solutions/ are generated from source/: prove they are fresh."""
+
+from __future__ import annotations
+
+import nbformat
+
+from tools import build_notebooks
+from tools.build_notebooks import BEGIN, END, edition_source
+
+
+def test_generated_notebooks_match_their_sources():
+    stale = build_notebooks.stale_files(build_notebooks.all_lessons())
+    names = ", ".join(str(path.relative_to(build_notebooks.ROOT)) for path in stale)
+    assert not stale, f"stale: {names}. Run: .venv/bin/python -m tools.build_notebooks"
+
+
+def test_a_changed_source_is_reported_stale(tmp_path, monkeypatch):
+    lessons = build_notebooks.all_lessons()
+    changed = tmp_path / lessons[0].source.name
+    changed.write_text(lessons[0].source.read_text() + "\n# %%\nprint('a new cell')\n")
+    monkeypatch.setattr(build_notebooks, "SOURCE_DIR", tmp_path)
+    for lesson in lessons[1:]:
+        (tmp_path / lesson.source.name).write_text(lesson.source.read_text())
+    stale = build_notebooks.stale_files(build_notebooks.all_lessons())
+    assert any(path.name == lessons[0].filename for path in stale)
+
+
+def test_solutions_are_only_in_the_instructor_edition():
+    code = f"x = ...  # STUDENT\n{BEGIN}\nx = 42\n{END}\ncheck(x)"
+    assert edition_source(code, "student") == "x = ...\ncheck(x)"
+    assert edition_source(code, "solution") == "x = 42\ncheck(x)"
+
+
+def test_no_solution_leaks_into_a_student_notebook():
+    for path in build_notebooks.EDITIONS["student"].glob("*.ipynb"):
+        text = path.read_text()
+        assert "BEGIN SOLUTION" not in text and "# STUDENT" not in text, path.name
+
+
+def test_every_lesson_has_goals_takeaways_exercises_and_navigation():
+    lessons = build_notebooks.all_lessons()
+    for lesson in lessons:
+        assert lesson.goals, f"{lesson.name}: no 'Learning goals' bullets in the first cell"
+        notebook = nbformat.read(build_notebooks.EDITIONS["student"] / lesson.filename, as_version=4)
+        text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+        for heading in ("Key takeaways", "Exercise"):
+            assert heading in text, f"{lesson.name}: no '{heading}' section"
+        footer = notebook.cells[-1].source
+        assert "Contents" in footer and ("Next:" in footer or lesson is lessons[-1]), f"{lesson.name}: footer"
+
+
+def test_the_model_id_is_named_only_in_helpers():
+    from helpers import DEFAULT_MODEL
+
+    for folder in ("source", "scripts"):
+        for path in (build_notebooks.ROOT / folder).glob("*.py"):
+            assert DEFAULT_MODEL not in path.read_text(), f"{path.name} types the model ID; use helpers.MODEL"

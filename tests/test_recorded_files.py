@@ -1,0 +1,107 @@
+"""Every shipped recording: readable by the SDK's own types, honestly labelled, and with sample
+token counts that come from the one estimator, never typed by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import pytest
+from anthropic.types import Message, RawMessageStreamEvent
+from anthropic.types.shared import ErrorResponse
+
+from helpers.recordings import KEPT_RESPONSE_HEADERS, RecordingFile
+from helpers.settings import RECORDINGS_DIR
+from tools import token_estimate
+
+FILES = sorted(RECORDINGS_DIR.glob("*.json"))
+STREAM_EVENT = pydantic.TypeAdapter(RawMessageStreamEvent)
+
+
+def interactions(path: Path) -> list[dict[str, Any]]:
+    return RecordingFile(path).data["interactions"]
+
+
+def final_message(response: dict[str, Any]) -> Message:
+    """The Message a recorded response stands for: its JSON body, or its stream folded up."""
+    if "body" in response:
+        return Message.model_validate(response["body"])
+    message: dict[str, Any] = {}
+    blocks: list[dict[str, Any]] = []
+    for event in response["events"]:
+        data = event["data"]
+        if event["event"] == "ping":
+            assert data == {"type": "ping"}
+            continue
+        STREAM_EVENT.validate_python(data)
+        if data["type"] == "message_start":
+            message = data["message"]
+        elif data["type"] == "content_block_start":
+            blocks.append(dict(data["content_block"]))
+        elif data["type"] == "content_block_delta" and data["delta"]["type"] == "text_delta":
+            blocks[data["index"]]["text"] += data["delta"]["text"]
+        elif data["type"] == "content_block_delta" and data["delta"]["type"] == "input_json_delta":
+            blocks[data["index"]]["_json"] = blocks[data["index"]].get("_json", "") + data["delta"]["partial_json"]
+        elif data["type"] == "message_delta":
+            message = {**message, **data["delta"], "usage": {**message["usage"], **data["usage"]}}
+    for block in blocks:
+        if "_json" in block:
+            block["input"] = json.loads(block.pop("_json"))
+    return Message.model_validate({**message, "content": blocks})
+
+
+def test_there_are_recordings():
+    assert FILES, "recordings/ is empty"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_each_file_says_what_it_is(path):
+    data = json.loads(path.read_text())
+    assert data["provenance"] in ("sample", "recorded", "mixed"), "say whether the replies are samples"
+    assert data["recorded_on"] and data["models"], "say when and with which model"
+    if data["provenance"] != "recorded":
+        assert "not real model output" in data["note"]
+    for item in data["interactions"]:
+        assert item["provenance"] in ("sample", "recorded") and item["recorded_on"] and item["model"]
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_each_response_parses_with_the_sdks_types(path):
+    for item in interactions(path):
+        for response in item["responses"]:
+            if "error" in response:
+                assert response["error"] in ("timeout", "connection")
+                continue
+            assert set(response["headers"]) <= set(KEPT_RESPONSE_HEADERS), "only allow-listed headers are kept"
+            if response["status"] == 200:
+                final_message(response)
+            else:
+                ErrorResponse.model_validate(response["body"])
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_sample_token_counts_come_from_the_estimator(path):
+    for item in interactions(path):
+        if item["provenance"] != "sample":
+            continue
+        body = item["request"]["body"]
+        for response in item["responses"]:
+            if response.get("status") != 200:
+                continue
+            message = final_message(response)
+            usage = message.usage
+            sent = usage.input_tokens + (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0)
+            assert sent == token_estimate.input_tokens(body), f"{message.id}: input tokens do not fit the request"
+            content = [block.model_dump(exclude_none=True) for block in message.content]
+            if message.stop_reason == "max_tokens":
+                assert usage.output_tokens == body["max_tokens"], f"{message.id}: a cut reply uses its whole budget"
+            else:
+                assert usage.output_tokens == token_estimate.output_tokens(content), f"{message.id}: output tokens"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_recordings_store_no_request_headers(path):
+    for item in interactions(path):
+        assert set(item["request"]) == {"method", "path", "body"}
