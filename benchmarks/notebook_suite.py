@@ -1,0 +1,86 @@
+"""How much of the notebook tests' time is more than starting kernels?
+
+    .venv/bin/python benchmarks/notebook_suite.py
+
+Runs the nbval part of the suite (every notebook, both editions), then the bare
+floor: for each notebook, start one kernel, import what that notebook imports,
+and stop it. Prints both and their ratio; the goal is a ratio under 1.3, so the
+lessons themselves (replayed calls, checks, plots) stay cheap. This is a
+measurement, not a test: machines differ, so nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import start_new_kernel
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from workbook import TEST_ENVIRONMENT  # noqa: E402 - after the path is set
+
+GOAL = 1.3
+
+
+def notebooks() -> list[Path]:
+    return sorted([*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("solutions/*.ipynb")])
+
+
+def imports_of(path: Path) -> str:
+    """The import statements of a notebook's code cells, as one block of code."""
+    lines = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        lines += [ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    return "\n".join(lines)
+
+
+def time_suite() -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *map(str, notebooks())],
+        cwd=ROOT,
+        env={**os.environ, **TEST_ENVIRONMENT},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def time_bare_kernels() -> float:
+    os.environ.update(TEST_ENVIRONMENT)
+    started = time.perf_counter()
+    for path in notebooks():
+        manager, client = start_new_kernel(kernel_name="python3", cwd=str(path.parent))
+        try:
+            client.execute_interactive(imports_of(path) or "pass", timeout=120)
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    count = len(notebooks())
+    bare = time_bare_kernels()
+    suite = time_suite()
+    ratio = suite / bare
+    print(f"notebooks:                           {count}")
+    print(f"bare kernels + imports, one each:    {bare:6.1f} s")
+    print(f"nbval suite over the same notebooks: {suite:6.1f} s")
+    print(f"ratio:                               {ratio:6.2f}  (goal: under {GOAL})")
+
+
+if __name__ == "__main__":
+    main()
