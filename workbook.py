@@ -62,7 +62,10 @@ def set_up() -> None:
 
 
 def lab(extra: list[str]) -> None:
-    run(BIN / "jupyter", "lab", f"--ServerApp.root_dir={ROOT}", f"--LabApp.default_url=/lab/tree/{FIRST_PAGE}", *extra)
+    options = [f"--ServerApp.root_dir={ROOT}", f"--LabApp.default_url=/lab/tree/{FIRST_PAGE}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        options.append("--allow-root")  # containers and CI machines often run as root
+    run(BIN / "jupyter", "lab", *options, *extra)
 
 
 def test(extra: list[str]) -> None:
