@@ -1,0 +1,150 @@
+"""Plots for the lessons, drawn to be read on a projector from the back of the room.
+
+Every plot starts from `projector_axes()`, so all lessons share one look: a modest
+figure (small enough to keep notebooks light), large fonts, labelled axes.
+Each plot's numbers are computed by a separate function, so tests check the data,
+not the pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any
+
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+# --- the shared style -----------------------------------------------------------
+
+FIGSIZE = (8.0, 4.5)  # inches: 16:9, like a projector
+DPI = 90  # enough for a projector, small enough to keep the stored PNG in the notebook light
+
+PROJECTOR_RC: dict[str, Any] = {
+    "font.size": 14,
+    "axes.titlesize": 16,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 14,
+    "xtick.labelsize": 13,
+    "ytick.labelsize": 13,
+    "legend.fontsize": 12,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "lines.linewidth": 2.5,
+    "lines.markersize": 8,
+    "figure.facecolor": "white",
+}
+
+
+@contextmanager
+def projector_axes(
+    title: str, xlabel: str, ylabel: str, *, figsize: tuple[float, float] = FIGSIZE
+) -> Iterator[tuple[Figure, Axes]]:
+    """A titled, labelled figure in the shared style; draw on `ax` inside the `with` block.
+
+    with projector_axes("Title", "x (unit)", "y (unit)") as (figure, ax):
+        ax.plot(...)
+
+    The style applies to everything drawn inside the block, and to nothing else.
+    """
+    with plt.rc_context(PROJECTOR_RC):
+        figure, ax = plt.subplots(figsize=figsize, dpi=DPI, layout="constrained")
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        yield figure, ax
+
+
+# --- token growth ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenGrowth:
+    """Input tokens of each call of a conversation, and their running total."""
+
+    per_turn: list[int]
+    cumulative: list[int]
+
+    @property
+    def turns(self) -> list[int]:
+        """Turn numbers, counted from 1 as a person would."""
+        return list(range(1, len(self.per_turn) + 1))
+
+    @property
+    def total(self) -> int:
+        """Every input token sent over the whole conversation: what you are billed for."""
+        return self.cumulative[-1] if self.cumulative else 0
+
+
+def _field(source: Any, name: str) -> int:
+    value = source.get(name) if isinstance(source, Mapping) else getattr(source, name, None)
+    return int(value or 0)
+
+
+def input_tokens_of(item: Any) -> int:
+    """All the input one call sent: a plain count, or the usage of a Message, Usage or dict.
+
+    With prompt caching, `input_tokens` counts only the uncached part, so the tokens
+    written to and read from the cache are added back: the model read them all.
+    """
+    if isinstance(item, bool):  # bool is an int in Python; a True here is surely a mistake
+        raise TypeError(f"expected a token count or a usage, got {item!r}")
+    if isinstance(item, int):
+        if item < 0:
+            raise ValueError(f"a token count cannot be negative: {item}")
+        return item
+    usage = item.get("usage", item) if isinstance(item, Mapping) else getattr(item, "usage", item)
+    has_count = usage.get("input_tokens") is not None if isinstance(usage, Mapping) else hasattr(usage, "input_tokens")
+    if not has_count:
+        raise TypeError(
+            f"expected a token count, a Message, or a usage with input_tokens; got {type(item).__name__}. "
+            "Pass response.usage (or the response itself) for each call."
+        )
+    return (
+        _field(usage, "input_tokens")
+        + _field(usage, "cache_creation_input_tokens")
+        + _field(usage, "cache_read_input_tokens")
+    )
+
+
+def token_growth(usages: Iterable[Any]) -> TokenGrowth:
+    """Per-call and cumulative input tokens of a conversation, one entry per call, in order."""
+    per_turn = [input_tokens_of(item) for item in usages]
+    return TokenGrowth(per_turn=per_turn, cumulative=list(accumulate(per_turn)))
+
+
+def plot_token_growth(usages: Iterable[Any], *, title: str = "Input tokens grow with every turn") -> Figure:
+    """Bars: the input tokens each call sent. Line: the running total you pay for.
+
+    `usages` is one entry per call: `response.usage`, the response itself, a usage dict
+    from a recording, or a plain number. Returns the Figure; a notebook shows it, a
+    script saves it with `figure.savefig("growth.png")`.
+    """
+    growth = token_growth(usages)
+    if not growth.per_turn:
+        raise ValueError("there is nothing to plot: pass the usage of at least one call")
+    with projector_axes(title, "turn (one API call each)", "input tokens") as (figure, ax):
+        bars = ax.bar(growth.turns, growth.per_turn, color="#4C72B0", label="input tokens sent this turn")
+        if len(growth.turns) <= 12:  # more labels than that would crowd the bars
+            ax.bar_label(bars, fmt="{:,.0f}", padding=3, fontsize=12)
+        ax.plot(growth.turns, growth.cumulative, marker="o", color="#DD8452", label="cumulative input tokens (billed)")
+        ax.annotate(
+            f"{growth.total:,} in total",
+            xy=(growth.turns[-1], growth.total),
+            xytext=(-10, 8),
+            textcoords="offset points",
+            ha="right",
+            color="#DD8452",
+            fontweight="bold",
+        )
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_formatter("{x:,.0f}")
+        ax.set_ylim(0, growth.total * 1.15)
+        ax.legend(loc="upper left")
+    return figure

@@ -1,0 +1,108 @@
+"""helpers.plots: the numbers behind the token-growth plot, and the labels a projector audience reads."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # no window, whatever machine runs the tests
+
+import matplotlib.pyplot as plt
+import pytest
+from anthropic.types import Message, Usage
+
+from helpers import MODEL
+from helpers.plots import DPI, FIGSIZE, input_tokens_of, plot_token_growth, projector_axes, token_growth
+
+
+def message_with(usage: Usage) -> Message:
+    return Message(
+        id="msg_test",
+        type="message",
+        role="assistant",
+        model=MODEL,
+        content=[],
+        stop_reason="end_turn",
+        stop_sequence=None,
+        usage=usage,
+    )
+
+
+def test_per_turn_and_cumulative_input_tokens_from_plain_numbers():
+    growth = token_growth([30, 52, 95])
+    assert growth.per_turn == [30, 52, 95]
+    assert growth.cumulative == [30, 82, 177], "each cumulative entry is the sum of every turn so far"
+    assert growth.turns == [1, 2, 3], "turns are counted from 1"
+    assert growth.total == 177
+
+
+def test_usages_messages_and_recorded_dicts_all_count_the_same():
+    usage = Usage(input_tokens=40, output_tokens=9)
+    recorded = {"usage": {"input_tokens": 40, "output_tokens": 9}}
+    growth = token_growth([usage, message_with(usage), recorded, {"input_tokens": 40}])
+    assert growth.per_turn == [40, 40, 40, 40]
+
+
+def test_cached_tokens_count_as_input_the_model_read():
+    # With caching, input_tokens is only the uncached part; the plot shows everything sent.
+    written = Usage(input_tokens=20, output_tokens=5, cache_creation_input_tokens=1500, cache_read_input_tokens=0)
+    read = Usage(input_tokens=60, output_tokens=5, cache_creation_input_tokens=0, cache_read_input_tokens=1500)
+    assert input_tokens_of(written) == 1520
+    assert input_tokens_of(read) == 1560
+
+
+def test_an_empty_conversation_has_no_turns_and_a_zero_total():
+    growth = token_growth([])
+    assert (growth.per_turn, growth.cumulative, growth.total) == ([], [], 0)
+
+
+@pytest.mark.parametrize("bad", [True, "120", None, object()])
+def test_something_that_is_not_a_count_or_usage_is_refused_with_a_hint(bad):
+    with pytest.raises(TypeError, match="usage"):
+        token_growth([bad])
+
+
+def test_a_negative_count_is_refused():
+    with pytest.raises(ValueError, match="negative"):
+        input_tokens_of(-1)
+
+
+def test_the_plot_draws_one_bar_per_turn_and_the_running_total():
+    figure = plot_token_growth([30, 52, 95])
+    ax = figure.axes[0]
+    bar_heights = [patch.get_height() for patch in ax.patches]
+    assert bar_heights == [30, 52, 95]
+    (line,) = ax.get_lines()
+    assert list(line.get_ydata()) == [30, 82, 177], "the line should be the cumulative total"
+    plt.close(figure)
+
+
+def test_the_plot_labels_its_axes_with_units_and_has_a_legend():
+    figure = plot_token_growth([Usage(input_tokens=10, output_tokens=1)])
+    ax = figure.axes[0]
+    assert "turn" in ax.get_xlabel()
+    assert "tokens" in ax.get_ylabel()
+    assert ax.get_title(), "a projected plot needs a title"
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert any("cumulative" in label for label in labels), labels
+    plt.close(figure)
+
+
+def test_the_plot_uses_the_shared_projector_style():
+    figure = plot_token_growth([1, 2])
+    assert tuple(figure.get_size_inches()) == FIGSIZE
+    assert figure.dpi == DPI
+    assert figure.axes[0].xaxis.label.get_fontsize() >= 14, "labels must be readable from the back of a room"
+    plt.close(figure)
+
+
+def test_the_shared_style_does_not_leak_into_other_plots():
+    before = plt.rcParams["font.size"]
+    with projector_axes("t", "x", "y") as (figure, _ax):
+        assert plt.rcParams["font.size"] == 14
+    plt.close(figure)
+    assert plt.rcParams["font.size"] == before
+
+
+def test_an_empty_conversation_cannot_be_plotted():
+    with pytest.raises(ValueError, match="at least one call"):
+        plot_token_growth([])
