@@ -17,12 +17,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.samples import lesson01, lesson02, lesson03, lesson04, lesson05
+from tools.samples import lesson00, lesson01, lesson02, lesson03, lesson04, lesson05
 from tools.samples.base import SampleReply, last_user_text, system_text
 
 
 def all_replies() -> list[SampleReply]:
-    return [*lesson01.REPLIES, *lesson02.REPLIES, *lesson03.REPLIES, *lesson04.REPLIES, *lesson05.REPLIES]
+    return [
+        *lesson00.REPLIES,
+        *lesson01.REPLIES,
+        *lesson02.REPLIES,
+        *lesson03.REPLIES,
+        *lesson04.REPLIES,
+        *lesson05.REPLIES,
+    ]
 
 
 def reply_for(body: dict[str, Any]) -> SampleReply:

@@ -1,0 +1,162 @@
+# %% [markdown]
+# # 00 · Where the model runs, and getting set up
+#
+# Before the first call, two practical questions: where does the model you are talking to actually
+# run, and is your machine ready for this workbook? This lesson answers both, and ends with your
+# first call.
+#
+# **Learning goals**
+#
+# - Compare a local open-weight model with a provider-hosted one: control, privacy, cost, capability
+# - Check your setup: Python, packages, API key, mode, and a first call
+# - Point the same notebooks at a local model server that speaks the Anthropic Messages API
+# - Say what changes with a local model: model names, token counts, features
+
+# %% [markdown]
+# ## Two places a model can run
+#
+# **On your own hardware.** Open-weight models (Qwen, DeepSeek, Mistral, Llama, Gemma and others)
+# can be downloaded and served on your own machine with tools such as Ollama, vLLM or llama.cpp.
+#
+# **On a provider's servers.** Anthropic, OpenAI, Google and others run their models in their data
+# centres; your code sends each request over HTTPS and the provider bills you per token.
+#
+# | | Local open-weight model | Provider-hosted model |
+# |---|---|---|
+# | **Control** | You choose the exact weights and version, and nobody can change or retire them under you. | The provider updates and eventually retires models; you pin a model ID and migrate on their schedule. |
+# | **Privacy** | Prompts and replies never leave your machine. | Data goes to the provider, under their data-handling terms. |
+# | **Cost** | No per-token bill, but you pay for the hardware and its power, up front. | Nothing up front; you pay per token, so cost grows with use. |
+# | **Capability** | Limited by your memory and GPU: the strongest frontier models are far too large for a laptop. | The most capable models available, at any scale, with no hardware of your own. |
+# | **Fits** | Sensitive data, offline work, experiments with fine-tuning, high steady volume on hardware you own. | Building agents and products that need the best models, spiky or unknown demand, no GPU at hand. |
+#
+# Most agents today run on hosted models, and that is what this course uses. The good news: the
+# concepts (messages, roles, tool calls, streaming) look the same at every provider, and several
+# local servers even speak the Anthropic Messages API itself, as you will see below.
+
+# %% [markdown]
+# ## Check your setup
+#
+# Run the next cell first, every time you set up a new machine. It checks your Python and the
+# workbook's packages, tells you whether an API key is configured (without ever showing it), and
+# which mode the workbook is in.
+
+# %%
+from helpers.setup_check import setup_report
+
+print(setup_report())
+
+# %% [markdown]
+# **No key? That is fine.** Every lesson runs from recorded replies. The modes, set with
+# `WORKBOOK_MODE` in a `.env` file (copy `.env.example`):
+#
+# | Mode | Without a key | With a key |
+# |---|---|---|
+# | `auto` (default) | replays recordings; a request never recorded stops with a message | replays what is recorded, calls the API for the rest and saves the reply |
+# | `replay` | replays recordings, never touches the network | the same: the key is ignored |
+# | `record` | refuses to start | calls the API for every request, saves every reply |
+# | `live` | refuses to start | calls the API for every request, saves nothing |
+
+# %% [markdown]
+# ## Your first call
+#
+# `get_client()` returns a real `anthropic.Anthropic` client. Its first lines tell you where the
+# replies will come from. Lesson 01 takes this call apart piece by piece; for now, just see that one
+# goes through.
+
+# %%
+from helpers import MODEL, get_client, usage_line
+
+client = get_client("00_where_models_run")
+
+# %%
+response = client.messages.create(
+    model=MODEL,
+    max_tokens=100,
+    messages=[{"role": "user", "content": "In one short sentence, confirm that you received this message."}],
+)
+print(response.content[0].text)
+print(usage_line(response.usage))
+
+# %% [markdown]
+# ## The same notebooks on a local model
+#
+# Ollama and vLLM can serve open-weight models behind the **Anthropic Messages API**: the same
+# `/v1/messages` endpoint, the same JSON. So the official SDK, and every notebook here, can talk to
+# them by changing only where the requests go. Put this in `.env` (Ollama shown; vLLM usually
+# listens on `http://localhost:8000`):
+#
+# ```bash
+# ANTHROPIC_BASE_URL=http://localhost:11434   # the server's root: the SDK adds /v1/messages itself
+# ANTHROPIC_API_KEY=ollama                    # any non-empty value: the SDK needs one, Ollama ignores it
+# WORKBOOK_MODEL=qwen3:8b                     # a model you have pulled with `ollama pull qwen3:8b`
+# WORKBOOK_MODE=live                          # call the local model every time and save nothing
+# ```
+#
+# `live` keeps local replies out of `recordings/`. (In `auto` mode they would be saved there, since a
+# request naming another model never matches a recording.) Restart the kernel after editing `.env`.
+#
+# What changes when you do:
+#
+# - **Model names.** Local servers use their own names (`qwen3:8b`, `llama3.2:3b`), not Claude IDs.
+#   `WORKBOOK_MODEL` swaps the one `MODEL` constant every lesson uses.
+# - **Token counts.** Each model family has its own tokenizer, so the same text gives different
+#   `input_tokens` and `output_tokens`, and some servers only estimate them.
+# - **Cost.** There is no price per token: `usage_line()` says the cost is unknown.
+# - **Features.** Compatibility layers implement a subset of the API. Basic calls, system prompts
+#   and streaming usually work; prompt caching, some tool features and exact error types may not.
+# - **Answers.** A small local model answers faster on a good GPU, slower on a laptop CPU, and less
+#   well than a frontier model on hard questions. The recorded outputs in these notebooks will not
+#   match what you see.
+
+# %% [markdown]
+# ## Key takeaways
+#
+# - A model runs either on hardware you control (open weights: privacy and control, limited by your
+#   hardware) or at a provider (the strongest models, pay per token, data leaves your machine).
+# - Run the setup check first on any new machine; the workbook runs without a key from recordings.
+# - `ANTHROPIC_BASE_URL`, a dummy key and `WORKBOOK_MODEL` point every lesson at a local server that
+#   speaks the Messages API; expect other names, token counts, costs and features.
+#
+# ## Exercises
+#
+# ### Exercise 1 · Local or hosted?
+#
+# For each situation, decide where the model should run: fill in `"local"` or `"hosted"`.
+
+# %%
+from helpers.checks.lesson00 import SITUATIONS, check_placements
+
+for key, situation in SITUATIONS.items():
+    print(f"{key}: {situation}")
+
+placements = {"records": ..., "frontier": ..., "offline": ..., "prototype": ...}  # STUDENT
+### BEGIN SOLUTION
+placements = {"records": "local", "frontier": "hosted", "offline": "local", "prototype": "hosted"}
+### END SOLUTION
+check_placements(placements)
+
+# %% [markdown]
+# ### Exercise 2 · Settings for a local model
+#
+# You have Ollama running on this machine, on its usual port, and have pulled the model
+# `qwen3:8b`. Write the four `.env` settings that point the workbook at it and save nothing, as a
+# dict. (The check only reads the dict; nothing is written to `.env`.)
+
+# %%
+from helpers.checks.lesson00 import check_local_settings
+
+local_settings = {  # STUDENT
+    "ANTHROPIC_BASE_URL": ...,  # STUDENT
+    "ANTHROPIC_API_KEY": ...,  # STUDENT
+    "WORKBOOK_MODEL": ...,  # STUDENT
+    "WORKBOOK_MODE": ...,  # STUDENT
+}  # STUDENT
+### BEGIN SOLUTION
+local_settings = {
+    "ANTHROPIC_BASE_URL": "http://localhost:11434",
+    "ANTHROPIC_API_KEY": "ollama",
+    "WORKBOOK_MODEL": "qwen3:8b",
+    "WORKBOOK_MODE": "live",
+}
+### END SOLUTION
+check_local_settings(local_settings)
