@@ -1,0 +1,373 @@
+# %% [markdown]
+# # 02 · Roles: system, user and assistant
+#
+# Every piece of text the model reads arrives with a label that says who it comes from. The label,
+# called the *role*, changes how the model treats the text. This lesson shows each role at work,
+# by sending calls that differ only in one role, and what the API says when the roles are wrong.
+#
+# **Learning goals**
+#
+# - Say what the system, user and assistant roles each mean to the model
+# - Explain why a tool's result goes back to the model in a user message
+# - Move a system prompt between this API's shape and the system-first shape of other providers
+# - Recognise the malformed histories the API rejects, and read its error
+#
+# The replies come from `recordings/02_roles.json` unless you configure a key (see lesson 01).
+
+# %%
+from helpers import MODEL, get_client
+
+client = get_client("02_roles")
+
+
+def reply_text(response) -> str:
+    """The text of a reply, whatever other blocks it holds (lesson 01)."""
+    return "".join(block.text for block in response.content if block.type == "text")
+
+
+# %% [markdown]
+# ## Three roles
+#
+# | Role | Who writes it | How the model treats it |
+# |---|---|---|
+# | **system** | you, the developer | Standing instructions that frame the whole conversation: who the model is, what it must and must not do. Usually set once. |
+# | **user** | a person, *or your code* | Something to respond to: a question, a request, or a result the model asked for. |
+# | **assistant** | the model, *or your code* | What the model has already said. It continues from there. |
+#
+# In this API the system prompt is not a message at all: it is the separate `system` parameter. The
+# `messages` list holds only `user` and `assistant` turns.
+
+# %% [markdown]
+# ## system: the same question, two framings
+#
+# Here is one question sent twice. Only the system prompt changes.
+
+# %%
+QUESTION = "What is a Python decorator?"
+BEGINNER_TUTOR = (
+    "You are a tutor for people who have never programmed. Use one everyday analogy, no jargon, "
+    "and at most three sentences."
+)
+SENIOR_COLLEAGUE = (
+    "You are a senior Python engineer answering a colleague. Reply with a minimal code example "
+    "and one line of explanation."
+)
+
+for system in (BEGINNER_TUTOR, SENIOR_COLLEAGUE):
+    response = client.messages.create(
+        model=MODEL, max_tokens=400, system=system, messages=[{"role": "user", "content": QUESTION}]
+    )
+    print(f"SYSTEM: {system[:60]}...\n")
+    print(reply_text(response))
+    print("\n" + "-" * 80 + "\n")
+
+# %% [markdown]
+# Same words from the user, two very different answers: the system prompt sets the audience, the
+# tone and the format before the user says anything. That is why instructions about *how* to answer
+# belong there rather than in each user message.
+
+# %% [markdown]
+# ## assistant: the model continues from what "it" said
+#
+# An assistant turn tells the model what it said earlier in the conversation. The model cannot check
+# that claim: the API takes the turns your code sends on trust. So your code can *write* assistant
+# turns too, for example to show the model one worked example of the answer you want.
+#
+# First, a request on its own:
+
+# %%
+EXAMPLE = "Sum up this error in emoji: ZeroDivisionError: division by zero"
+ASK = "Sum up this error in emoji: KeyError: 'user_id'"
+
+alone = client.messages.create(model=MODEL, max_tokens=200, messages=[{"role": "user", "content": ASK}])
+print(reply_text(alone))
+
+# %% [markdown]
+# Now the same request, after one earlier exchange whose assistant turn our code wrote by hand:
+
+# %%
+with_example = client.messages.create(
+    model=MODEL,
+    max_tokens=200,
+    messages=[
+        {"role": "user", "content": EXAMPLE},
+        {"role": "assistant", "content": "➗0️⃣💥"},  # written by us, not by the model
+        {"role": "user", "content": ASK},
+    ],
+)
+print(reply_text(with_example))
+
+# %% [markdown]
+# The model kept to the pattern "it" had set: emoji only, no explanation. Assistant turns are how a
+# conversation stays consistent from one call to the next, and hand-written ones are a simple way to
+# show the model an example.
+#
+# One limit: the conversation must end with a user turn. Older models let you end it with a partial
+# assistant turn for the model to complete ("prefilling"); the Claude 4.6 models answer that with a
+# 400 error. Use the system prompt, or an example exchange like the one above, instead.
+
+# %% [markdown]
+# ## user: not always a person
+#
+# When a model can use tools, it does not run them itself. It replies with a `tool_use` block that
+# names a tool and its input, and stops with `stop_reason == "tool_use"`. *Your code* runs the tool
+# and sends the result back, in a **user** turn holding a `tool_result` block. No person typed that
+# turn; to the model it is simply new information to respond to.
+#
+# The tool here is a pretend order database, described to the model by a name, a description and a
+# JSON schema of its input:
+
+# %%
+import json
+
+ORDERS = {
+    "A1042": {"status": "shipped", "carrier": "DHL", "shipped_on": "2026-11-24", "expected_delivery": "2026-11-27"}
+}
+
+
+def get_order_status(order_id: str) -> str:
+    """The tool itself: ordinary Python, run by our code, never by the model."""
+    return json.dumps({"order_id": order_id, **ORDERS[order_id]})
+
+
+TOOLS = [
+    {
+        "name": "get_order_status",
+        "description": "Look up the shipping status of a customer's order by its ID, such as A1042.",
+        "input_schema": {
+            "type": "object",
+            "properties": {"order_id": {"type": "string", "description": "The order ID, such as A1042."}},
+            "required": ["order_id"],
+        },
+    }
+]
+SHOP_SYSTEM = (
+    "You are the customer-support assistant of an online bookshop. Use the tools to look things up; "
+    "never guess an order's status."
+)
+
+# %% [markdown]
+# The customer asks; the model asks for the tool:
+
+# %%
+conversation = [{"role": "user", "content": "Where is my order A1042?"}]
+first = client.messages.create(model=MODEL, max_tokens=300, system=SHOP_SYSTEM, tools=TOOLS, messages=conversation)
+
+print("stop_reason:", first.stop_reason)
+for block in first.content:
+    print(f"  {block.type}: {block.text if block.type == 'text' else (block.name, block.input)}")
+
+# %% [markdown]
+# Our code runs the tool, then sends everything back: the model's turn as it was, and a user turn
+# with the result. `tool_use_id` ties the result to the request it answers.
+
+# %%
+call = next(block for block in first.content if block.type == "tool_use")
+conversation.append({"role": "assistant", "content": first.content})
+conversation.append(
+    {
+        "role": "user",
+        "content": [{"type": "tool_result", "tool_use_id": call.id, "content": get_order_status(**call.input)}],
+    }
+)
+second = client.messages.create(model=MODEL, max_tokens=300, system=SHOP_SYSTEM, tools=TOOLS, messages=conversation)
+
+
+def kinds(content) -> str:
+    """A one-line summary of a message's content: the text, or the types of its blocks."""
+    if isinstance(content, str):
+        return repr(content)
+    return "[" + ", ".join(b["type"] if isinstance(b, dict) else b.type for b in content) + "]"
+
+
+for turn in conversation:
+    print(f"{turn['role']:>9}: {kinds(turn['content'])}")
+print(f"assistant: {reply_text(second)}")
+
+# %% [markdown]
+# Read the roles down the left: the conversation alternates user, assistant, user, assistant, even
+# though only the first user turn came from a person. The middle one was our code reporting back.
+
+# %% [markdown]
+# ## Where the system prompt lives
+#
+# Some providers' chat APIs have no `system` parameter: the system prompt is the first entry of the
+# messages list, with the role `"system"`. The content is the same; only its place differs. Here is
+# one short conversation in both shapes, as plain data:
+
+# %%
+SYSTEM_FIRST = {
+    "messages": [
+        {"role": "system", "content": "Reply in French."},
+        {"role": "user", "content": "Good morning!"},
+        {"role": "assistant", "content": "Bonjour !"},
+        {"role": "user", "content": "How are you?"},
+    ]
+}
+THIS_API = {
+    "system": "Reply in French.",
+    "messages": [
+        {"role": "user", "content": "Good morning!"},
+        {"role": "assistant", "content": "Bonjour !"},
+        {"role": "user", "content": "How are you?"},
+    ],
+}
+
+
+def lines_of(request: dict) -> list[str]:
+    """One line per top-level field or message, short enough to print in a column."""
+    lines = [f"system: {request['system']!r}"] if "system" in request else []
+    lines.append("messages:")
+    lines += [f"  {m['role']:<9} {m['content']!r}" for m in request["messages"]]
+    return lines
+
+
+left, right = lines_of(SYSTEM_FIRST), lines_of(THIS_API)
+print(f"{'SYSTEM FIRST (some other providers)':<44}ANTHROPIC MESSAGES API")
+for number in range(max(len(left), len(right))):
+    a = left[number] if number < len(left) else ""
+    b = right[number] if number < len(right) else ""
+    print(f"{a:<44}{b}")
+
+# %% [markdown]
+# The right-hand shape is what this API takes, so it can be passed straight to the call:
+
+# %%
+response = client.messages.create(model=MODEL, max_tokens=100, **THIS_API)
+print(reply_text(response))
+
+# %% [markdown]
+# The left-hand shape, sent to this API as it is, is rejected: `"system"` is not a role here. That is
+# one of the malformed histories in the next section. Exercise 1 asks you to convert one shape into
+# the other.
+
+# %% [markdown]
+# ## Histories the API rejects
+#
+# The API checks the shape of `messages` before the model sees anything, and answers a malformed
+# request with HTTP status **400** (bad request). The SDK raises that as `anthropic.BadRequestError`,
+# whose `body` holds the API's own explanation. Three common mistakes:
+
+# %%
+import anthropic
+
+MALFORMED = {
+    "starts with an assistant turn": [
+        {"role": "assistant", "content": "Bonjour !"},
+        {"role": "user", "content": "How are you?"},
+    ],
+    "has an empty message": [
+        {"role": "user", "content": "Good morning!"},
+        {"role": "assistant", "content": ""},
+        {"role": "user", "content": "How are you?"},
+    ],
+    "uses an unknown role": SYSTEM_FIRST["messages"],
+}
+
+for problem, messages in MALFORMED.items():
+    try:
+        client.messages.create(model=MODEL, max_tokens=100, messages=messages)
+        print(f"A history that {problem}: accepted?!")
+    except anthropic.BadRequestError as err:
+        print(f"A history that {problem}:")
+        print(f"  HTTP {err.status_code} {err.body['error']['type']}: {err.body['error']['message']}\n")
+
+# %% [markdown]
+# What each one means, and the usual cause:
+#
+# - **The first message must come from the user.** A conversation opens with a request. This happens
+#   when code trims old turns and cuts between a question and its answer (exercise 2 of lesson 03).
+# - **Every message needs content.** An empty turn usually means code appended a reply that failed or
+#   had no text. (The API's message allows an empty *final* assistant turn, which only matters for
+#   models that accept prefilling.)
+# - **Roles are `user` or `assistant`.** The system prompt goes in the `system` parameter; tool results
+#   go in a user turn. There is no `"system"` or `"tool"` role in `messages`.
+#
+# Each error is a bug in the code that built the history, so retrying the same request cannot help:
+# fix the history. (Lesson 05 is about the errors worth retrying.)
+
+# %% [markdown]
+# ## Key takeaways
+#
+# - **system** frames the whole conversation; in this API it is the `system` parameter, not a message.
+# - **user** is whatever the model should respond to: a person's words, or your code reporting a tool
+#   result in a `tool_result` block.
+# - **assistant** is what the model said before, and it continues from it. Your code sends these
+#   turns, so it can also write them, for example as a worked example.
+# - Other providers put the system prompt first in the messages list; the content is the same.
+# - A malformed history fails with a 400 `BadRequestError` that says what is wrong: fix the history,
+#   don't retry.
+#
+# ## Exercises
+#
+# Each exercise ends with a check that tells you at once whether your answer works.
+#
+# ### Exercise 1 · From system-first to this API
+#
+# Complete `to_anthropic(messages)`: it takes a system-first list like `SYSTEM_FIRST["messages"]` and
+# returns a dict with `"system"` (the system message's content) and `"messages"` (everything else, in
+# order), ready for `client.messages.create(model=..., max_tokens=..., **result)`. When there is no
+# system message, leave the `"system"` key out. Don't change the list you are given.
+
+# %%
+from helpers.checks.lesson02 import check_to_anthropic
+
+
+def to_anthropic(messages: list[dict]) -> dict:
+    # Build and return {"system": ..., "messages": [...]}.  # STUDENT
+    return {}  # STUDENT
+    ### BEGIN SOLUTION
+    system = [m["content"] for m in messages if m["role"] == "system"]
+    request = {"messages": [m for m in messages if m["role"] != "system"]}
+    if system:
+        request["system"] = "\n\n".join(system)
+    return request
+    ### END SOLUTION
+
+
+check_to_anthropic(to_anthropic)
+
+# %% [markdown]
+# ### Exercise 2 · Send a tool's result back
+#
+# Complete `tool_result_message(call, output)`. `call` is a `tool_use` block from a reply (it has
+# `.id`, `.name` and `.input`), and `output` is the string your tool returned. Return the message
+# that carries the result back to the model.
+
+# %%
+from helpers.checks.lesson02 import check_tool_result_message
+
+
+def tool_result_message(call, output: str) -> dict:
+    # Return the message dict: which role, and which kind of content block?  # STUDENT
+    return {}  # STUDENT
+    ### BEGIN SOLUTION
+    return {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": output}]}
+    ### END SOLUTION
+
+
+check_tool_result_message(tool_result_message)
+
+# %% [markdown]
+# ### Exercise 3 · Catch a malformed history before the API does
+#
+# Complete `is_valid_history(messages)`: return `True` when the API would accept the list, and `False`
+# when it breaks one of the three rules above: the first message comes from the user; every role is
+# `"user"` or `"assistant"`; every message has non-empty content. (Content is a string or a list of
+# blocks; both can be empty. An empty list of messages is not a valid history either.)
+
+# %%
+from helpers.checks.lesson02 import check_is_valid_history
+
+
+def is_valid_history(messages: list[dict]) -> bool:
+    # Return False if any rule is broken, True otherwise.  # STUDENT
+    return None  # STUDENT
+    ### BEGIN SOLUTION
+    if not messages or messages[0]["role"] != "user":
+        return False
+    return all(m["role"] in ("user", "assistant") and m["content"] for m in messages)
+    ### END SOLUTION
+
+
+check_is_valid_history(is_valid_history)
