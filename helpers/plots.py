@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
+import matplotlib
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -55,10 +56,14 @@ def projector_axes(
     """
     with plt.rc_context(PROJECTOR_RC):
         figure, ax = plt.subplots(figsize=figsize, dpi=DPI, layout="constrained")
+        # The first figure loads the backend, and Jupyter's inline backend then turns on
+        # interactive mode. rc_context would undo that on exit, and later plots would not show.
+        interactive = matplotlib.is_interactive()
         ax.set_title(title)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         yield figure, ax
+    matplotlib.interactive(interactive)
 
 
 # --- token growth ---------------------------------------------------------------

@@ -37,6 +37,7 @@ ROOT = build_notebooks.ROOT
 # Each companion script, run with its default arguments, records into recordings/<name>.json.
 SCRIPTS: dict[str, list[str]] = {
     "hello_api": ["scripts/hello_api.py"],
+    "conversation": ["scripts/conversation.py"],
 }
 
 

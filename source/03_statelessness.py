@@ -1,0 +1,465 @@
+# %% [markdown]
+# # 03 · Stateless calls: the messages list is the whole conversation
+#
+# The API keeps nothing between calls. Each request is answered from what that request contains, and
+# then forgotten. We say the API is *stateless*. A chat that seems to remember is your code sending
+# the whole conversation again, every time. This lesson shows what that means in practice, and what
+# it costs as the conversation grows.
+#
+# **Learning goals**
+#
+# - Explain why each call must carry the whole conversation, and show what breaks when it doesn't
+# - Measure how input tokens grow turn by turn, and plot that growth
+# - Estimate what an agent's long exchange costs, and why the total grows with the square of its turns
+# - Keep a long conversation in bounds: the context window, trimming, summaries and prompt caching
+# - Write a chat function that keeps its history
+#
+# The replies come from `recordings/03_statelessness.json` unless you configure a key (see lesson 01).
+# They are hand-written samples, and their token counts come from the workbook's estimator, so the
+# exact numbers below are illustrative; the way they grow is what real calls show too.
+
+# %%
+from helpers import MODEL, PRICES, cost_usd, get_client, usage_line
+from helpers.plots import plot_token_growth, token_growth
+
+client = get_client("03_statelessness")
+SYSTEM = "You are a concise assistant. Answer in at most three sentences."
+
+
+def reply_text(response) -> str:
+    """The text of a reply, whatever other blocks it holds (lesson 01)."""
+    return "".join(block.text for block in response.content if block.type == "text")
+
+
+# %% [markdown]
+# ## A conversation is a list your code keeps
+#
+# To hold a conversation, your code keeps a list of messages. For each turn it appends the user's
+# question, sends the **whole list**, and appends the reply as an `assistant` turn, ready for the next
+# question. Three turns, one cell each:
+
+# %%
+messages = [{"role": "user", "content": "What is the capital of France?"}]
+response = client.messages.create(model=MODEL, max_tokens=300, system=SYSTEM, messages=messages)
+messages.append({"role": "assistant", "content": reply_text(response)})
+turn_usages = [response.usage]
+print(reply_text(response))
+
+# %%
+messages.append({"role": "user", "content": "What is its population?"})
+response = client.messages.create(model=MODEL, max_tokens=300, system=SYSTEM, messages=messages)
+messages.append({"role": "assistant", "content": reply_text(response)})
+turn_usages.append(response.usage)
+print(reply_text(response))
+
+# %% [markdown]
+# "Its" meant Paris, and the model knew, because the question about the capital and the answer
+# "Paris" were in the list it was sent. The third question leans on the history twice: "that" is
+# the population, of Paris.
+
+# %%
+messages.append({"role": "user", "content": "How does that compare with London?"})
+response = client.messages.create(model=MODEL, max_tokens=300, system=SYSTEM, messages=messages)
+messages.append({"role": "assistant", "content": reply_text(response)})
+turn_usages.append(response.usage)
+print(reply_text(response))
+
+# %% [markdown]
+# ## Without the history, "its" means nothing
+#
+# Now send the second question on its own, as if the code had forgotten to keep the list. The model
+# has never "met" this conversation before: all it gets is one message.
+
+# %%
+alone = client.messages.create(
+    model=MODEL, max_tokens=300, system=SYSTEM, messages=[{"role": "user", "content": "What is its population?"}]
+)
+print(reply_text(alone))
+
+# %% [markdown]
+# Nothing about the earlier calls survived on the server. The list *is* the conversation, and the
+# model knows only what is in the list you send.
+
+# %% [markdown]
+# ## Every turn re-sends everything before it
+#
+# The price of statelessness: each call's input is the whole history so far plus the new question.
+# `usage.input_tokens` shows it climbing, even though each new question is short.
+
+# %%
+for number, usage in enumerate(turn_usages, start=1):
+    print(f"turn {number}: {usage_line(usage)}")
+
+# %% [markdown]
+# `plot_token_growth()` from `helpers.plots` draws the same numbers. The bars are what each call sent;
+# the line is the running total of input tokens, which is what you are billed for.
+
+# %%
+figure = plot_token_growth(turn_usages, title="A three-turn chat: input tokens per turn")
+
+# %% [markdown]
+# ## An agent's history grows much faster
+#
+# In a chat, each turn adds a question and a short answer. An *agent* (a model that uses tools in a
+# loop until a task is done) adds far more: every tool call and every tool result goes into the
+# history, and results such as a file's contents are long. One request from a person can take ten
+# or twenty messages to finish.
+#
+# Here a model fixes a bug in a pretend project. The project is a dictionary of files, and the tools
+# are small Python functions that act on it (lesson 02 showed how tool calls and results travel).
+
+# %%
+FILES = {
+    "README.md": "# Sales report helpers\n",
+    "stats.py": '''"""Small statistics helpers for the weekly sales report."""
+
+
+def mean(values: list[float]) -> float:
+    """The arithmetic mean of a non-empty list."""
+    return sum(values) / len(values)
+
+
+def median(values: list[float]) -> float:
+    """The middle value of a non-empty list."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle]
+
+
+def spread(values: list[float]) -> float:
+    """The distance between the smallest and the largest value."""
+    return max(values) - min(values)
+''',
+}
+FILES["test_stats.py"] = """from stats import mean, median, spread
+
+
+def test_mean():
+    assert mean([1, 2, 3, 4]) == 2.5
+
+
+def test_median_odd():
+    assert median([3, 1, 2]) == 2
+
+
+def test_median_even():
+    assert median([4, 1, 3, 2]) == 2.5
+
+
+def test_spread():
+    assert spread([4, 1, 3, 2]) == 3
+"""
+
+
+def run_tool(name: str, arguments: dict) -> str:
+    """Our code runs the tools the model asks for, and returns what each one printed."""
+    if name == "list_files":
+        return "\n".join(sorted(FILES))
+    if name == "read_file":
+        return FILES.get(arguments["path"], f"No such file: {arguments['path']}")
+    if name == "edit_file":
+        if arguments["old"] not in FILES.get(arguments["path"], ""):
+            return f"The text to replace is not in {arguments['path']}."
+        FILES[arguments["path"]] = FILES[arguments["path"]].replace(arguments["old"], arguments["new"], 1)
+        return f"Edited {arguments['path']}."
+    if name == "run_tests":  # pretend: the tests pass once median() averages the two middle values
+        if "(ordered[middle - 1] + ordered[middle]) / 2" in FILES["stats.py"]:
+            return "....\n4 passed"
+        return (
+            "..F.\ntest_stats.py:13: assert 3 == 2.5\n"
+            "FAILED test_stats.py::test_median_even - assert 3 == 2.5\n1 failed, 3 passed"
+        )
+    return f"Unknown tool: {name}"
+
+
+# %% [markdown]
+# The model learns about the tools from their definitions: a name, a description, and a JSON schema
+# of the input.
+
+# %%
+def tool(name: str, description: str, **inputs: str) -> dict:
+    """A tool definition whose inputs are all strings, each with a description."""
+    properties = {key: {"type": "string", "description": text} for key, text in inputs.items()}
+    return {
+        "name": name,
+        "description": description,
+        "input_schema": {"type": "object", "properties": properties, "required": list(inputs)},
+    }
+
+
+TOOLS = [
+    tool("list_files", "List the files in the project."),
+    tool("read_file", "Read one file of the project.", path="The file's path, such as stats.py."),
+    tool(
+        "edit_file",
+        "Replace one exact piece of text in a file.",
+        path="The file's path.",
+        old="The exact text to replace, whole lines.",
+        new="The text to put in its place.",
+    ),
+    tool("run_tests", "Run the project's tests and report the results."),
+]
+AGENT_SYSTEM = (
+    "You are a coding agent working in a small Python project. Use the tools to look around, change "
+    "files and run the tests. Keep your messages short."
+)
+
+# %% [markdown]
+# The agent loop: call the model; if it asks for tools, run them, append its turn and the results,
+# and call again; stop when it answers without asking for a tool.
+
+# %%
+agent_messages = [{"role": "user", "content": "The tests in this project fail. Find the bug and fix it."}]
+agent_usages = []
+
+for _ in range(10):  # a safety limit: never loop for ever
+    response = client.messages.create(
+        model=MODEL, max_tokens=1024, system=AGENT_SYSTEM, tools=TOOLS, messages=agent_messages
+    )
+    agent_usages.append(response.usage)
+    tokens = response.usage.input_tokens
+    print(f"call {len(agent_usages)}: sends {len(agent_messages):>2} messages, {tokens:,} input tokens")
+    agent_messages.append({"role": "assistant", "content": response.content})
+    if response.stop_reason != "tool_use":
+        break
+    results = []
+    for block in response.content:
+        if block.type == "tool_use":
+            arguments = ", ".join(f"{key}={value!r}" for key, value in block.input.items())
+            print(f"        runs {block.name}({arguments[:60]}{'...' if len(arguments) > 60 else ''})")
+            output = run_tool(block.name, block.input)
+            results.append({"type": "tool_result", "tool_use_id": block.id, "content": output})
+    agent_messages.append({"role": "user", "content": results})
+
+print(f"\n{len(agent_messages)} messages in the end. The model's last word:\n{reply_text(response)}")
+
+# %% [markdown]
+# Each call sent everything before it: the task, every tool request, every tool result. Reading one
+# file put its whole text into the history, and every later call paid for it again.
+
+# %%
+growth = token_growth(agent_usages)
+print("call  input tokens  cumulative")
+for turn, sent, total in zip(growth.turns, growth.per_turn, growth.cumulative, strict=True):
+    print(f"{turn:>4}  {sent:>12,}  {total:>10,}")
+
+# %%
+figure = plot_token_growth(agent_usages, title="An agent fixing a bug: input tokens per call")
+
+# %% [markdown]
+# ## What the total costs, and why it grows with the square of the turns
+#
+# You pay for the input of *every* call, so the bill follows the cumulative line, not the last bar.
+
+# %%
+price = PRICES[MODEL]
+all_calls = sum(cost_usd(usage) for usage in agent_usages)
+print(f"input tokens over all {len(agent_usages)} calls: {growth.total:,}")
+print(f"  at ${price.input:.2f} per million: ${growth.total * price.input / 1_000_000:.4f}")
+print(f"the whole exchange, output included: ${all_calls:.4f}")
+
+# %% [markdown]
+# That is a small sum for one bug, but look at its shape. If each call adds about the same amount to
+# the history, call *n* sends about *n* times that amount, and the total over *n* calls is about
+# *n²/2* times it: twice the turns, four times the bill. Here is the same agent projected to longer
+# exchanges, assuming each call keeps adding what it added on average above:
+
+# %%
+first, step = growth.per_turn[0], (growth.per_turn[-1] - growth.per_turn[0]) / (len(growth.per_turn) - 1)
+print(f"first call {first:,} tokens, then about {step:,.0f} more each call\n")
+print("calls  input tokens in total   input cost")
+for calls in (6, 12, 25, 50, 100):
+    total = sum(first + step * n for n in range(calls))
+    dollars = total * price.input / 1_000_000
+    print(f"{calls:>5}  {total:>21,.0f}   {'$' + format(dollars, '.2f'):>10}")
+
+# %% [markdown]
+# ## Keeping a long conversation in bounds
+#
+# **The context window.** A model can read only so much at once: its *context window*, measured in
+# tokens, holds the system prompt, the tools, every message and the reply being written. For
+# `claude-sonnet-4-6` it is 1 million tokens; many models have 200,000. A request whose input is
+# larger fails with a 400 error, so a long agent run must manage its history long before that.
+# Cost and speed usually run out first, as the projection above shows.
+#
+# Three ways to keep the history, and the bill, in check:
+#
+# - **Trim**: drop the oldest turns and keep the most recent ones. Simple, but the model forgets
+#   what was dropped, and the trimmed list must still be a valid history (exercise 2).
+# - **Summarise**: ask the model to sum up the older turns in a paragraph, then replace them with
+#   that summary. The gist survives, at the cost of one extra call now and then.
+# - **Cache**: keep everything, but pay less for the part that repeats. That is *prompt caching*,
+#   below.
+
+# %% [markdown]
+# ### Prompt caching
+#
+# Most of what a call sends was already sent by the call before it: the same system prompt, the same
+# tools, the same earlier turns. *Prompt caching* lets the API keep the processed form of that
+# repeated beginning (the *prefix*) for a few minutes, so the next call can reuse it:
+#
+# - Mark the end of the prefix to cache with `"cache_control": {"type": "ephemeral"}` on a block.
+# - The first call *writes* the prefix to the cache: `usage.cache_creation_input_tokens`, billed at
+#   1.25 times the input price.
+# - A later call with the same prefix, within five minutes of the last use, *reads* it:
+#   `usage.cache_read_input_tokens`, at a tenth of the input price.
+# - `usage.input_tokens` then counts only what came after the prefix.
+#
+# The prefix must be identical, byte for byte, and at least a minimum length, which depends on the
+# model (1,024 tokens or more); a shorter one is simply not cached, without any error.
+#
+# Here a shop assistant answers from its catalogue: 150 lines that every call sends in the system
+# prompt, which makes them a good candidate for caching.
+
+# %%
+import itertools
+
+PRODUCTS = {
+    "TS": ("T-shirt", 18),
+    "LS": ("Long-sleeve tee", 24),
+    "SW": ("Sweatshirt", 36),
+    "HD": ("Hoodie", 42),
+    "ZH": ("Zip hoodie", 48),
+    "RJ": ("Rain jacket", 65),
+}
+COLOURS = {"BLK": "black", "WHT": "white", "NVY": "navy", "GRN": "forest green", "GRY": "heather grey"}
+SIZES = {"S": 0, "M": 0, "L": 0, "XL": 2, "XXL": 4}  # extra dollars for the larger sizes
+
+rows = ["SKU | item | colour | size | price | in stock"]
+for number, ((code, (item, base)), (colour_code, colour), (size, extra)) in enumerate(
+    itertools.product(PRODUCTS.items(), COLOURS.items(), SIZES.items())
+):
+    rows.append(f"{code}-{colour_code}-{size} | {item} | {colour} | {size} | ${base + extra}.00 | {number * 7 % 23}")
+CATALOGUE = "\n".join(rows)
+print(f"{len(rows) - 1} products, {len(CATALOGUE):,} characters. The first lines:")
+print("\n".join(rows[:4]))
+
+# %% [markdown]
+# The system prompt becomes a list of two text blocks, and the second one, the catalogue, carries the
+# `cache_control` marker:
+
+# %%
+SHOP_SYSTEM = [
+    {
+        "type": "text",
+        "text": "You are the sales assistant of a small clothing shop. Answer from the catalogue below; quote "
+        "SKUs and prices exactly, and say so when something is out of stock.",
+    },
+    {"type": "text", "text": "CATALOGUE\n" + CATALOGUE, "cache_control": {"type": "ephemeral"}},
+]
+
+shop = [{"role": "user", "content": "How much is the hoodie in forest green, size L, and do you have it in stock?"}]
+first = client.messages.create(model=MODEL, max_tokens=300, system=SHOP_SYSTEM, messages=shop)
+print(reply_text(first))
+shop.append({"role": "assistant", "content": reply_text(first)})
+
+# %%
+shop.append({"role": "user", "content": "And the same hoodie in navy?"})
+second = client.messages.create(model=MODEL, max_tokens=300, system=SHOP_SYSTEM, messages=shop)
+print(reply_text(second))
+
+# %% [markdown]
+# The usage of the two calls shows the cache at work: the first call wrote the catalogue to the
+# cache, and the second read it back.
+
+# %%
+for label, usage in (("first call ", first.usage), ("second call", second.usage)):
+    print(f"{label}: input_tokens={usage.input_tokens:<3}", end="  ")
+    print(f"cache_creation_input_tokens={usage.cache_creation_input_tokens:<4}", end="  ")
+    print(f"cache_read_input_tokens={usage.cache_read_input_tokens}")
+
+# %% [markdown]
+# In dollars, against the same two calls without caching (every token at the plain input price):
+
+# %%
+def without_cache(usage):
+    """The same usage as if nothing had been cached: every input token at the plain price."""
+    cached = (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0)
+    return usage.model_copy(
+        update={
+            "input_tokens": usage.input_tokens + cached,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        }
+    )
+
+
+for label, usage in (("first call ", first.usage), ("second call", second.usage)):
+    print(f"{label}: ${cost_usd(usage):.5f} with caching, ${cost_usd(without_cache(usage)):.5f} without")
+saved = sum(cost_usd(without_cache(u.usage)) - cost_usd(u.usage) for u in (first, second))
+print(f"saved over both calls: ${saved:.5f}")
+
+# %% [markdown]
+# Writing to the cache makes the first call a little dearer; every call that reads it is much
+# cheaper, so caching pays for itself from the second call on. For an agent, mark the last block of
+# the history on each call, and each call reads what the previous one wrote.
+
+# %% [markdown]
+# ## Key takeaways
+#
+# - The API is stateless: the model knows only what the request carries. Your code keeps the
+#   conversation in a list and sends all of it on every call.
+# - Input tokens grow every turn, because the whole history is re-sent; the bill follows the running
+#   total, which grows roughly with the square of the number of turns.
+# - Agents grow their history fastest: every tool call and result stays in it.
+# - Keep long conversations in bounds by trimming or summarising old turns, and make the repeated
+#   prefix cheaper with prompt caching (`cache_control`; watch `cache_creation_input_tokens` and
+#   `cache_read_input_tokens` in the usage).
+#
+# ## Exercises
+#
+# ### Exercise 1 · A chat function that remembers
+#
+# Complete `chat(client, messages, user_text)`. It appends the user's turn to `messages`, calls the
+# model with the whole list, appends the reply as an assistant turn, and returns the reply's text.
+# `messages` belongs to the caller: keep the history in that list, so that the next call of `chat`
+# with the same list continues the conversation.
+#
+# The check does not use the recordings: it drives your function with a scripted stand-in for the
+# model, which answers and records what it was sent, so any correct implementation passes.
+
+# %%
+from helpers.checks.lesson03 import check_chat
+
+
+def chat(client, messages: list, user_text: str) -> str:
+    # 1. append the user's turn  2. call the model  3. append the reply  4. return its text  # STUDENT
+    return None  # STUDENT
+    ### BEGIN SOLUTION
+    messages.append({"role": "user", "content": user_text})
+    response = client.messages.create(model=MODEL, max_tokens=300, messages=messages)
+    text = reply_text(response)
+    messages.append({"role": "assistant", "content": text})
+    return text
+    ### END SOLUTION
+
+
+check_chat(chat)
+
+# %% [markdown]
+# With a key, try it for real: `history = []`, then `chat(client, history, "Hello!")` and a follow-up.
+#
+# ### Exercise 2 · Trim a history, and keep it valid
+#
+# Complete `trim_history(messages, max_messages)`. Return a new list with at most `max_messages` of
+# the most recent messages, in order. It must still be a history the API accepts, so it must start
+# with a user turn (lesson 02): if the cut falls just before an assistant turn, drop that one too.
+# Leave the list you are given unchanged. (A real agent must also keep each tool result with the
+# tool call it answers; the check keeps to plain text turns.)
+
+# %%
+from helpers.checks.lesson03 import check_trim_history
+
+
+def trim_history(messages: list[dict], max_messages: int) -> list[dict]:
+    # Keep the most recent turns, starting with a user turn.  # STUDENT
+    return None  # STUDENT
+    ### BEGIN SOLUTION
+    kept = messages[-max_messages:] if max_messages > 0 else []
+    while kept and kept[0]["role"] != "user":
+        kept = kept[1:]
+    return list(kept)
+    ### END SOLUTION
+
+
+check_trim_history(trim_history)

@@ -1,0 +1,58 @@
+"""scripts/conversation.py, run as a student would: offline, with no key, from the recordings."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from workbook import TEST_ENVIRONMENT
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "scripts" / "conversation.py"
+TURN_LINE = re.compile(r"^turn (\d+)\s+input_tokens=(\d+)\s+output_tokens=(\d+)", re.MULTILINE)
+
+
+def run(*arguments: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, **TEST_ENVIRONMENT, "MPLBACKEND": "Agg"}
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *arguments],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_three_turns_offline_with_input_tokens_that_climb_every_turn():
+    result = run()
+    assert result.returncode == 0, result.stderr
+    turns = [(int(n), int(tokens_in), int(tokens_out)) for n, tokens_in, tokens_out in TURN_LINE.findall(result.stdout)]
+    assert [n for n, _, _ in turns] == [1, 2, 3], f"expected one 'turn N' line per turn:\n{result.stdout}"
+    inputs = [tokens_in for _, tokens_in, _ in turns]
+    assert inputs[0] < inputs[1] < inputs[2], f"input_tokens should grow every turn as history is re-sent: {inputs}"
+    assert "Paris" in result.stdout, "the replies should follow the turn lines"
+
+
+def test_each_turn_line_comes_before_its_reply():
+    lines = run().stdout.splitlines()
+    first_turn = next(i for i, line in enumerate(lines) if line.startswith("turn 1"))
+    assert lines[first_turn + 2].startswith("model: The capital of France is Paris")
+
+
+def test_plot_option_saves_a_png(tmp_path):
+    target = tmp_path / "growth.png"
+    result = run("--plot", str(target))
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", "the file should be a PNG image"
+    assert str(target) in result.stdout, "the script should say where it saved the plot"
+
+
+def test_an_unrecorded_question_without_a_key_fails_with_one_line_that_says_what_to_do():
+    result = run("A question nobody recorded")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error:") and "ANTHROPIC_API_KEY" in result.stderr, result.stderr
