@@ -12,7 +12,8 @@
 # - Move a system prompt between this API's shape and the system-first shape of other providers
 # - Recognise the malformed histories the API rejects, and read its error
 #
-# The replies come from `recordings/02_roles.json` unless you configure a key (see lesson 01).
+# The calls below replay `recordings/02_roles.json`; with a key, a call you change goes to the API
+# (lesson 01 explains the modes).
 
 # %%
 from helpers import MODEL, get_client

@@ -10,13 +10,13 @@
 #
 # - Explain why each call must carry the whole conversation, and show what breaks when it doesn't
 # - Measure how input tokens grow turn by turn, and plot that growth
-# - Estimate what an agent's long exchange costs, and why the total grows with the square of its turns
+# - Estimate what an agent's long exchange costs, and why the total grows roughly with the square of its turns
 # - Keep a long conversation in bounds: the context window, trimming, summaries and prompt caching
 # - Write a chat function that keeps its history
 #
-# The replies come from `recordings/03_statelessness.json` unless you configure a key (see lesson 01).
-# They are hand-written samples, and their token counts come from the workbook's estimator, so the
-# exact numbers below are illustrative; the way they grow is what real calls show too.
+# The calls below replay `recordings/03_statelessness.json` (lesson 01 explains the modes). Until
+# someone re-records it with a key, its replies are hand-written samples whose token counts come
+# from the workbook's estimator: the exact numbers are illustrative, the way they grow is real.
 
 # %%
 from helpers import MODEL, PRICES, cost_usd, get_client, usage_line
