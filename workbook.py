@@ -33,6 +33,8 @@ TEST_ENVIRONMENT = {
     "WORKBOOK_MODEL": "",
     "WORKBOOK_STREAM_SPEED": "0",
     "WORKBOOK_RECORDINGS_DIR": "",
+    # Streamed replies printed as text rather than shown in a widget, so stored outputs are readable text.
+    "WORKBOOK_LIVE_DISPLAY": "plain",
     # Keeps temporary file paths out of warnings, so stored outputs compare equal.
     "IPYKERNEL_CELL_NAME": "<IPY-INPUT>",
 }
@@ -61,11 +63,16 @@ def set_up() -> None:
     STAMP.write_text(wanted + "\n")
 
 
-def lab(extra: list[str]) -> None:
-    options = [f"--ServerApp.root_dir={ROOT}", f"--LabApp.default_url=/lab/tree/{FIRST_PAGE}"]
+def lab_options(root: Path = ROOT) -> list[str]:
+    """How JupyterLab is started for the workbook; the browser test starts it the same way."""
+    options = [f"--ServerApp.root_dir={root}", f"--LabApp.default_url=/lab/tree/{FIRST_PAGE}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         options.append("--allow-root")  # containers and CI machines often run as root
-    run(BIN / "jupyter", "lab", *options, *extra)
+    return options
+
+
+def lab(extra: list[str]) -> None:
+    run(BIN / "jupyter", "lab", *lab_options(), *extra)
 
 
 def test(extra: list[str]) -> None:

@@ -1,0 +1,211 @@
+"""The workbook in a real browser, as a student uses it: JupyterLab, Run All, and what shows.
+
+Starts JupyterLab on 127.0.0.1 with the options `workbook.py lab` uses, over a copy of the
+notebooks (so autosave never touches the repository), opens lessons in headless Chromium
+(Debian's `chromium` package, driven by Playwright), runs every cell and checks what a
+student must see. Screenshots land in tests/artifacts/ so a failure can be looked at.
+
+Needs /usr/bin/chromium: `.ci/run` installs it. Elsewhere the test is skipped unless
+WORKBOOK_REQUIRE_BROWSER=1, which CI sets so that a missing browser fails instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from workbook import TEST_ENVIRONMENT, lab_options
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+RUN_ALL_TIMEOUT_S = 120
+
+pytestmark = pytest.mark.browser
+
+if not CHROMIUM.exists():
+    if os.environ.get("WORKBOOK_REQUIRE_BROWSER") == "1":
+        raise RuntimeError("the browser test needs Debian's chromium package: apt-get install chromium")
+    pytest.skip("no /usr/bin/chromium (apt-get install chromium) to drive JupyterLab", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    token: str
+    root: Path  # the copy of the notebooks it serves
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """JupyterLab serving a copy of notebooks/ and solutions/."""
+    root = tmp_path_factory.mktemp("workbook")
+    for folder in ("notebooks", "solutions"):
+        shutil.copytree(ROOT / folder, root / folder)
+    port, token = free_port(), secrets.token_hex(16)
+    # Replayed streams paced as recorded (lecture mode), so the live display visibly fills.
+    env = {**os.environ, **TEST_ENVIRONMENT, "WORKBOOK_STREAM_SPEED": "1", "JUPYTER_CONFIG_DIR": str(root / ".jupyter")}
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        *lab_options(root),
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        f"--IdentityProvider.token={token}",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    log = (root / "jupyterlab.log").open("w")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None:
+                    pytest.fail(f"JupyterLab exited: {(root / 'jupyterlab.log').read_text()[-2000:]}")
+                time.sleep(0.3)
+        else:
+            pytest.fail("JupyterLab did not start listening within 60 s")
+        yield Server(base, token, root)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+class Lesson:
+    """One notebook open in JupyterLab."""
+
+    def __init__(self, page: object, path: str, copy_root: Path) -> None:
+        self.page, self.path, self.file = page, path, copy_root / path
+
+    def open(self, server: Server) -> None:
+        # A workspace of its own, reset, so no tab from another test is restored beside it.
+        workspace = Path(self.path).stem.replace("_", "-")
+        self.page.goto(f"{server.url}/lab/workspaces/{workspace}/tree/{self.path}?token={server.token}&reset")
+        self.page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
+        self.page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first.wait_for(timeout=60_000)
+
+    def run_all(self) -> None:
+        self.page.get_by_role("menuitem", name="Run", exact=True).click()
+        self.page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+    def wait_until_done(self) -> None:
+        """Run All is done when every code cell has a number and none shows [*]."""
+        deadline = time.monotonic() + RUN_ALL_TIMEOUT_S
+        while time.monotonic() < deadline:
+            prompts = self.page.locator(".jp-CodeCell .jp-InputPrompt").all_text_contents()
+            if prompts and all(any(ch.isdigit() for ch in text) for text in prompts):
+                return
+            time.sleep(0.5)
+        self.screenshot("timeout")
+        pytest.fail(f"{self.path}: Run All did not finish within {RUN_ALL_TIMEOUT_S} s")
+
+    def saved_notebook(self) -> dict:
+        """Save from the browser, then read what JupyterLab wrote."""
+        before = self.file.stat().st_mtime_ns
+        self.page.keyboard.press("Control+s")
+        deadline = time.monotonic() + 30
+        while self.file.stat().st_mtime_ns == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return json.loads(self.file.read_text())
+
+    def output_texts(self) -> str:
+        return "\n".join(self.page.locator(".jp-OutputArea-output").all_text_contents())
+
+    def screenshot(self, label: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        target = ARTIFACTS / f"{Path(self.path).stem}-{label}.png"
+        self.page.screenshot(path=str(target), full_page=False)
+        return target
+
+
+def errors_outside_raising_cells(notebook: dict) -> list[str]:
+    problems = []
+    for number, cell in enumerate(notebook["cells"]):
+        if cell["cell_type"] != "code" or "raises-exception" in cell.get("metadata", {}).get("tags", []):
+            continue
+        for output in cell.get("outputs", []):
+            if output["output_type"] == "error":
+                problems.append(f"cell {number}: {output['ename']}: {output['evalue'][:200]}")
+    return problems
+
+
+@pytest.fixture
+def open_lesson(lab, browser) -> Iterator[object]:
+    pages = []
+
+    def opener(path: str) -> Lesson:
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        pages.append(page)
+        lesson = Lesson(page, path, lab.root)
+        lesson.open(lab)
+        return lesson
+
+    yield opener
+    for page in pages:
+        page.context.close()
+
+
+def lessons_in(folder: str) -> list[str]:
+    return sorted(f"{folder}/{path.name}" for path in (ROOT / folder).glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", lessons_in("notebooks"), ids=lambda p: Path(p).stem)
+def test_a_student_runs_all_cells_and_sees_no_error_and_exercise_feedback(open_lesson, path):
+    lesson = open_lesson(path)
+    lesson.run_all()
+    lesson.wait_until_done()
+    lesson.screenshot("after-run-all")
+    notebook = lesson.saved_notebook()
+    problems = errors_outside_raising_cells(notebook)
+    assert not problems, f"{path}: error output in cells not meant to raise:\n" + "\n".join(problems)
+    assert "Not yet" in lesson.output_texts(), f"{path}: no exercise feedback visible"
