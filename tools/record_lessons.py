@@ -38,6 +38,7 @@ ROOT = build_notebooks.ROOT
 SCRIPTS: dict[str, list[str]] = {
     "hello_api": ["scripts/hello_api.py"],
     "conversation": ["scripts/conversation.py"],
+    "retry_pattern": ["scripts/retry_pattern.py"],
 }
 
 
@@ -48,9 +49,12 @@ class Summary:
     after: list[dict[str, Any]]
 
     def changed(self) -> int:
-        old = {json.dumps(item["request"], sort_keys=True): item["responses"] for item in self.before}
+        """How many requests are new or got a different reply (timings aside: they always differ)."""
+        old = {json.dumps(item["request"], sort_keys=True): content(item["responses"]) for item in self.before}
         return sum(
-            1 for item in self.after if old.get(json.dumps(item["request"], sort_keys=True)) != item["responses"]
+            1
+            for item in self.after
+            if old.get(json.dumps(item["request"], sort_keys=True)) != content(item["responses"])
         )
 
     def usage(self) -> tuple[int, int, float]:
@@ -66,6 +70,17 @@ class Summary:
                 tokens_out += usage.output_tokens
                 dollars += cost_usd(usage, item.get("model") or "") or 0.0
         return tokens_in, tokens_out, dollars
+
+
+def content(responses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Responses without their timings."""
+    stripped = []
+    for response in responses:
+        response = {key: value for key, value in response.items() if key != "elapsed"}
+        if "events" in response:
+            response["events"] = [{k: v for k, v in event.items() if k != "at"} for event in response["events"]]
+        stripped.append(response)
+    return stripped
 
 
 def usage_of(response: dict[str, Any]) -> Usage | None:

@@ -110,6 +110,7 @@ class StandinState:
     pace: float = 0.0  # seconds between streamed chunks; 0 sends them at once
     first_token_delay: float = 0.0
     hang_seconds: float = 5.0
+    mark_as_sample: bool = True  # False plays a real server, whose replies are recorded as `recorded`
     requests: list[dict[str, Any]] = field(default_factory=list)
     cached_prefixes: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -208,7 +209,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("content-type", content_type)
         self.send_header("transfer-encoding", "chunked")
-        self.send_header("x-workbook-sample", "true")
+        if self.server.state.mark_as_sample:
+            self.send_header("x-workbook-sample", "true")
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
