@@ -75,6 +75,9 @@ def validate(body: Any) -> str | None:
             )
     if messages[0].get("role") != "user":
         return 'messages: first message must use the "user" role'
+    if messages[-1].get("role") == "assistant" and str(body["model"]).startswith("claude-"):
+        # Claude's 4.6 and later models refuse a prefilled assistant turn at the end.
+        return "This model does not support assistant message prefill. The conversation must end with a user message."
     return None
 
 
