@@ -55,3 +55,20 @@ def test_the_model_id_is_named_only_in_helpers():
     for folder in ("source", "scripts"):
         for path in (build_notebooks.ROOT / folder).glob("*.py"):
             assert DEFAULT_MODEL not in path.read_text(), f"{path.name} types the model ID; use helpers.MODEL"
+
+
+def test_lessons_stay_small_with_no_embedded_animations():
+    import base64
+
+    for folder in build_notebooks.EDITIONS.values():
+        for path in folder.glob("*.ipynb"):
+            assert path.stat().st_size < 400_000, f"{path.name} is {path.stat().st_size // 1000} kB; keep lessons small"
+            notebook = nbformat.read(path, as_version=4)
+            for cell in notebook.cells:
+                assert "image/gif" not in str(cell.get("attachments", {})), f"{path.name}: an embedded GIF"
+                for output in cell.get("outputs", []):
+                    data = output.get("data", {})
+                    assert "image/gif" not in data, f"{path.name}: a GIF in an output"
+                    if "image/png" in data:
+                        size = len(base64.b64decode(data["image/png"]))
+                        assert size < 120_000, f"{path.name}: a {size // 1000} kB plot; lower its dpi or size"
