@@ -7,6 +7,7 @@ client = get_client("01_call_anatomy")
 from .client import get_client, run_script
 from .costs import PRICES, cost_usd, usage_line
 from .errors import CorruptRecordingError, MissingRecordingError, SettingsError, WorkbookError
+from .replies import reply_text
 from .settings import DEFAULT_MODEL, MODEL, Mode, read_settings
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "cost_usd",
     "get_client",
     "read_settings",
+    "reply_text",
     "run_script",
     "usage_line",
 ]
