@@ -1,6 +1,6 @@
 """The workbook's helpers: one import gives a lesson its client, costs and checks.
 
-from helpers import get_client, MODEL, usage_line
+from helpers import MODEL, get_client, reply_text, usage_line
 client = get_client("01_call_anatomy")
 """
 

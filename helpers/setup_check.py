@@ -13,7 +13,7 @@ from importlib import metadata
 from .settings import DEFAULT_BASE_URL, REPO_ROOT, Settings, read_settings
 
 COURSE_PACKAGES = ("anthropic", "httpx2", "jupyterlab", "ipywidgets", "matplotlib", "python-dotenv")
-OK, WARN, INFO = "✅", "❌", "ℹ️ "
+OK, WARN, INFO = "✅", "❌", "ℹ️"
 
 
 def pinned_versions() -> dict[str, str]:

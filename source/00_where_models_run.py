@@ -25,7 +25,7 @@
 # |---|---|---|
 # | **Control** | You choose the exact weights and version, and nobody can change or retire them under you. | The provider updates and eventually retires models; you pin a model ID and migrate on their schedule. |
 # | **Privacy** | Prompts and replies never leave your machine. | Data goes to the provider, under their data-handling terms. |
-# | **Cost** | No per-token bill, but you pay for the hardware and its power, up front. | Nothing up front; you pay per token, so cost grows with use. |
+# | **Cost** | No per-token bill: you buy the hardware up front, then pay for its power. | Nothing up front; you pay per token, so cost grows with use. |
 # | **Capability** | Limited by your memory and GPU: the strongest frontier models are far too large for a laptop. | The most capable models available, at any scale, with no hardware of your own. |
 # | **Fits** | Sensitive data, offline work, experiments with fine-tuning, high steady volume on hardware you own. | Building agents and products that need the best models, spiky or unknown demand, no GPU at hand. |
 #
@@ -61,10 +61,11 @@ print(setup_report())
 #
 # `get_client()` returns a real `anthropic.Anthropic` client. Its first lines tell you where the
 # replies will come from. Lesson 01 takes this call apart piece by piece; for now, just see that one
-# goes through.
+# goes through. (The outputs stored in these notebooks were made in replay mode, from sample
+# recordings.)
 
 # %%
-from helpers import MODEL, get_client, usage_line
+from helpers import MODEL, get_client, reply_text, usage_line
 
 client = get_client("00_where_models_run")
 
@@ -74,7 +75,7 @@ response = client.messages.create(
     max_tokens=100,
     messages=[{"role": "user", "content": "In one short sentence, confirm that you received this message."}],
 )
-print(response.content[0].text)
+print(reply_text(response))
 print(usage_line(response.usage))
 
 # %% [markdown]
@@ -99,7 +100,8 @@ print(usage_line(response.usage))
 #
 # - **Model names.** Local servers use their own names (`qwen3:8b`, `llama3.2:3b`), not Claude IDs.
 #   `WORKBOOK_MODEL` swaps the one `MODEL` constant every lesson uses.
-# - **Token counts.** Each model family has its own tokenizer, so the same text gives different
+# - **Token counts.** Each model family has its own *tokenizer*, the rule that cuts text into tokens
+#   (chunks of about three to four characters, lesson 01), so the same text gives different
 #   `input_tokens` and `output_tokens`, and some servers only estimate them.
 # - **Cost.** There is no price per token: `usage_line()` says the cost is unknown.
 # - **Features.** Compatibility layers implement a subset of the API. Basic calls, system prompts
@@ -118,6 +120,8 @@ print(usage_line(response.usage))
 #   speaks the Messages API; expect other names, token counts, costs and features.
 #
 # ## Exercises
+#
+# Each exercise ends with a check that tells you at once whether your answer works.
 #
 # ### Exercise 1 · Local or hosted?
 #

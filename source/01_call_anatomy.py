@@ -13,11 +13,16 @@
 #
 # **How this workbook reaches the model.** `get_client()` from the `helpers` package returns a real
 # `anthropic.Anthropic` client. Without an API key it *replays* replies saved in `recordings/`, so
-# every cell runs offline; with a key in `.env` it calls the API. The first lines it prints say which
-# is happening, and whether the saved replies are real recordings or hand-written samples.
+# every cell runs offline; with a key in `.env`, a request that was never recorded goes to the API
+# (lesson 00 lists the modes). The first lines it prints say which is happening, and whether the
+# saved replies are real recordings or hand-written samples. The outputs stored in this notebook were
+# made in replay mode, from sample recordings.
+#
+# **Tokens.** Models read and write text in *tokens*: chunks of a word or a whole short word, about
+# three to four characters of English on average. Limits and prices are all counted in tokens.
 
 # %%
-from helpers import MODEL, get_client, usage_line
+from helpers import MODEL, get_client, reply_text, usage_line
 
 client = get_client("01_call_anatomy")
 
@@ -59,7 +64,7 @@ print(response.content[0].text)
 #   `type` rather than assuming `content[0]` is text.
 # - **`stop_reason`**, why the model stopped writing.
 # - **`usage`**, how many tokens went in and came out: what you pay for, and how close you are to the
-#   model's context limit.
+#   model's *context window*, the most tokens it can read in one call (lesson 03).
 
 # %%
 print("id:         ", response.id)
@@ -70,23 +75,30 @@ print("stop_reason:", response.stop_reason)
 print("usage:      ", response.usage.input_tokens, "input tokens,", response.usage.output_tokens, "output tokens")
 
 # %% [markdown]
-# A safe way to get the text, whatever blocks the reply holds:
+# `content[0].text` above was a shortcut that works only when the first block is text. A safe way to
+# get the text, whatever blocks the reply holds:
 
 # %%
-reply_text = "".join(block.text for block in response.content if block.type == "text")
-print(len(reply_text), "characters of text")
+text = "".join(block.text for block in response.content if block.type == "text")
+print(len(text), "characters of text")
+
+# %% [markdown]
+# `helpers.reply_text(response)` does exactly this; the later lessons use it.
 
 # %% [markdown]
 # ### The stop reasons, and what your code should do
+#
+# The common values, as of this writing:
 #
 # | `stop_reason` | Meaning | What to do |
 # |---|---|---|
 # | `end_turn` | The model finished what it wanted to say. | Use the reply. |
 # | `max_tokens` | It hit your `max_tokens` ceiling mid-reply. | Treat the text as incomplete (below). |
-# | `tool_use` | It wants your code to run a tool and send back the result. | Run the tool, continue the conversation (lesson 03 shows the shape). |
+# | `tool_use` | It wants your code to run a tool and send back the result. | Run the tool, continue the conversation (lessons 02 and 03 show the shape). |
 # | `stop_sequence` | It wrote one of the `stop_sequences` you passed. | Use the reply; `response.stop_sequence` says which one. |
 # | `pause_turn` | A long server-side tool turn was paused. | Send the conversation back as it is to let it continue. |
 # | `refusal` | The model declined, for safety reasons. | Show the user a message; do not retry blindly. |
+# | `model_context_window_exceeded` | The reply filled the rest of the model's context window. | Treat it like `max_tokens`: shorten the input. |
 
 # %% [markdown]
 # ## A reply cut short
@@ -101,7 +113,7 @@ short = client.messages.create(
     system=SYSTEM,
     messages=[{"role": "user", "content": question}],
 )
-print(short.content[0].text)
+print(reply_text(short))
 print()
 print("stop_reason:  ", short.stop_reason)
 print("output_tokens:", short.usage.output_tokens)
@@ -130,8 +142,8 @@ print("cut short:  ", usage_line(short.usage))
 # %% [markdown]
 # Both calls sent the same system prompt and question, so their `input_tokens` are equal; only the
 # output differs. For this model an output token costs five times an input token, which is why long
-# replies, not long questions, usually dominate the bill of a simple chat. (In lesson 03 the balance
-# tips the other way, as a conversation's history grows.)
+# replies, not long questions, usually dominate the bill of a simple chat. (In lesson 03 an agent's
+# ever-growing history tips the balance the other way.)
 
 # %% [markdown]
 # ## Key takeaways
@@ -191,18 +203,18 @@ check_was_cut_off(was_cut_off)
 # %% [markdown]
 # ### Exercise 3 · Price a call by hand
 #
-# Using the prices below (dollars per million tokens), work out what the first call of this lesson,
-# `response`, cost, in dollars. Use its `usage`.
+# Using the prices below (dollars per million tokens), work out what the cut-short call, `short`,
+# cost, in dollars. Use its `usage`.
 
 # %%
 from helpers import PRICES
 from helpers.checks.lesson01 import check_cost
 
 price = PRICES[MODEL]
-print(price)
+print(f"input: ${price.input} per million tokens, output: ${price.output} per million tokens")
 
 my_cost = ...  # STUDENT
 ### BEGIN SOLUTION
-my_cost = (response.usage.input_tokens * price.input + response.usage.output_tokens * price.output) / 1_000_000
+my_cost = (short.usage.input_tokens * price.input + short.usage.output_tokens * price.output) / 1_000_000
 ### END SOLUTION
-check_cost(my_cost, response.usage)
+check_cost(my_cost, short.usage)

@@ -46,7 +46,8 @@ def test_every_lesson_has_goals_takeaways_exercises_and_navigation():
         for heading in ("Key takeaways", "Exercise"):
             assert heading in text, f"{lesson.name}: no '{heading}' section"
         footer = notebook.cells[-1].source
-        assert "Contents" in footer and ("Next:" in footer or lesson is lessons[-1]), f"{lesson.name}: footer"
+        following = lessons[lessons.index(lesson) + 1].filename if lesson is not lessons[-1] else "last lesson"
+        assert "Contents" in footer and following in footer, f"{lesson.name}: no link to what comes next"
 
 
 def test_the_model_id_is_named_only_in_helpers():

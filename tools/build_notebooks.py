@@ -121,7 +121,7 @@ def navigation(lessons: list[Lesson], index: int, edition: str) -> tuple[str, st
         other = f"[solutions/{lesson.filename}](../solutions/{lesson.filename})"
         label = f"**Student edition.** Try the exercises yourself first; worked solutions are in {other}."
     header = f"{links}\n\n{label}"
-    footer = f"---\n{links}" + (f"\n\n**Next:** {following}" if following else "\n\nThis is the last lesson.")
+    footer = f"---\n{links}" + ("" if following else "\n\nThis is the last lesson.")
     return header, footer
 
 

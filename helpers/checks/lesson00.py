@@ -34,7 +34,8 @@ def check_placements(placements: Any) -> None:
             return report(False, f"{key!r} is {given!r}; use exactly 'local' or 'hosted'.")
         if given != answer:
             return report(False, f"think again about {key!r}: look at what the situation rules out.")
-    return report(True, " ".join(f"{key}: {answer}, because {REASONS[key]}" for key, answer in ANSWERS.items()))
+    reasons = "".join(f"\n  - {key}: {answer}, because {REASONS[key]}" for key, answer in ANSWERS.items())
+    return report(True, f"all four placed well.{reasons}")
 
 
 @safely
