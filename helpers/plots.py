@@ -12,13 +12,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+if TYPE_CHECKING:  # only for the type hints: the plots read these objects, they do not make them
+    from .retries import Attempt, RetryLog
+    from .streaming import StreamTiming
 
 # --- the shared style -----------------------------------------------------------
 
@@ -152,4 +156,98 @@ def plot_token_growth(usages: Iterable[Any], *, title: str = "Input tokens grow 
         ax.yaxis.set_major_formatter("{x:,.0f}")
         ax.set_ylim(0, growth.total * 1.15)
         ax.legend(loc="upper left")
+    return figure
+
+
+# --- streaming: time to first token (lesson 04) ----------------------------------
+
+
+def plot_stream_timing(timing: StreamTiming, *, title: str = "A streamed reply, piece by piece") -> Figure:
+    """Characters received against time: the wait for the first token, then the text growing.
+
+    `timing` comes from helpers.streaming.stream_live(). The dotted line marks the total time,
+    when a call without streaming would have shown the whole reply at once.
+    """
+    times = [0.0] + [seconds for seconds, _ in timing.arrivals]
+    characters = [0] + [count for _, count in timing.arrivals]
+    span = max(timing.total, 1e-3)
+    with projector_axes(title, "time since the request was sent (s)", "characters received") as (figure, ax):
+        ax.step(times, characters, where="post", color="#4C72B0", label="text received")
+        if timing.first_text is not None:
+            ax.axvspan(0, timing.first_text, color="#F2C14E", alpha=0.35, label="nothing to read yet")
+            ax.annotate(
+                f"first text\n{timing.first_text:.2f} s",
+                xy=(timing.first_text, timing.characters * 0.6),
+                xytext=(8, 0),
+                textcoords="offset points",
+            )
+        ax.axvline(timing.total, color="#C44E52", linestyle=":", label="without streaming, all of it here")
+        ax.annotate(
+            f"whole reply\n{timing.total:.2f} s",
+            xy=(timing.total, timing.characters * 0.1),
+            xytext=(-8, 0),
+            textcoords="offset points",
+            ha="right",
+        )
+        if timing.total < 0.05:
+            ax.text(
+                0.5,
+                0.45,
+                "replayed instantly (stream speed 0):\nset WORKBOOK_STREAM_SPEED=1 for the recorded pace",
+                transform=ax.transAxes,
+                ha="center",
+                color="#555555",
+            )
+        ax.set_xlim(0, span * 1.05)
+        ax.set_ylim(0, max(timing.characters, 1) * 1.1)
+        ax.legend(loc="upper left")
+    return figure
+
+
+# --- retries: attempts and waits (lesson 05) --------------------------------------
+
+OUTCOME_COLOURS = {"ok": "#55A868", "transient": "#DD8452", "permanent": "#C44E52"}
+WAIT_COLOUR = "#9E9E9E"
+
+
+def attempt_kind(attempt: Attempt) -> str:
+    """'ok', 'transient' or 'permanent': how an attempt is coloured on the timeline."""
+    if attempt.outcome == "ok":
+        return "ok"
+    return "transient" if attempt.transient else "permanent"
+
+
+def plot_retry_timeline(log: RetryLog, *, title: str = "Attempts and waits") -> Figure:
+    """One row per attempt: a dot when the request was sent (coloured by outcome), a grey bar for the wait after.
+
+    `log` is the RetryLog that helpers.retries.call_with_retries() filled in.
+    """
+    if not log.attempts:
+        raise ValueError("there is nothing to plot: the log has no attempts")
+    from matplotlib.patches import Patch
+
+    rows = len(log.attempts)
+    span = max(log.total, max(a.ended + a.wait for a in log.attempts), 1e-3)
+    with projector_axes(title, "time since the first attempt (s)", "") as (figure, ax):
+        for attempt in log.attempts:
+            colour = OUTCOME_COLOURS[attempt_kind(attempt)]
+            if attempt.ended - attempt.started > span * 0.01:  # the request itself, when it took visible time
+                ax.barh(attempt.number, attempt.ended - attempt.started, left=attempt.started, height=0.5, color=colour)
+            ax.plot(attempt.started, attempt.number, "o", color=colour, markersize=12)
+            if attempt.wait:
+                ax.barh(attempt.number, attempt.wait, left=attempt.ended, height=0.25, color=WAIT_COLOUR)
+                ax.text(
+                    attempt.ended + attempt.wait,
+                    attempt.number,
+                    f"  wait {attempt.wait:.2f} s ({attempt.waited_because})",
+                    va="center",
+                    fontsize=12,
+                )
+        ax.set_yticks(range(1, rows + 1), [f"{a.number}: {a.outcome}" for a in log.attempts])
+        ax.set_ylim(rows + 1.3, 0.4)  # first attempt at the top; room at the bottom for the legend
+        ax.set_xlim(-span * 0.03, span * 1.45)
+        ax.grid(axis="y", visible=False)
+        handles = [Patch(color=colour, label=kind) for kind, colour in OUTCOME_COLOURS.items()]
+        handles.append(Patch(color=WAIT_COLOUR, label="waiting"))
+        ax.legend(handles=handles, loc="lower right", ncols=4, fontsize=11)
     return figure

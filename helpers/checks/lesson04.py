@@ -1,0 +1,127 @@
+"""Checks for the exercise of lesson 04, streaming.
+
+The check runs the student's function against a scripted stream built here, in-process,
+so it needs no recording and knows exactly which text and usage are right.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anthropic
+import httpx2
+
+from ..recordings import format_sse_event
+from ..settings import MODEL
+from . import report, safely, unanswered
+
+EXERCISE_PROMPT = "Explain streaming in one sentence."
+PIECES = ["Streaming sends ", "the reply in small pieces ", "as the model writes them."]
+USAGE = {"input_tokens": 14, "output_tokens": 12}
+
+
+def _events() -> list[dict[str, Any]]:
+    start_usage = {**USAGE, "output_tokens": 1}  # what message_start says, before any text exists
+    message = {
+        "id": "msg_check",
+        "type": "message",
+        "role": "assistant",
+        "model": MODEL,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": start_usage,
+    }
+    events = [
+        {"event": "message_start", "data": {"type": "message_start", "message": message}},
+        {
+            "event": "content_block_start",
+            "data": {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        },
+    ]
+    for piece in PIECES:
+        delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}}
+        events.append({"event": "content_block_delta", "data": delta})
+    events += [
+        {"event": "content_block_stop", "data": {"type": "content_block_stop", "index": 0}},
+        {
+            "event": "message_delta",
+            "data": {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": USAGE["output_tokens"]},
+            },
+        },
+        {"event": "message_stop", "data": {"type": "message_stop"}},
+    ]
+    return events
+
+
+def scripted_client(requests: list[dict[str, Any]]) -> anthropic.Anthropic:
+    """A client whose every call gets the scripted reply: streamed if asked for, else as JSON."""
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        requests.append(body)
+        if body.get("stream"):
+            content = b"".join(format_sse_event(event) for event in _events())
+            return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=content)
+        message = {
+            "id": "msg_check",
+            "type": "message",
+            "role": "assistant",
+            "model": MODEL,
+            "content": [{"type": "text", "text": "".join(PIECES)}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": USAGE,
+        }
+        return httpx2.Response(200, json=message)
+
+    return anthropic.Anthropic(
+        api_key="check", max_retries=0, http_client=anthropic.DefaultHttpxClient(transport=httpx2.MockTransport(answer))
+    )
+
+
+@safely
+def check_collect(function: Any) -> None:
+    """Exercise 04.1: stream a reply, and return its whole text and its final usage."""
+    if not callable(function):
+        return report(False, "define a function `collect(client, prompt)` that returns (text, usage).")
+    requests: list[dict[str, Any]] = []
+    result = function(scripted_client(requests), EXERCISE_PROMPT)
+    if unanswered(result):
+        return report(False, "`collect` returns None. Stream the reply and return the pair (text, usage).")
+    if not requests:
+        return report(False, "`collect` made no request: call client.messages.stream(...) with the prompt.")
+    sent = requests[-1]
+    if not sent.get("stream"):
+        return report(
+            False, "that was a call without streaming: use `with client.messages.stream(...) as stream:` instead."
+        )
+    if sent.get("messages") != [{"role": "user", "content": EXERCISE_PROMPT}]:
+        return report(False, "send exactly one user message whose content is the `prompt` argument.")
+    if not isinstance(result, tuple) or len(result) != 2:
+        return report(False, f"return a pair `(text, usage)`; got {type(result).__name__}.")
+    text, usage = result
+    whole = "".join(PIECES)
+    if text == PIECES[0]:
+        return report(False, "the text is only the first piece: join every piece of `stream.text_stream`.")
+    if text == PIECES[-1]:
+        return report(False, "the text is only the last piece: add each piece to the text, don't replace it.")
+    if isinstance(text, list):
+        return report(False, "the text is a list of pieces: join them into one string with ''.join(...).")
+    if text != whole:
+        return report(False, f"the text should be {whole!r}, the pieces of `stream.text_stream` joined; got {text!r}.")
+    if not hasattr(usage, "output_tokens"):
+        return report(False, "the second item should be a usage object, e.g. `stream.get_final_message().usage`.")
+    if usage.output_tokens == 1:
+        return report(
+            False,
+            "output_tokens is 1: that is the usage of message_start, sent before any text. Read the usage "
+            "after the stream ends: `stream.get_final_message().usage`.",
+        )
+    if (usage.input_tokens, usage.output_tokens) != (USAGE["input_tokens"], USAGE["output_tokens"]):
+        return report(False, "that usage does not belong to this reply: take `stream.get_final_message().usage`.")
+    return report(True, f"all {len(PIECES)} pieces joined, and the final usage ({usage.output_tokens} output tokens).")

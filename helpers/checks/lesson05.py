@@ -1,0 +1,183 @@
+"""Checks for the exercise of lesson 05, a retry function written by hand.
+
+The student's `retry_call(make_call, *, sleep, max_attempts, base_delay)` is run against a
+scripted client that fails on demand (helpers.faults), with a fake `sleep` that only writes
+down what it was asked to wait. So the check is instant, needs no recording, and can tell
+exactly which behaviour is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import anthropic
+import httpx2
+
+from ..faults import FaultTransport, with_faults
+from ..settings import MODEL
+from . import report, safely
+
+MAX_ATTEMPTS = 4
+BASE_DELAY = 0.5
+RETRY_AFTER = 2.0  # what the check's 429 asks for: more than any backoff wait before it
+RUNAWAY = 30  # requests after which the check stops a loop that never gives up
+
+
+class _Runaway(BaseException):
+    """Stops a loop that never gives up. A BaseException, so `except Exception` cannot swallow it."""
+
+
+def _reply(request: httpx2.Request) -> httpx2.Response:
+    message = {
+        "id": "msg_check",
+        "type": "message",
+        "role": "assistant",
+        "model": MODEL,
+        "content": [{"type": "text", "text": "It worked."}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 10, "output_tokens": 4},
+    }
+    return httpx2.Response(200, json=message)
+
+
+@dataclass
+class Trial:
+    """One run of the student's function against a fault sequence."""
+
+    faults: list[str]
+    always: str | None = None
+    waits: list[float] = field(default_factory=list)
+    result: Any = None
+    error: BaseException | None = None
+    runaway: bool = False
+    transport: FaultTransport | None = None
+
+    @property
+    def requests(self) -> int:
+        return self.transport.requests if self.transport else 0
+
+
+def run_trial(function: Any, faults: list[str], always: str | None = None) -> Trial:
+    trial = Trial(faults, always)
+    base = anthropic.Anthropic(
+        api_key="check", max_retries=0, http_client=anthropic.DefaultHttpxClient(transport=httpx2.MockTransport(_reply))
+    )
+    client = with_faults(base, faults, always=always, retry_after=RETRY_AFTER)
+    trial.transport = client._client._transport  # type: ignore[assignment]
+
+    def make_call() -> Any:
+        if trial.requests >= RUNAWAY:
+            raise _Runaway
+        return client.messages.create(model=MODEL, max_tokens=50, messages=[{"role": "user", "content": "Hi"}])
+
+    def sleep(seconds: float) -> None:
+        trial.waits.append(seconds)
+        if len(trial.waits) > RUNAWAY:
+            raise _Runaway
+
+    try:
+        trial.result = function(make_call, sleep=sleep, max_attempts=MAX_ATTEMPTS, base_delay=BASE_DELAY)
+    except _Runaway:
+        trial.runaway = True
+    except Exception as error:  # the student's function may raise anything
+        trial.error = error
+    return trial
+
+
+def _name(error: BaseException | None) -> str:
+    return type(error).__name__ if error is not None else "nothing"
+
+
+def diagnose(function: Any) -> tuple[bool, str]:
+    """(passed, message) for a student's retry function; one specific hint for the first wrong behaviour."""
+    if not callable(function):
+        return False, "define `retry_call(make_call, *, sleep, max_attempts, base_delay)`."
+
+    # 1. A permanent error: one request, no wait, the API's own error raised.
+    bad = run_trial(function, [], always="400")
+    if bad.requests == 0 and bad.error is None:
+        return False, "`retry_call` never calls make_call() yet. Call it, and return what it returns."
+    if bad.runaway or bad.requests > 1:
+        return False, (
+            f"retrying a 400: it sent the request {bad.requests if not bad.runaway else 'over and over'} times. "
+            "A 400 (like 401, 403, 404) means the request itself is wrong, so the same request gets the same "
+            "answer. Re-raise at once unless the error is transient."
+        )
+    if not isinstance(bad.error, anthropic.BadRequestError):
+        if bad.error is None:
+            return False, "on a 400 it returned instead of raising: re-raise the error (`raise`) so the caller sees it."
+        return False, f"on a 400 it raised {_name(bad.error)}: re-raise the API's own error with a bare `raise`."
+    if bad.waits:
+        return False, "it waited before giving up on a 400: a permanent error should fail at once, without sleeping."
+
+    # 2. Transient failures, then success: 429 (with retry-after), 529, timeout, then a reply.
+    good = run_trial(function, ["429", "529", "timeout"])
+    if good.runaway:
+        return False, "never giving up: after the reply came back it kept calling. Return the result at once."
+    if good.error is not None:
+        hints = {
+            "RateLimitError": "a 429 rate limit is transient: wait and retry it.",
+            "OverloadedError": "a 529 overloaded is transient, like every 5xx: retry it (status_code >= 500).",
+            "APITimeoutError": (
+                "a timeout is transient: catch anthropic.APIConnectionError too (APITimeoutError is a subclass)."
+            ),
+        }
+        hint = hints.get(_name(good.error), f"it raised {_name(good.error)}.")
+        return False, f"giving up too early on attempt {good.requests} of {MAX_ATTEMPTS}: {hint}"
+    if not isinstance(good.result, anthropic.types.Message):
+        return False, f"after the retries it returned {good.result!r}: return what make_call() returned."
+    if len(good.waits) < 3 or any(not isinstance(w, int | float) or w <= 0 for w in good.waits):
+        return False, "not backing off: call sleep(seconds) with a wait greater than 0 before every retry."
+    if good.waits[0] < RETRY_AFTER:
+        return False, (
+            f"ignoring retry-after: the 429 asked for {RETRY_AFTER:g} s (header retry-after) but it waited "
+            f"{good.waits[0]:.2f} s. When the error carries retry-after, wait at least that long "
+            "(helpers.retries.retry_after_seconds(err) reads it)."
+        )
+    if good.waits[2] <= good.waits[1]:
+        return False, (
+            f"not backing off: the waits after the 529 and the timeout were {good.waits[1]:.2f} s and "
+            f"{good.waits[2]:.2f} s. Double the wait for each retry: base_delay, 2 x base_delay, 4 x ..."
+        )
+
+    # 3. Failures that never stop: exactly max_attempts requests, then the last error.
+    endless = run_trial(function, [], always="529")
+    if endless.runaway:
+        return False, f"never giving up: against endless 529s it sent {RUNAWAY}+ requests. Stop after max_attempts."
+    if endless.requests > MAX_ATTEMPTS:
+        return False, (
+            f"too many attempts: {endless.requests} requests with max_attempts={MAX_ATTEMPTS}. "
+            "max_attempts counts the first try too."
+        )
+    if endless.requests < MAX_ATTEMPTS:
+        return False, (
+            f"giving up too early: only {endless.requests} requests with max_attempts={MAX_ATTEMPTS}. "
+            "Keep retrying transient errors until max_attempts requests have been sent."
+        )
+    if not isinstance(endless.error, anthropic.APIStatusError):
+        if endless.error is None:
+            return False, "when the attempts run out it returned instead of raising: raise the last error."
+        return False, f"when the attempts run out it raised {_name(endless.error)}: re-raise the last API error."
+    if len(endless.waits) > MAX_ATTEMPTS - 1:
+        return False, "it waited after the last attempt: nobody will retry, so give up at once instead."
+
+    # 4. Jitter: two identical failure sequences should not wait exactly the same.
+    again = run_trial(function, [], always="529")
+    if again.waits == endless.waits:
+        return False, (
+            "no jitter: two runs waited exactly the same. Shorten each wait by a random fraction "
+            "(e.g. wait * random.uniform(0.5, 1)) so clients that failed together do not retry together."
+        )
+    return True, (
+        f"retries transient failures with growing waits, honours retry-after, fails fast on a 400, "
+        f"and gives up after {MAX_ATTEMPTS} attempts."
+    )
+
+
+@safely
+def check_retry(function: Any) -> None:
+    """Exercise 05.1: the retry function, run against three fault sequences."""
+    passed, message = diagnose(function)
+    report(passed, message)

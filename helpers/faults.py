@@ -1,0 +1,145 @@
+"""Failures on demand: make any client from get_client() fail in a chosen order, offline.
+
+Real failures are rare and never come when a class is watching. So the failures are made
+here, in-process, at the httpx2 transport: the first requests get a 429, a 529, a timeout...
+exactly as the API would send them (status, JSON error body, headers such as retry-after),
+and the requests after that go on to the client's own transport (replay, record or live).
+The SDK above sees real responses, so its typed errors and its own retries behave as they
+would against the API.
+
+    flaky = with_faults(client, ["429", "529"])   # two failures, then the real reply
+    flaky.messages.create(...)                     # raises anthropic.RateLimitError first
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import anthropic
+import httpx2
+
+# What the API sends for each failure: status, error type and message, as in its error docs.
+STATUS_FAULTS: dict[str, tuple[int, str, str]] = {
+    "400": (400, "invalid_request_error", "messages: at least one message is required"),
+    "401": (401, "authentication_error", "invalid x-api-key"),
+    "403": (403, "permission_error", "Your API key does not have permission to use the specified resource."),
+    "404": (404, "not_found_error", "The requested resource could not be found."),
+    "413": (413, "request_too_large", "Request exceeds the maximum allowed number of bytes."),
+    "429": (
+        429,
+        "rate_limit_error",
+        "This request would exceed the rate limit for your organization of 50 requests per minute.",
+    ),
+    "500": (500, "api_error", "Internal server error"),
+    "529": (529, "overloaded_error", "Overloaded"),
+}
+# Failures with no response at all: the SDK turns them into APITimeoutError and APIConnectionError.
+NETWORK_FAULTS = ("timeout", "connection")
+FAULT_NAMES: tuple[str, ...] = (*STATUS_FAULTS, *NETWORK_FAULTS)
+
+
+def parse_faults(text: str) -> list[str]:
+    """'429,529' -> ['429', '529']; 'none' or '' -> []. Unknown names raise ValueError naming the choices."""
+    if text.strip().lower() in ("", "none"):
+        return []
+    faults = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [fault for fault in faults if fault not in FAULT_NAMES]
+    if unknown:
+        raise ValueError(f"unknown fault(s) {', '.join(unknown)}; use 'none' or any of {', '.join(FAULT_NAMES)}")
+    return faults
+
+
+@dataclass
+class FaultTransport(httpx2.BaseTransport):
+    """Answers the first requests with `faults`, in order (then `always`, if set), and passes the rest on.
+
+    retry_after: the seconds a 429 asks the client to wait (sent as retry-after, rounded up to whole
+    seconds as the API does, and precisely as retry-after-ms, which the SDK reads first).
+    announce: called with one line per request, to make hidden retries visible (print, say).
+    """
+
+    inner: httpx2.BaseTransport
+    faults: list[str] = field(default_factory=list)
+    always: str | None = None
+    retry_after: float = 1.0
+    announce: Callable[[str], object] | None = None
+    answered: list[str] = field(default_factory=list)  # what each request got: a fault's name, or "passed on"
+
+    def __post_init__(self) -> None:
+        self.faults = list(self.faults)
+        for fault in [*self.faults, *([self.always] if self.always else [])]:
+            if fault not in FAULT_NAMES:
+                raise ValueError(f"unknown fault {fault!r}; use one of {', '.join(FAULT_NAMES)}")
+
+    @property
+    def requests(self) -> int:
+        return len(self.answered)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        fault = self.faults.pop(0) if self.faults else self.always
+        number = len(self.answered) + 1
+        retry = request.headers.get("x-stainless-retry-count", "0")
+        self.answered.append(fault or "passed on")
+        if self.announce is not None:
+            what = f"injected {describe_fault(fault, self.retry_after)}" if fault else "passed on to the real transport"
+            self.announce(f"  request {number} (SDK retry #{retry}): {what}")
+        if fault is None:
+            return self.inner.handle_request(request)
+        if fault == "timeout":
+            raise httpx2.ReadTimeout("injected fault: no answer within the read timeout", request=request)
+        if fault == "connection":
+            raise httpx2.ConnectError("injected fault: connection refused", request=request)
+        return self._error_response(fault, number, request)
+
+    def _error_response(self, fault: str, number: int, request: httpx2.Request) -> httpx2.Response:
+        status, kind, message = STATUS_FAULTS[fault]
+        request_id = f"req_injected_{number:04d}"
+        headers = {"content-type": "application/json", "request-id": request_id}
+        if status == 429:
+            headers["retry-after"] = str(max(1, math.ceil(self.retry_after)))
+            headers["retry-after-ms"] = str(round(self.retry_after * 1000))
+        body = {"type": "error", "error": {"type": kind, "message": message}, "request_id": request_id}
+        return httpx2.Response(status, headers=headers, json=body, request=request)
+
+    def close(self) -> None:
+        """Leave the inner transport open: the original client still uses it."""
+
+
+def describe_fault(fault: str | None, retry_after: float = 1.0) -> str:
+    if fault is None:
+        return "no fault"
+    if fault in NETWORK_FAULTS:
+        return "a timeout" if fault == "timeout" else "a connection error"
+    status, kind, _ = STATUS_FAULTS[fault]
+    extra = f" (retry-after {retry_after:.2f} s)" if status == 429 else ""
+    return f"{status} {kind}{extra}"
+
+
+def with_faults(
+    client: anthropic.Anthropic,
+    faults: Iterable[str],
+    *,
+    always: str | None = None,
+    retry_after: float = 1.0,
+    announce: Callable[[str], object] | None = None,
+) -> anthropic.Anthropic:
+    """A copy of `client` whose first requests fail with `faults` (then `always`, if given).
+
+    The copy keeps the client's settings (max_retries, timeout, base URL) and its transport, so the
+    requests that are not failed are replayed, recorded or sent exactly as before.
+    """
+    inner = getattr(client._client, "_transport", None)
+    if not isinstance(inner, httpx2.BaseTransport):
+        raise TypeError("with_faults needs an anthropic.Anthropic client built on an httpx2 transport")
+    transport = FaultTransport(inner, list(faults), always=always, retry_after=retry_after, announce=announce)
+    return client.copy(http_client=anthropic.DefaultHttpxClient(transport=transport))
+
+
+def fault_transport(client: anthropic.Anthropic) -> FaultTransport:
+    """The FaultTransport under a client from with_faults(), to see what each request got."""
+    transport = getattr(client._client, "_transport", None)
+    if not isinstance(transport, FaultTransport):
+        raise TypeError("this client was not made by with_faults()")
+    return transport

@@ -1,0 +1,209 @@
+"""Retrying a call the careful way, with every attempt and wait written down.
+
+A retry helps only when the failure is *transient*: the same request may succeed a little
+later (429 rate limit, 5xx including 529 overloaded, a timeout, a dropped connection). A
+*permanent* failure (400 bad request, 401, 403, 404...) gets the same answer however often
+it is sent, so it is raised at once.
+
+Between attempts the wait grows exponentially (base_delay, 2x, 4x...), each wait capped at
+max_delay and shortened by a random amount (jitter) so that many clients that failed together
+do not all come back at the same instant. When the server says how long to wait (retry-after),
+that wins. A total budget bounds the whole thing.
+
+`sleep`, `clock` and `rng` can be replaced, so tests and exercise checks run instantly and
+deterministically.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import anthropic
+
+T = TypeVar("T")
+
+# Statuses worth retrying: request timeout, conflict, rate limit, and every server error (529 too).
+RETRYABLE_STATUSES = frozenset({408, 409, 429})
+# Error types the API can also send inside a stream that had already started with 200.
+RETRYABLE_ERROR_TYPES = frozenset({"rate_limit_error", "overloaded_error", "api_error", "timeout_error"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try. The defaults suit an interactive call; a batch job can afford more."""
+
+    max_attempts: int = 5  # requests in all, the first one included
+    base_delay: float = 0.5  # seconds before the first retry; doubled for each later one
+    max_delay: float = 8.0  # no single backoff wait is longer than this
+    max_total: float = 30.0  # give up rather than let waiting take longer than this, in seconds
+    jitter: float = 0.5  # each backoff wait is cut by a random fraction up to this (0: none)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts counts the first request too, so it must be at least 1")
+        if not (0 <= self.base_delay <= self.max_delay) or self.max_total < 0:
+            raise ValueError("need 0 <= base_delay <= max_delay, and max_total >= 0")
+        if not 0 <= self.jitter <= 1:
+            raise ValueError("jitter is a fraction between 0 and 1")
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when sending the same request again may succeed."""
+    if isinstance(error, anthropic.APIConnectionError):  # APITimeoutError is one of these
+        return True
+    if not isinstance(error, anthropic.APIStatusError):
+        return False
+    should = error.response.headers.get("x-should-retry")  # the server's own opinion, when it gives one
+    if should in ("true", "false"):
+        return should == "true"
+    if error.status_code in RETRYABLE_STATUSES or error.status_code >= 500:
+        return True
+    body = error.body if isinstance(error.body, dict) else {}
+    inner = body.get("error") if isinstance(body.get("error"), dict) else body
+    return inner.get("type") in RETRYABLE_ERROR_TYPES
+
+
+def retry_after_seconds(error: BaseException) -> float | None:
+    """How long the server asked us to wait, from retry-after-ms or retry-after; None if it did not say."""
+    if not isinstance(error, anthropic.APIStatusError):
+        return None
+    headers = error.response.headers
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            seconds = float(headers[name]) * scale
+        except (KeyError, ValueError):
+            continue
+        if seconds >= 0:
+            return seconds
+    return None
+
+
+def backoff_delay(retry: int, policy: RetryPolicy, rng: random.Random | None = None) -> float:
+    """The wait before retry number `retry` (1 for the first retry): exponential, capped, jittered.
+
+    The result is always between (1 - jitter) and 1 times min(max_delay, base_delay * 2**(retry - 1)).
+    """
+    ceiling = min(policy.max_delay, policy.base_delay * 2 ** min(retry - 1, 60))
+    cut = (rng or random).random() * policy.jitter
+    return ceiling * (1 - cut)
+
+
+def describe_error(error: BaseException) -> str:
+    """A short name for a failure: '429 rate_limit_error', 'timeout', 'connection error'."""
+    if isinstance(error, anthropic.APITimeoutError):
+        return "timeout"
+    if isinstance(error, anthropic.APIConnectionError):
+        return "connection error"
+    if isinstance(error, anthropic.APIStatusError):
+        body = error.body if isinstance(error.body, dict) else {}
+        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        kind = inner.get("type")
+        return f"{error.status_code} {kind}" if kind else str(error.status_code)
+    return type(error).__name__
+
+
+@dataclass
+class Attempt:
+    """One request: when it started and ended (seconds since the first began), and what came of it."""
+
+    number: int
+    started: float
+    ended: float
+    outcome: str  # "ok", or the failure, e.g. "529 overloaded_error"
+    transient: bool | None = None  # None when it succeeded
+    wait: float = 0.0  # the wait after this attempt, before the next
+    waited_because: str = ""  # "retry-after" or "backoff"
+
+
+@dataclass
+class RetryLog:
+    """Every attempt of one call_with_retries(), for printing and for plotting."""
+
+    attempts: list[Attempt] = field(default_factory=list)
+    outcome: str = ""  # how it ended, in words
+
+    @property
+    def succeeded(self) -> bool:
+        return bool(self.attempts) and self.attempts[-1].outcome == "ok"
+
+    @property
+    def total(self) -> float:
+        return self.attempts[-1].ended if self.attempts else 0.0
+
+    def __str__(self) -> str:
+        lines = []
+        for attempt in self.attempts:
+            line = f"attempt {attempt.number} at {attempt.started:.2f} s: {attempt.outcome}"
+            if attempt.wait:
+                line += f", then waited {attempt.wait:.2f} s ({attempt.waited_because})"
+            lines.append(line)
+        lines.append(self.outcome)
+        return "\n".join(lines)
+
+
+def call_with_retries(
+    call: Callable[[], T],
+    *,
+    policy: RetryPolicy | None = None,
+    log: RetryLog | None = None,
+    report: Callable[[str], object] | None = None,
+    sleep: Callable[[float], object] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    rng: random.Random | None = None,
+) -> T:
+    """Run `call()` until it succeeds, retrying transient failures with backoff; raise the last error otherwise.
+
+    Use it with the SDK's own retries off (get_client(..., max_retries=0)), or the two loops multiply.
+    The error raised is the API's own (RateLimitError, BadRequestError...), with a note saying why it
+    was not retried further. `log` collects the attempts; `report` is called with a line for each.
+    """
+    policy = policy or RetryPolicy()
+    log = log if log is not None else RetryLog()
+    say = report or (lambda line: None)
+    began = clock()
+    for number in range(1, policy.max_attempts + 1):
+        started = clock() - began
+        try:
+            result = call()
+        except anthropic.APIError as error:
+            attempt = Attempt(number, started, clock() - began, describe_error(error), is_transient(error))
+            log.attempts.append(attempt)
+            reason = _reason_to_stop(error, attempt, policy)
+            if reason is None:
+                attempt.wait, attempt.waited_because = _next_wait(error, number, policy, rng)
+                if attempt.ended + attempt.wait > policy.max_total:
+                    reason = f"waiting {attempt.wait:.2f} s more would pass the {policy.max_total:.2f} s budget"
+                    attempt.wait, attempt.waited_because = 0.0, ""
+            if reason is not None:
+                plural = "s" if number > 1 else ""
+                log.outcome = f"gave up after {number} attempt{plural}: {reason} (last: {attempt.outcome})"
+                say(f"attempt {number}: {attempt.outcome}; giving up: {reason}")
+                error.add_note(f"call_with_retries {log.outcome}")
+                raise
+            say(f"attempt {number}: {attempt.outcome}; waiting {attempt.wait:.2f} s ({attempt.waited_because})")
+            sleep(attempt.wait)
+            continue
+        log.attempts.append(Attempt(number, started, clock() - began, "ok"))
+        log.outcome = f"succeeded on attempt {number} after {clock() - began:.2f} s"
+        say(f"attempt {number}: ok")
+        return result
+    raise AssertionError("unreachable: the last attempt either returns or raises")
+
+
+def _reason_to_stop(error: anthropic.APIError, attempt: Attempt, policy: RetryPolicy) -> str | None:
+    if not attempt.transient:
+        return "a permanent error is not retried, since the same request gets the same answer"
+    if attempt.number >= policy.max_attempts:
+        return f"all {policy.max_attempts} attempts failed"
+    return None
+
+
+def _next_wait(error: BaseException, number: int, policy: RetryPolicy, rng: random.Random | None) -> tuple[float, str]:
+    asked = retry_after_seconds(error)
+    if asked is not None:
+        return asked, "retry-after"
+    return backoff_delay(number, policy, rng), "backoff"

@@ -1,0 +1,95 @@
+"""Retries with exponential backoff, shown on one call: each attempt, each wait, then the reply.
+
+    python scripts/retry_pattern.py                        # offline: an injected 429, then a 529, then the reply
+    python scripts/retry_pattern.py --faults 529,timeout   # other injected failures ('none' for none)
+    python scripts/retry_pattern.py --base-delay 0.1       # shorter waits
+
+The failures are injected in-process (helpers.faults) before the request goes on, so this runs
+in every mode: offline it replays the recorded reply; with WORKBOOK_MODE=live and a key it also
+retries whatever real failures the server (ANTHROPIC_BASE_URL) sends. The SDK's own retries are
+off (max_retries=0), so every attempt shown is one request. Exit status 0 on success; 1, with one
+line on stderr, on a permanent error or when the retries run out.
+"""
+
+import argparse
+import sys
+
+import anthropic
+
+from helpers import MODEL, get_client, run_script
+from helpers.faults import parse_faults, with_faults
+from helpers.retries import RetryLog, RetryPolicy, call_with_retries
+
+SYSTEM_PROMPT = "You are a concise assistant for programmers."
+QUESTION = "Why should retries wait longer after each failure? Answer in two sentences."
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Make one call through injected failures, retrying with backoff.")
+    parser.add_argument(
+        "--faults",
+        default="429,529",
+        help="failures to inject first, comma-separated: 429, 529, 500, 400, 401, 403, 404, 413, timeout, "
+        "connection; or 'none' (default: 429,529)",
+    )
+    parser.add_argument(
+        "--base-delay",
+        type=float,
+        default=0.5,
+        metavar="SECONDS",
+        help="wait before the first retry, doubled for each later one; an injected 429 asks for twice this "
+        "(default: 0.5)",
+    )
+    parser.add_argument("--max-attempts", type=int, default=5, help="requests in all, the first included (default: 5)")
+    args = parser.parse_args()
+    try:
+        faults = parse_faults(args.faults)
+    except ValueError as err:
+        parser.error(str(err))
+    if args.base_delay < 0 or args.max_attempts < 1:
+        parser.error("--base-delay must be 0 or more, and --max-attempts at least 1")
+
+    policy = RetryPolicy(
+        max_attempts=args.max_attempts,
+        base_delay=args.base_delay,
+        max_delay=max(args.base_delay * 16, args.base_delay),
+        max_total=max(30.0, args.base_delay * 60),
+    )
+    client = with_faults(get_client("retry_pattern", max_retries=0), faults, retry_after=args.base_delay * 2)
+    print(f"Injected failures: {', '.join(faults) or 'none'}.")
+    print(
+        f"Retry policy: up to {policy.max_attempts} attempts; waits from {policy.base_delay:.2f} s, doubling, "
+        f"each at most {policy.max_delay:.2f} s, with jitter; at most {policy.max_total:.2f} s in all.\n"
+    )
+
+    log = RetryLog()
+    try:
+        response = call_with_retries(
+            lambda: client.messages.create(
+                model=MODEL,
+                max_tokens=300,
+                system=SYSTEM_PROMPT,
+                messages=[{"role": "user", "content": QUESTION}],
+            ),
+            policy=policy,
+            log=log,
+            report=print,
+        )
+    except anthropic.APIError as err:
+        print(f"error: {_failure_line(err, log)}", file=sys.stderr)
+        return 1
+    print(f"\n{log.outcome}.\n")
+    print("".join(block.text for block in response.content if block.type == "text"))
+    return 0
+
+
+def _failure_line(err: anthropic.APIError, log: RetryLog) -> str:
+    """One line that says why it stopped, after how many attempts, and what the API said last."""
+    body = err.body if isinstance(err, anthropic.APIStatusError) and isinstance(err.body, dict) else {}
+    inner = body.get("error") if isinstance(body.get("error"), dict) else {}
+    said = f" The API's message: {inner['message']}" if inner.get("message") else ""
+    return f"{log.outcome}.{said}"
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_script(main))

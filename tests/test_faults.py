@@ -1,0 +1,126 @@
+"""helpers.faults: failures made on demand look to the SDK exactly like the API's own."""
+
+from __future__ import annotations
+
+import time
+
+import anthropic
+import httpx2
+import pytest
+
+from helpers import MODEL, get_client
+from helpers.faults import FAULT_NAMES, fault_transport, parse_faults, with_faults
+from helpers.retries import retry_after_seconds
+
+REQUEST = {"model": MODEL, "max_tokens": 50, "messages": [{"role": "user", "content": "Hi"}]}
+
+
+def scripted(max_retries: int = 0) -> anthropic.Anthropic:
+    """A client whose transport always answers with a small valid Message."""
+
+    def reply(request: httpx2.Request) -> httpx2.Response:
+        message = {
+            "id": "msg_test",
+            "type": "message",
+            "role": "assistant",
+            "model": MODEL,
+            "content": [{"type": "text", "text": "Hello."}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 8, "output_tokens": 2},
+        }
+        return httpx2.Response(200, json=message)
+
+    return anthropic.Anthropic(
+        api_key="test",
+        max_retries=max_retries,
+        http_client=anthropic.DefaultHttpxClient(transport=httpx2.MockTransport(reply)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ("400", anthropic.BadRequestError),
+        ("401", anthropic.AuthenticationError),
+        ("403", anthropic.PermissionDeniedError),
+        ("404", anthropic.NotFoundError),
+        ("413", anthropic.RequestTooLargeError),
+        ("429", anthropic.RateLimitError),
+        ("500", anthropic.InternalServerError),
+        ("529", anthropic.OverloadedError),
+        ("timeout", anthropic.APITimeoutError),
+        ("connection", anthropic.APIConnectionError),
+    ],
+)
+def test_each_fault_reaches_the_student_as_the_sdks_own_error(fault, error):
+    with pytest.raises(error):
+        with_faults(scripted(), [fault]).messages.create(**REQUEST)
+
+
+def test_every_fault_name_is_covered_above():
+    assert set(FAULT_NAMES) == {"400", "401", "403", "404", "413", "429", "500", "529", "timeout", "connection"}
+
+
+def test_faults_come_in_order_then_requests_pass_through():
+    client = with_faults(scripted(), ["429", "529"])
+    with pytest.raises(anthropic.RateLimitError):
+        client.messages.create(**REQUEST)
+    with pytest.raises(anthropic.OverloadedError):
+        client.messages.create(**REQUEST)
+    assert client.messages.create(**REQUEST).content[0].text == "Hello."
+    assert fault_transport(client).answered == ["429", "529", "passed on"]
+
+
+def test_a_429_carries_retry_after_in_seconds_and_milliseconds():
+    with pytest.raises(anthropic.RateLimitError) as caught:
+        with_faults(scripted(), ["429"], retry_after=0.25).messages.create(**REQUEST)
+    headers = caught.value.response.headers
+    assert headers["retry-after"] == "1", "retry-after is whole seconds, rounded up, as the API sends it"
+    assert headers["retry-after-ms"] == "250"
+    assert retry_after_seconds(caught.value) == 0.25
+    assert caught.value.body["error"]["type"] == "rate_limit_error"
+
+
+def test_the_sdks_own_retries_see_the_faults_and_obey_retry_after():
+    client = with_faults(scripted(max_retries=2), ["429", "429"], retry_after=0.05)
+    started = time.monotonic()
+    assert client.messages.create(**REQUEST).stop_reason == "end_turn"
+    assert fault_transport(client).requests == 3
+    assert time.monotonic() - started < 1.0, "the SDK should wait retry-after-ms (0.05 s), not its own backoff"
+
+
+def test_always_fails_for_ever_after_the_listed_faults():
+    client = with_faults(scripted(), ["timeout"], always="529")
+    for expected in (anthropic.APITimeoutError, anthropic.OverloadedError, anthropic.OverloadedError):
+        with pytest.raises(expected):
+            client.messages.create(**REQUEST)
+
+
+def test_a_copy_keeps_the_original_client_working_and_its_settings():
+    original = scripted(max_retries=0)
+    flaky = with_faults(original, ["500"])
+    assert flaky.max_retries == 0 and flaky.timeout == original.timeout
+    with pytest.raises(anthropic.InternalServerError):
+        flaky.messages.create(**REQUEST)
+    flaky.close()  # closing the copy must not close the transport the original still uses
+    assert original.messages.create(**REQUEST).stop_reason == "end_turn"
+
+
+def test_faults_work_over_a_replaying_client_offline(monkeypatch):
+    monkeypatch.setenv("WORKBOOK_MODE", "replay")
+    client = get_client("01_call_anatomy", max_retries=0, quiet=True)
+    with pytest.raises(anthropic.RateLimitError):
+        with_faults(client, ["429"]).messages.create(**REQUEST)  # fails before replay is even asked
+
+
+@pytest.mark.parametrize(
+    ("text", "faults"), [("429,529", ["429", "529"]), ("none", []), ("", []), (" Timeout ", ["timeout"])]
+)
+def test_parse_faults_reads_the_command_line_form(text, faults):
+    assert parse_faults(text) == faults
+
+
+def test_parse_faults_names_the_choices_for_an_unknown_fault():
+    with pytest.raises(ValueError, match="unknown fault.*503.*429"):
+        parse_faults("429,503")

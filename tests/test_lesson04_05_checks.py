@@ -1,0 +1,220 @@
+"""The exercise checks of lessons 04 and 05: each wrong answer gets its own hint, and nothing raises."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import anthropic
+import pytest
+
+from helpers import MODEL
+from helpers.checks.lesson04 import check_collect
+from helpers.checks.lesson05 import check_retry, diagnose
+from helpers.retries import retry_after_seconds
+
+# --- lesson 04: collect a streamed reply -----------------------------------------------
+
+
+def collect_right(client, prompt):
+    with client.messages.stream(model=MODEL, max_tokens=100, messages=[{"role": "user", "content": prompt}]) as s:
+        text = "".join(s.text_stream)
+        return text, s.get_final_message().usage
+
+
+def collect_first_piece(client, prompt):
+    with client.messages.stream(model=MODEL, max_tokens=100, messages=[{"role": "user", "content": prompt}]) as s:
+        return next(iter(s.text_stream)), s.get_final_message().usage
+
+
+def collect_early_usage(client, prompt):
+    with client.messages.stream(model=MODEL, max_tokens=100, messages=[{"role": "user", "content": prompt}]) as s:
+        usage = None
+        for event in s:
+            if event.type == "message_start":
+                usage = event.message.usage
+        return s.get_final_message().content[0].text, usage
+
+
+def collect_without_streaming(client, prompt):
+    reply = client.messages.create(model=MODEL, max_tokens=100, messages=[{"role": "user", "content": prompt}])
+    return reply.content[0].text, reply.usage
+
+
+def collect_placeholder(client, prompt):
+    return None
+
+
+def collect_crashing(client, prompt):
+    raise KeyError("usage")
+
+
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [
+        (collect_right, "✅"),
+        (collect_placeholder, "returns None"),
+        (collect_first_piece, "only the first piece"),
+        (collect_early_usage, "message_start"),
+        (collect_without_streaming, "without streaming"),
+        (collect_crashing, "raised KeyError"),
+        ("not a function", "define a function"),
+    ],
+)
+def test_check_collect_names_the_mistake(function, expected, capsys):
+    check_collect(function)
+    out = capsys.readouterr().out
+    assert expected in out, out
+    assert out.startswith("✅" if expected == "✅" else "❌")
+
+
+# --- lesson 05: the retry function ----------------------------------------------------------
+
+
+def transient(err):
+    return isinstance(err, anthropic.RateLimitError | anthropic.APIConnectionError) or (
+        isinstance(err, anthropic.APIStatusError) and err.status_code >= 500
+    )
+
+
+def retry_right(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return make_call()
+        except anthropic.APIError as err:
+            if not transient(err) or attempt == max_attempts:
+                raise
+            wait = base_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1)
+            sleep(max(wait, retry_after_seconds(err) or 0))
+
+
+def retry_everything(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return make_call()
+        except anthropic.APIError:
+            if attempt == max_attempts:
+                raise
+            sleep(base_delay * 2 ** (attempt - 1))
+
+
+def retry_only_429(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return make_call()
+        except anthropic.RateLimitError as err:
+            if attempt == max_attempts:
+                raise
+            sleep(max(base_delay * 2 ** (attempt - 1), retry_after_seconds(err) or 0))
+
+
+def retry_forever(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return make_call()
+        except anthropic.APIError as err:
+            if not transient(err):
+                raise
+            sleep(max(base_delay * 2 ** (attempt - 1), retry_after_seconds(err) or 0))
+
+
+def retry_without_waiting(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return make_call()
+        except anthropic.APIError as err:
+            if not transient(err) or attempt == max_attempts:
+                raise
+
+
+def retry_fixed_wait(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return make_call()
+        except anthropic.APIError as err:
+            if not transient(err) or attempt == max_attempts:
+                raise
+            sleep(max(base_delay, retry_after_seconds(err) or 0))
+
+
+def retry_ignoring_retry_after(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return make_call()
+        except anthropic.APIError as err:
+            if not transient(err) or attempt == max_attempts:
+                raise
+            sleep(base_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1))
+
+
+def retry_too_few(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    return retry_right(make_call, sleep=sleep, max_attempts=max_attempts - 1, base_delay=base_delay)
+
+
+def retry_returning_none(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    try:
+        return retry_right(make_call, sleep=sleep, max_attempts=max_attempts, base_delay=base_delay)
+    except anthropic.APIStatusError as err:
+        if err.status_code == 400:
+            raise
+        return None
+
+
+def retry_without_jitter(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return make_call()
+        except anthropic.APIError as err:
+            if not transient(err) or attempt == max_attempts:
+                raise
+            sleep(max(base_delay * 2 ** (attempt - 1), retry_after_seconds(err) or 0))
+
+
+def retry_placeholder(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    return None
+
+
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [
+        (retry_right, "fails fast on a 400"),
+        (retry_placeholder, "never calls make_call()"),
+        (retry_everything, "retrying a 400"),
+        (retry_only_429, "a 529 overloaded is transient"),
+        (retry_forever, "never giving up"),
+        (retry_without_waiting, "not backing off: call sleep"),
+        (retry_fixed_wait, "not backing off: the waits"),
+        (retry_ignoring_retry_after, "ignoring retry-after"),
+        (retry_too_few, "giving up too early"),
+        (retry_returning_none, "returned instead of raising"),
+        (retry_without_jitter, "no jitter"),
+        (42, "define `retry_call"),
+    ],
+)
+def test_check_retry_gives_a_specific_hint_for_each_wrong_behaviour(function, expected):
+    passed, message = diagnose(function)
+    assert expected in message, message
+    assert passed == (function is retry_right)
+
+
+def test_check_retry_is_instant_and_never_raises(capsys):
+    started = time.monotonic()
+    for function in (retry_right, retry_forever, retry_placeholder, "nonsense"):
+        check_retry(function)
+    assert time.monotonic() - started < 3, "the check must not really wait"
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("✅") and all(line.startswith("❌") for line in lines[1:])
+
+
+def test_a_loop_that_swallows_every_exception_is_still_stopped():
+    def swallow(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+        while True:
+            try:
+                return make_call()
+            except Exception:
+                sleep(0.1)
+
+    passed, message = diagnose(swallow)
+    assert not passed and "400" in message

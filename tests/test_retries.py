@@ -1,0 +1,197 @@
+"""helpers.retries: what is retried, how long it waits, and when it gives up, all without waiting."""
+
+from __future__ import annotations
+
+import random
+
+import anthropic
+import httpx2
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from helpers.faults import fault_transport, with_faults
+from helpers.retries import (
+    RetryLog,
+    RetryPolicy,
+    backoff_delay,
+    call_with_retries,
+    is_transient,
+    retry_after_seconds,
+)
+from tests.test_faults import REQUEST, scripted
+
+
+class FakeTime:
+    """A clock that only moves when slept on, so waits are exact and instant."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+def run(faults, always=None, policy=None, retry_after=1.0):
+    client = with_faults(scripted(), faults, always=always, retry_after=retry_after)
+    fake, log = FakeTime(), RetryLog()
+    try:
+        result = call_with_retries(
+            lambda: client.messages.create(**REQUEST),
+            policy=policy or RetryPolicy(),
+            log=log,
+            sleep=fake.sleep,
+            clock=fake.clock,
+            rng=random.Random(1),
+        )
+    except anthropic.APIError as error:
+        result = error
+    return result, fake, log, fault_transport(client).requests
+
+
+def status_error(status: int, headers: dict[str, str] | None = None) -> anthropic.APIStatusError:
+    request = httpx2.Request("POST", "https://api.anthropic.com/v1/messages")
+    response = httpx2.Response(status, headers=headers or {}, request=request)
+    return anthropic.APIStatusError("test", response=response, body=None)
+
+
+# --- what is transient ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 529])
+def test_rate_limits_timeouts_and_server_errors_are_transient(status):
+    assert is_transient(status_error(status))
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 413, 422])
+def test_client_errors_are_permanent(status):
+    assert not is_transient(status_error(status))
+
+
+def test_network_failures_are_transient():
+    request = httpx2.Request("POST", "https://api.anthropic.com/v1/messages")
+    assert is_transient(anthropic.APITimeoutError(request))
+    assert is_transient(anthropic.APIConnectionError(request=request))
+
+
+def test_the_servers_x_should_retry_header_wins():
+    assert not is_transient(status_error(529, {"x-should-retry": "false"}))
+    assert is_transient(status_error(400, {"x-should-retry": "true"}))
+
+
+def test_retry_after_ms_is_preferred_and_junk_is_ignored():
+    assert retry_after_seconds(status_error(429, {"retry-after": "3", "retry-after-ms": "1500"})) == 1.5
+    assert retry_after_seconds(status_error(429, {"retry-after": "2"})) == 2.0
+    assert retry_after_seconds(status_error(429, {"retry-after": "soon"})) is None
+    assert retry_after_seconds(status_error(529)) is None
+
+
+# --- the backoff, property-based ---------------------------------------------------
+
+policies = st.builds(
+    RetryPolicy,
+    max_attempts=st.integers(1, 10),
+    base_delay=st.floats(0, 5),
+    max_delay=st.floats(5, 60),
+    jitter=st.floats(0, 1),
+)
+
+
+@given(policy=policies, retry=st.integers(1, 2000), seed=st.integers(0, 2**32))
+def test_every_backoff_wait_stays_within_its_bounds(policy, retry, seed):
+    ceiling = min(policy.max_delay, policy.base_delay * 2 ** min(retry - 1, 60))
+    wait = backoff_delay(retry, policy, random.Random(seed))
+    assert ceiling * (1 - policy.jitter) - 1e-9 <= wait <= ceiling + 1e-9
+    assert 0 <= wait <= policy.max_delay + 1e-9
+
+
+@given(policy=policies, seed=st.integers(0, 2**32))
+def test_without_jitter_the_waits_double_until_the_cap(policy, seed):
+    exact = RetryPolicy(base_delay=policy.base_delay, max_delay=policy.max_delay, jitter=0)
+    waits = [backoff_delay(n, exact, random.Random(seed)) for n in range(1, 12)]
+    for before, after in zip(waits, waits[1:], strict=False):
+        assert after == pytest.approx(min(2 * before, exact.max_delay))
+
+
+@given(seed=st.integers(0, 2**32), attempts=st.integers(1, 8), total=st.floats(0, 20))
+def test_endless_failures_stop_within_both_caps(seed, attempts, total):
+    policy = RetryPolicy(max_attempts=attempts, base_delay=0.5, max_delay=4.0, max_total=total)
+    client = with_faults(scripted(), [], always="529")
+    fake = FakeTime()
+    with pytest.raises(anthropic.OverloadedError):
+        call_with_retries(
+            lambda: client.messages.create(**REQUEST),
+            policy=policy,
+            sleep=fake.sleep,
+            clock=fake.clock,
+            rng=random.Random(seed),
+        )
+    assert fault_transport(client).requests <= attempts
+    assert fake.now <= total + 1e-9, "the waiting never passes the total budget"
+
+
+# --- the loop -------------------------------------------------------------------------
+
+
+def test_transient_failures_are_retried_until_success():
+    result, fake, log, requests = run(["429", "529", "timeout", "connection"], retry_after=2.0)
+    assert isinstance(result, anthropic.types.Message)
+    assert requests == 5 and len(fake.waits) == 4
+    assert fake.waits[0] == 2.0, "the 429's retry-after is obeyed exactly"
+    assert [a.outcome for a in log.attempts] == [
+        "429 rate_limit_error",
+        "529 overloaded_error",
+        "timeout",
+        "connection error",
+        "ok",
+    ]
+    assert log.succeeded and "succeeded on attempt 5" in log.outcome
+
+
+def test_a_permanent_error_is_raised_at_once_with_a_note():
+    result, fake, log, requests = run(["400"])
+    assert isinstance(result, anthropic.BadRequestError)
+    assert requests == 1 and fake.waits == []
+    assert "permanent" in result.__notes__[-1]
+
+
+def test_endless_failures_give_up_after_max_attempts_with_the_last_error():
+    result, fake, log, requests = run([], always="529", policy=RetryPolicy(max_attempts=4, base_delay=0.5))
+    assert isinstance(result, anthropic.OverloadedError)
+    assert requests == 4 and len(fake.waits) == 3, "no wait after the last attempt"
+    assert "gave up after 4 attempts" in log.outcome and not log.succeeded
+
+
+def test_a_retry_after_longer_than_the_budget_gives_up_instead_of_waiting():
+    result, fake, log, requests = run(["429"], policy=RetryPolicy(max_total=5.0), retry_after=60.0)
+    assert isinstance(result, anthropic.RateLimitError)
+    assert requests == 1 and fake.waits == []
+    assert "budget" in log.outcome
+
+
+def test_workbook_errors_are_not_retried():
+    from helpers.errors import MissingRecordingError
+
+    def missing():
+        raise MissingRecordingError("no recording")
+
+    with pytest.raises(MissingRecordingError):
+        call_with_retries(missing, sleep=lambda s: pytest.fail("must not wait"))
+
+
+def test_the_log_prints_one_line_per_attempt_and_the_outcome():
+    _, _, log, _ = run(["529"])
+    lines = str(log).splitlines()
+    assert lines[0].startswith("attempt 1 at 0.00 s: 529 overloaded_error, then waited")
+    assert lines[-1].startswith("succeeded on attempt 2")
+
+
+@pytest.mark.parametrize("bad", [{"max_attempts": 0}, {"base_delay": 10, "max_delay": 1}, {"jitter": 2}])
+def test_a_policy_that_makes_no_sense_is_refused(bad):
+    with pytest.raises(ValueError):
+        RetryPolicy(**bad)
