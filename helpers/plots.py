@@ -139,10 +139,10 @@ def plot_token_growth(usages: Iterable[Any], *, title: str = "Input tokens grow 
     if not growth.per_turn:
         raise ValueError("there is nothing to plot: pass the usage of at least one call")
     with projector_axes(title, "turn (one API call each)", "input tokens") as (figure, ax):
-        bars = ax.bar(growth.turns, growth.per_turn, color="#4C72B0", label="input tokens sent this turn")
-        if len(growth.turns) <= 12:  # more labels than that would crowd the bars
-            ax.bar_label(bars, fmt="{:,.0f}", padding=3, fontsize=12)
-        ax.plot(growth.turns, growth.cumulative, marker="o", color="#DD8452", label="cumulative input tokens (billed)")
+        ax.bar(growth.turns, growth.per_turn, color="#4C72B0", label="input tokens sent this turn")
+        (line,) = ax.plot(
+            growth.turns, growth.cumulative, marker="o", color="#DD8452", label="cumulative input tokens (billed)"
+        )
         ax.annotate(
             f"{growth.total:,} in total",
             xy=(growth.turns[-1], growth.total),
@@ -156,7 +156,30 @@ def plot_token_growth(usages: Iterable[Any], *, title: str = "Input tokens grow 
         ax.yaxis.set_major_formatter("{x:,.0f}")
         ax.set_ylim(0, growth.total * 1.15)
         ax.legend(loc="upper left")
+        if len(growth.turns) <= 12:  # more labels than that would crowd the bars
+            _label_bars(figure, ax, line, growth)
     return figure
+
+
+def _label_bars(figure: Figure, ax: Axes, line: Any, growth: TokenGrowth) -> None:
+    """Write each bar's count above it; where the line's marker sits on or just above the bar
+    (always on the first bar, whose running total is its own count), above the marker instead."""
+    fontsize, padding = 12, 3  # points
+    figure.draw_without_rendering()  # lay the figure out, so a token's height in points is known
+    points_per_token = ax.bbox.height * 72 / figure.dpi / growth.total / 1.15
+    marker = line.get_markersize() / 2 + line.get_linewidth()  # points above the marker's centre
+    for turn, sent, total in zip(growth.turns, growth.per_turn, growth.cumulative, strict=True):
+        room = (total - sent) * points_per_token - marker  # points between the bar's top and the marker
+        above_marker = room < padding + 1.4 * fontsize
+        ax.annotate(
+            f"{sent:,}",
+            xy=(turn, total if above_marker else sent),
+            xytext=(0, marker + padding if above_marker else padding),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=fontsize,
+        )
 
 
 # --- streaming: time to first token (lesson 04) ----------------------------------

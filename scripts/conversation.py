@@ -12,13 +12,13 @@ notebooks do (auto, replay, record, live).
 import argparse
 from pathlib import Path
 
-from helpers import MODEL, get_client, run_script, usage_line
+from helpers import MODEL, get_client, reply_text, run_script, usage_line
 
 SYSTEM_PROMPT = "You are a concise assistant. Answer in at most three sentences."
 DEFAULT_QUESTIONS = [
-    "What is the capital of France?",
+    "What is the capital of Canada?",
     "What is its population?",
-    "How does that compare with London?",
+    "How does that compare with Toronto?",
 ]
 
 
@@ -34,7 +34,7 @@ def main() -> int:
     for number, question in enumerate(args.questions, start=1):
         messages.append({"role": "user", "content": question})
         response = client.messages.create(model=MODEL, max_tokens=300, system=SYSTEM_PROMPT, messages=messages)
-        reply = "".join(block.text for block in response.content if block.type == "text")
+        reply = reply_text(response)
         messages.append({"role": "assistant", "content": reply})  # the history the next turn re-sends
         usages.append(response.usage)
         print()

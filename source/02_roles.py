@@ -13,18 +13,13 @@
 # - Recognise the malformed histories the API rejects, and read its error
 #
 # The calls below replay `recordings/02_roles.json`; with a key, a call you change goes to the API
-# (lesson 01 explains the modes).
+# (lesson 00 explains the modes). The outputs stored in this notebook were made in replay mode, from
+# sample recordings. `reply_text()` from `helpers` picks the text out of a reply (lesson 01).
 
 # %%
-from helpers import MODEL, get_client
+from helpers import MODEL, get_client, reply_text
 
 client = get_client("02_roles")
-
-
-def reply_text(response) -> str:
-    """The text of a reply, whatever other blocks it holds (lesson 01)."""
-    return "".join(block.text for block in response.content if block.type == "text")
-
 
 # %% [markdown]
 # ## Three roles
@@ -35,8 +30,10 @@ def reply_text(response) -> str:
 # | **user** | a person, *or your code* | Something to respond to: a question, a request, or a result the model asked for. |
 # | **assistant** | the model, *or your code* | What the model has already said. It continues from there. |
 #
-# In this API the system prompt is not a message at all: it is the separate `system` parameter. The
-# `messages` list holds only `user` and `assistant` turns.
+# For the model this workbook uses (`MODEL`, Claude Sonnet 4.6), the system prompt is not a message at
+# all: it is the separate `system` parameter, and the `messages` list holds only `user` and `assistant`
+# turns. Some newer Claude models also accept a `system` turn in the middle of a conversation, to
+# update the instructions as it goes; check the docs for the model you use before relying on that.
 
 # %% [markdown]
 # ## system: the same question, two framings
@@ -104,7 +101,7 @@ print(reply_text(with_example))
 # show the model an example.
 #
 # One limit: the conversation must end with a user turn. Older models let you end it with a partial
-# assistant turn for the model to complete ("prefilling"); the Claude 4.6 models answer that with a
+# assistant turn for the model to complete ("prefilling"); from the Claude 4.6 models on, that gets a
 # 400 error. Use the system prompt, or an example exchange like the one above, instead.
 
 # %% [markdown]
@@ -116,7 +113,8 @@ print(reply_text(with_example))
 # turn; to the model it is simply new information to respond to.
 #
 # The tool here is a pretend order database, described to the model by a name, a description and a
-# JSON schema of its input:
+# *JSON schema* of its input (a JSON description of what the input must look like: its fields, their
+# types, which ones are required):
 
 # %%
 import json
@@ -142,7 +140,7 @@ TOOLS = [
         },
     }
 ]
-SHOP_SYSTEM = (
+SUPPORT_SYSTEM = (
     "You are the customer-support assistant of an online bookshop. Use the tools to look things up; "
     "never guess an order's status."
 )
@@ -152,10 +150,12 @@ SHOP_SYSTEM = (
 
 # %%
 conversation = [{"role": "user", "content": "Where is my order A1042?"}]
-first = client.messages.create(model=MODEL, max_tokens=300, system=SHOP_SYSTEM, tools=TOOLS, messages=conversation)
+tool_call_reply = client.messages.create(
+    model=MODEL, max_tokens=300, system=SUPPORT_SYSTEM, tools=TOOLS, messages=conversation
+)
 
-print("stop_reason:", first.stop_reason)
-for block in first.content:
+print("stop_reason:", tool_call_reply.stop_reason)
+for block in tool_call_reply.content:
     print(f"  {block.type}: {block.text if block.type == 'text' else (block.name, block.input)}")
 
 # %% [markdown]
@@ -163,15 +163,17 @@ for block in first.content:
 # with the result. `tool_use_id` ties the result to the request it answers.
 
 # %%
-call = next(block for block in first.content if block.type == "tool_use")
-conversation.append({"role": "assistant", "content": first.content})
+call = next(block for block in tool_call_reply.content if block.type == "tool_use")
+conversation.append({"role": "assistant", "content": tool_call_reply.content})
 conversation.append(
     {
         "role": "user",
         "content": [{"type": "tool_result", "tool_use_id": call.id, "content": get_order_status(**call.input)}],
     }
 )
-second = client.messages.create(model=MODEL, max_tokens=300, system=SHOP_SYSTEM, tools=TOOLS, messages=conversation)
+answer_reply = client.messages.create(
+    model=MODEL, max_tokens=300, system=SUPPORT_SYSTEM, tools=TOOLS, messages=conversation
+)
 
 
 def kinds(content) -> str:
@@ -183,7 +185,7 @@ def kinds(content) -> str:
 
 for turn in conversation:
     print(f"{turn['role']:>9}: {kinds(turn['content'])}")
-print(f"assistant: {reply_text(second)}")
+print(f"assistant: {reply_text(answer_reply)}")
 
 # %% [markdown]
 # Read the roles down the left: the conversation alternates user, assistant, user, assistant, even
@@ -238,16 +240,17 @@ response = client.messages.create(model=MODEL, max_tokens=100, **THIS_API)
 print(reply_text(response))
 
 # %% [markdown]
-# The left-hand shape, sent to this API as it is, is rejected: `"system"` is not a role here. That is
-# one of the malformed histories in the next section. Exercise 1 asks you to convert one shape into
-# the other.
+# The left-hand shape, sent as it is with this workbook's model, is rejected: for Claude Sonnet 4.6,
+# `"system"` is not a role in `messages`. That is one of the malformed histories in the next section.
+# Exercise 1 asks you to convert one shape into the other.
 
 # %% [markdown]
 # ## Histories the API rejects
 #
 # The API checks the shape of `messages` before the model sees anything, and answers a malformed
 # request with HTTP status **400** (bad request). The SDK raises that as `anthropic.BadRequestError`,
-# whose `body` holds the API's own explanation. Three common mistakes:
+# whose `body` holds the API's own explanation. Three common mistakes (the error messages below come
+# from the sample recording; re-record with a key to see what the current API says):
 
 # %%
 import anthropic
@@ -268,7 +271,7 @@ MALFORMED = {
 for problem, messages in MALFORMED.items():
     try:
         client.messages.create(model=MODEL, max_tokens=100, messages=messages)
-        print(f"A history that {problem}: accepted?!")
+        print(f"A history that {problem}: accepted this time; keep to the rules below all the same\n")
     except anthropic.BadRequestError as err:
         print(f"A history that {problem}:")
         print(f"  HTTP {err.status_code} {err.body['error']['type']}: {err.body['error']['message']}\n")
@@ -276,13 +279,17 @@ for problem, messages in MALFORMED.items():
 # %% [markdown]
 # What each one means, and the usual cause:
 #
-# - **The first message must come from the user.** A conversation opens with a request. This happens
-#   when code trims old turns and cuts between a question and its answer (exercise 2 of lesson 03).
+# - **Start with a user turn.** The Messages API has required the first message to come from the user,
+#   and providers that serve Claude, such as Amazon Bedrock, enforce it; the current API may be more
+#   lenient, but a history that opens with a user turn is accepted everywhere, so treat it as the rule.
+#   A history that breaks it usually comes from code that trims old turns and cuts between a question
+#   and its answer (exercise 2 of lesson 03).
 # - **Every message needs content.** An empty turn usually means code appended a reply that failed or
 #   had no text. (The API's message allows an empty *final* assistant turn, which only matters for
 #   models that accept prefilling.)
-# - **Roles are `user` or `assistant`.** The system prompt goes in the `system` parameter; tool results
-#   go in a user turn. There is no `"system"` or `"tool"` role in `messages`.
+# - **Roles are `user` or `assistant`** for this workbook's model. The system prompt goes in the
+#   `system` parameter; tool results go in a user turn. There is never a `"tool"` role, and a `"system"`
+#   turn in `messages` is accepted only by the newer models that support one mid-conversation.
 #
 # Each error is a bug in the code that built the history, so retrying the same request cannot help:
 # fix the history. (Lesson 05 is about the errors worth retrying.)
@@ -290,7 +297,8 @@ for problem, messages in MALFORMED.items():
 # %% [markdown]
 # ## Key takeaways
 #
-# - **system** frames the whole conversation; in this API it is the `system` parameter, not a message.
+# - **system** frames the whole conversation; for this workbook's model it is the `system` parameter,
+#   not a message.
 # - **user** is whatever the model should respond to: a person's words, or your code reporting a tool
 #   result in a `tool_result` block.
 # - **assistant** is what the model said before, and it continues from it. Your code sends these
@@ -352,10 +360,11 @@ check_tool_result_message(tool_result_message)
 # %% [markdown]
 # ### Exercise 3 · Catch a malformed history before the API does
 #
-# Complete `is_valid_history(messages)`: return `True` when the API would accept the list, and `False`
-# when it breaks one of the three rules above: the first message comes from the user; every role is
-# `"user"` or `"assistant"`; every message has non-empty content. (Content is a string or a list of
-# blocks; both can be empty. An empty list of messages is not a valid history either.)
+# Complete `is_valid_history(messages)`: return `True` when the list keeps the three rules above, and
+# `False` when it breaks one: the first message comes from the user (the safe rule); every role is
+# `"user"` or `"assistant"` (as for this workbook's model); every message has non-empty content.
+# (Content is a string or a list of blocks; both can be empty. An empty list of messages is not a
+# valid history either.)
 
 # %%
 from helpers.checks.lesson02 import check_is_valid_history

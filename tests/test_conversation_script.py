@@ -34,13 +34,13 @@ def test_three_turns_offline_with_input_tokens_that_climb_every_turn():
     assert [n for n, _, _ in turns] == [1, 2, 3], f"expected one 'turn N' line per turn:\n{result.stdout}"
     inputs = [tokens_in for _, tokens_in, _ in turns]
     assert inputs[0] < inputs[1] < inputs[2], f"input_tokens should grow every turn as history is re-sent: {inputs}"
-    assert "Paris" in result.stdout, "the replies should follow the turn lines"
+    assert "Ottawa" in result.stdout, "the replies should follow the turn lines"
 
 
 def test_each_turn_line_comes_before_its_reply():
     lines = run().stdout.splitlines()
     first_turn = next(i for i, line in enumerate(lines) if line.startswith("turn 1"))
-    assert lines[first_turn + 2].startswith("model: The capital of France is Paris")
+    assert lines[first_turn + 2].startswith("model: The capital of Canada is Ottawa")
 
 
 def test_plot_option_saves_a_png(tmp_path):

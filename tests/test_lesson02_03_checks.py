@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import reply_text
 from helpers.checks import NOT_YET, PASS
 from helpers.checks.lesson02 import check_is_valid_history, check_to_anthropic, check_tool_result_message
 from helpers.checks.lesson03 import check_chat, check_trim_history
@@ -158,15 +159,11 @@ def test_is_valid_history_passes_a_right_answer(capsys):
 # --- lesson 03, exercise 1: chat ---------------------------------------------------------
 
 
-def reply_of(response):
-    return "".join(block.text for block in response.content if block.type == "text")
-
-
 def chat_right(client, messages, user_text):
     messages.append({"role": "user", "content": user_text})
     response = client.messages.create(model="any-model", max_tokens=100, messages=messages)
-    messages.append({"role": "assistant", "content": reply_of(response)})
-    return reply_of(response)
+    messages.append({"role": "assistant", "content": reply_text(response)})
+    return reply_text(response)
 
 
 def chat_keeps_content_blocks(client, messages, user_text):
@@ -174,7 +171,7 @@ def chat_keeps_content_blocks(client, messages, user_text):
     messages.append({"role": "user", "content": user_text})
     response = client.messages.create(model="any-model", max_tokens=100, messages=messages)
     messages.append({"role": "assistant", "content": response.content})
-    return response.content[0].text
+    return reply_text(response)
 
 
 def chat_placeholder(client, messages, user_text):
@@ -183,46 +180,46 @@ def chat_placeholder(client, messages, user_text):
 
 def chat_forgets_the_reply(client, messages, user_text):
     messages.append({"role": "user", "content": user_text})
-    return reply_of(client.messages.create(model="m", max_tokens=100, messages=messages))
+    return reply_text(client.messages.create(model="m", max_tokens=100, messages=messages))
 
 
 def chat_new_list_each_call(client, messages, user_text):
     messages = [{"role": "user", "content": user_text}]
     response = client.messages.create(model="m", max_tokens=100, messages=messages)
-    messages.append({"role": "assistant", "content": reply_of(response)})
-    return reply_of(response)
+    messages.append({"role": "assistant", "content": reply_text(response)})
+    return reply_text(response)
 
 
 def chat_keeps_a_copy(client, messages, user_text):
     history = chat_keeps_a_copy.__dict__.setdefault("history", [])  # a global-like list, not the caller's
     history.append({"role": "user", "content": user_text})
     response = client.messages.create(model="m", max_tokens=100, messages=history)
-    history.append({"role": "assistant", "content": reply_of(response)})
-    return reply_of(response)
+    history.append({"role": "assistant", "content": reply_text(response)})
+    return reply_text(response)
 
 
-LEFTOVER = [{"role": "user", "content": "What is the capital of France?"}, {"role": "assistant", "content": "Paris."}]
+LEFTOVER = [{"role": "user", "content": "What is the capital of Canada?"}, {"role": "assistant", "content": "Ottawa."}]
 
 
 def chat_uses_a_notebook_variable(client, messages, user_text):
     notebook_messages = list(LEFTOVER)  # stands for a list defined elsewhere in the notebook
     notebook_messages.append({"role": "user", "content": user_text})
     response = client.messages.create(model="m", max_tokens=100, messages=notebook_messages)
-    messages.extend([notebook_messages[-1], {"role": "assistant", "content": reply_of(response)}])
-    return reply_of(response)
+    messages.extend([notebook_messages[-1], {"role": "assistant", "content": reply_text(response)}])
+    return reply_text(response)
 
 
 def chat_reply_as_user(client, messages, user_text):
     messages.append({"role": "user", "content": user_text})
     response = client.messages.create(model="m", max_tokens=100, messages=messages)
-    messages.append({"role": "user", "content": reply_of(response)})
-    return reply_of(response)
+    messages.append({"role": "user", "content": reply_text(response)})
+    return reply_text(response)
 
 
 def chat_returns_the_message(client, messages, user_text):
     messages.append({"role": "user", "content": user_text})
     response = client.messages.create(model="m", max_tokens=100, messages=messages)
-    messages.append({"role": "assistant", "content": reply_of(response)})
+    messages.append({"role": "assistant", "content": reply_text(response)})
     return response
 
 
@@ -235,7 +232,7 @@ def chat_forgets_the_user_turn(client, messages, user_text):
     response = client.messages.create(
         model="m", max_tokens=100, messages=[*messages, {"role": "user", "content": "Hi"}]
     )
-    return reply_of(response)
+    return reply_text(response)
 
 
 def chat_raises(client, messages, user_text):
@@ -334,3 +331,26 @@ def test_every_recorded_reply_is_a_written_sample_not_the_standins_placeholder(n
     statuses = [r["status"] for item in json.loads(text)["interactions"] for r in item["responses"]]
     expected_errors = 3 if name == "02_roles" else 0
     assert statuses.count(400) == expected_errors, f"{name}: unexpected error responses {statuses}"
+
+
+def test_the_cached_catalogue_is_long_enough_for_any_documented_minimum_of_the_model():
+    # Sources disagree on Sonnet 4.6's minimum cacheable prefix (1,024 or 2,048 tokens): stay above both.
+    interactions = json.loads((RECORDINGS / "03_statelessness.json").read_text(encoding="utf-8"))["interactions"]
+    written = [
+        response["body"]["usage"].get("cache_creation_input_tokens") or 0
+        for item in interactions
+        for response in item["responses"]
+        if response["status"] == 200
+    ]
+    assert max(written) > 2048, f"the catalogue written to the cache is only {max(written)} tokens"
+
+
+def test_the_rejected_system_role_stays_in_lesson_02s_recording():
+    interactions = json.loads((RECORDINGS / "02_roles.json").read_text(encoding="utf-8"))["interactions"]
+    rejected = [
+        item
+        for item in interactions
+        if item["request"]["body"]["messages"][0]["role"] == "system"
+        and [response["status"] for response in item["responses"]] == [400]
+    ]
+    assert len(rejected) == 1, "lesson 02 shows the 400 for a system role in messages"

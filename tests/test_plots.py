@@ -106,3 +106,26 @@ def test_the_shared_style_does_not_leak_into_other_plots():
 def test_an_empty_conversation_cannot_be_plotted():
     with pytest.raises(ValueError, match="at least one call"):
         plot_token_growth([])
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [[36], [36, 60, 149], [677, 714, 772, 967, 1077, 1107], [10, 500, 520], [1, 2]],
+    ids=["one-turn", "chat", "agent", "small-first", "tiny"],
+)
+def test_no_bar_label_overlaps_a_marker_of_the_line(counts):
+    figure = plot_token_growth(counts)
+    ax = figure.axes[0]
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    (line,) = ax.get_lines()
+    radius = line.get_markersize() / 2 * figure.dpi / 72 + 1  # in pixels, with a pixel to spare
+    markers = ax.transData.transform(list(zip(line.get_xdata(), line.get_ydata(), strict=True)))
+    labels = [text for text in ax.texts if text.get_text().replace(",", "").isdigit()]
+    assert [text.get_text() for text in labels] == [f"{count:,}" for count in counts]
+    for text in labels:
+        box = text.get_window_extent(renderer)
+        for x, y in markers:
+            apart = x + radius < box.x0 or x - radius > box.x1 or y + radius < box.y0 or y - radius > box.y1
+            assert apart, f"the label {text.get_text()!r} overlaps the line's marker at ({x:.0f}, {y:.0f})"
+    plt.close(figure)

@@ -32,7 +32,11 @@ def check_to_anthropic(function: Any) -> None:
     if not isinstance(messages, list):
         return report(False, 'the dict needs a "messages" key holding a list of the user and assistant turns.')
     if any(isinstance(m, dict) and m.get("role") == "system" for m in messages):
-        return report(False, 'the "system" message is still in "messages". This API has no system role: take it out.')
+        return report(
+            False,
+            'the "system" message is still in "messages". For this workbook\'s model the system prompt goes in '
+            'the "system" parameter, not in "messages": take it out.',
+        )
     if result.get("system") != "Reply in French.":
         got = result.get("system")
         return report(False, f'"system" should be the system message\'s content, "Reply in French.", not {got!r}.')
@@ -88,7 +92,7 @@ def check_tool_result_message(function: Any) -> None:
     return report(True, "a user turn with a tool_result block, tied to its call by tool_use_id.")
 
 
-# (history, whether the API accepts it, what the history shows)
+# (history, whether it keeps the lesson's three rules, what the history shows)
 _HISTORIES: list[tuple[list[dict[str, Any]], bool, str]] = [
     (copy.deepcopy(_CONVERSATION), True, "an ordinary conversation"),
     ([{"role": "user", "content": "Hi"}], True, "a single user message"),
@@ -124,7 +128,7 @@ _HISTORIES: list[tuple[list[dict[str, Any]], bool, str]] = [
 
 @safely
 def check_is_valid_history(function: Any) -> None:
-    """Exercise 02.3: tell a history the API accepts from one it rejects."""
+    """Exercise 02.3: tell a history that keeps the three rules from one that breaks one."""
     if not callable(function):
         return report(False, "define a function `is_valid_history(messages)` that returns True or False.")
     for history, accepted, description in _HISTORIES:
@@ -132,9 +136,9 @@ def check_is_valid_history(function: Any) -> None:
         if not isinstance(got, bool):
             return report(False, f"for a history with {description} it returned {got!r}; return True or False.")
         if got != accepted:
-            verdict = "accepts" if accepted else "rejects"
+            verdict = "keeps all three rules" if accepted else "breaks one of the three rules"
             return report(
                 False,
-                f"for a history with {description} it returned {got}, but the API {verdict} it: {history!r}",
+                f"for a history with {description} it returned {got}, but that history {verdict}: {history!r}",
             )
-    return report(True, f"it agrees with the API on all {len(_HISTORIES)} histories.")
+    return report(True, f"it gets all {len(_HISTORIES)} histories right.")

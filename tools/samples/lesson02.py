@@ -23,7 +23,7 @@ EMOJI_EXAMPLE = "Sum up this error in emoji: ZeroDivisionError: division by zero
 EMOJI_QUESTION = "Sum up this error in emoji: KeyError: 'user_id'"
 
 # user: a tool result, sent back by code.
-SHOP_SYSTEM = (
+SUPPORT_SYSTEM = (
     "You are the customer-support assistant of an online bookshop. Use the tools to look things up; "
     "never guess an order's status."
 )
@@ -86,14 +86,14 @@ REPLIES: list[SampleReply] = [
     SampleReply(prompt=EMOJI_QUESTION, turns=3, text="🔑❓"),
     SampleReply(
         prompt=ORDER_QUESTION,
-        system=SHOP_SYSTEM,
+        system=SUPPORT_SYSTEM,
         turns=1,
         text="I'll look that order up for you.",
         tool_calls=({"name": "get_order_status", "input": {"order_id": "A1042"}},),
     ),
     SampleReply(
         prompt=ORDER_RESULT,
-        system=SHOP_SYSTEM,
+        system=SUPPORT_SYSTEM,
         turns=3,
         text=(
             "Good news: order A1042 has shipped. It left us on 24 November with DHL and is expected to "

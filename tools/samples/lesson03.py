@@ -8,17 +8,19 @@ messages) and one for the question sent alone, which cannot know what "its" mean
 from tools.samples.base import SampleReply
 
 # The three-turn conversation (lesson 03 and scripts/conversation.py).
+# Population figures: Statistics Canada, 2021 Census of Population.
 CONCISE = "You are a concise assistant. Answer in at most three sentences."
-CAPITAL = "What is the capital of France?"
+CAPITAL = "What is the capital of Canada?"
 POPULATION = "What is its population?"
-COMPARISON = "How does that compare with London?"
+COMPARISON = "How does that compare with Toronto?"
 
-# The agent-style exchange: a coding agent fixes a bug in a pretend project.
+# The agent-style exchange: a debugging assistant finds why a test fails in a pretend project,
+# with tools to list files, read one, and run the tests (it cannot change anything).
 AGENT_SYSTEM = (
-    "You are a coding agent working in a small Python project. Use the tools to look around, change "
-    "files and run the tests. Keep your messages short."
+    "You are a debugging assistant for a small Python project. You can list and read its files and run "
+    "its tests, but not change them. Keep your messages short."
 )
-TASK = "The tests in this project fail. Find the bug and fix it."
+TASK = "One of this project's tests fails. Find out why, and tell me what to change."
 FILE_LIST = "README.md\nstats.py\ntest_stats.py"
 STATS_PY = '''"""Small statistics helpers for the weekly sales report."""
 
@@ -39,38 +41,47 @@ def spread(values: list[float]) -> float:
     """The distance between the smallest and the largest value."""
     return max(values) - min(values)
 '''
+TEST_STATS_PY = """from stats import mean, median, spread
+
+
+def test_mean():
+    assert mean([1, 2, 3, 4]) == 2.5
+
+
+def test_median_odd():
+    assert median([3, 1, 2]) == 2
+
+
+def test_median_even():
+    assert median([4, 1, 3, 2]) == 2.5
+
+
+def test_spread():
+    assert spread([4, 1, 3, 2]) == 3
+"""
 FAILED_RUN = (
     "..F.\n"
     "test_stats.py:13: assert 3 == 2.5\n"
     "FAILED test_stats.py::test_median_even - assert 3 == 2.5\n"
     "1 failed, 3 passed"
 )
-PASSED_RUN = "....\n4 passed"
-EDITED = "Edited stats.py."
-FIX = {
-    "path": "stats.py",
-    "old": "    return ordered[middle]\n",
-    "new": (
-        "    if len(ordered) % 2 == 0:\n"
-        "        return (ordered[middle - 1] + ordered[middle]) / 2\n"
-        "    return ordered[middle]\n"
-    ),
-}
 
 # Prompt caching: two turns of a chat grounded in a long, cached catalogue.
 HOODIE = "How much is the hoodie in forest green, size L, and do you have it in stock?"
 NAVY = "And the same hoodie in navy?"
 
 REPLIES: list[SampleReply] = [
-    SampleReply(prompt=CAPITAL, system=CONCISE, turns=1, text="The capital of France is Paris."),
+    SampleReply(
+        prompt=CAPITAL, system=CONCISE, turns=1, text="The capital of Canada is Ottawa, in the province of Ontario."
+    ),
     SampleReply(
         prompt=POPULATION,
         system=CONCISE,
         turns=3,
         text=(
-            "The city of Paris itself has about 2.1 million residents, according to INSEE's recent census "
-            "figures, within tight city limits of about 105 km². Its metropolitan area is far larger, with "
-            "over 12 million people: nearly a fifth of everyone in France."
+            "Statistics Canada's 2021 census counted about 1.02 million people in the city of Ottawa. The "
+            "wider Ottawa-Gatineau metropolitan area, which reaches across the river into Quebec, had about "
+            "1.49 million. Both have grown since, so Statistics Canada's latest estimates will be somewhat higher."
         ),
     ),
     SampleReply(
@@ -87,11 +98,10 @@ REPLIES: list[SampleReply] = [
         system=CONCISE,
         turns=5,
         text=(
-            "Greater London has about 8.9 million residents (ONS, mid-2022), so on paper it is about four "
-            "times as populous as the city of Paris. Much of that gap is about boundaries: Greater London "
-            "covers some 1,570 km², about fifteen times the area of the city of Paris. Compare the wider "
-            "metropolitan areas instead and the two are much closer, each with well over 12 million people "
-            "on most definitions."
+            "Toronto is much bigger: the same 2021 census counted about 2.79 million people in the city, "
+            "nearly three times Ottawa's 1.02 million. Its metropolitan area had about 6.2 million, some "
+            "four times Ottawa-Gatineau's 1.49 million. Toronto is Canada's largest city, even though "
+            "Ottawa is the capital."
         ),
     ),
     SampleReply(
@@ -105,7 +115,7 @@ REPLIES: list[SampleReply] = [
         prompt=FILE_LIST,
         system=AGENT_SYSTEM,
         turns=3,
-        text="Now let me run the tests to see what fails.",
+        text="Now let me run the tests to see which one fails.",
         tool_calls=({"name": "run_tests", "input": {}},),
     ),
     SampleReply(
@@ -122,26 +132,27 @@ REPLIES: list[SampleReply] = [
         system=AGENT_SYSTEM,
         turns=7,
         text=(
-            "Found it. For an even number of values, `median` returns the upper of the two middle values; "
-            "it should return their average. I'll fix that."
+            "`median` always returns `ordered[middle]`. Before I suggest a change, let me check what the other "
+            "tests expect of it."
         ),
-        tool_calls=({"name": "edit_file", "input": FIX},),
+        tool_calls=({"name": "read_file", "input": {"path": "test_stats.py"}},),
     ),
     SampleReply(
-        prompt=EDITED,
+        prompt=TEST_STATS_PY,
         system=AGENT_SYSTEM,
         turns=9,
-        text="Let me run the tests again to confirm the fix.",
-        tool_calls=({"name": "run_tests", "input": {}},),
-    ),
-    SampleReply(
-        prompt=PASSED_RUN,
-        system=AGENT_SYSTEM,
-        turns=11,
         text=(
-            "Fixed. The bug was in `median` in `stats.py`: for an even number of values it returned the upper "
-            "of the two middle values instead of their average, so `median([4, 1, 3, 2])` gave 3 rather than "
-            "2.5. It now averages the two middle values, and all 4 tests pass."
+            "The failing test is `test_median_even`, and the cause is in `median` in `stats.py`. It always "
+            "returns `ordered[middle]`, which for an even number of values is the upper of the two middle "
+            "ones: for `[4, 1, 3, 2]` that is 3, but the median is the average of 2 and 3, which is 2.5.\n\n"
+            "Change the last line of `median` to average the two middle values when there is an even "
+            "number of them:\n\n"
+            "```python\n"
+            "    if len(ordered) % 2 == 0:\n"
+            "        return (ordered[middle - 1] + ordered[middle]) / 2\n"
+            "    return ordered[middle]\n"
+            "```\n\n"
+            "`test_median_odd` keeps passing, since an odd number of values still has a single middle value."
         ),
     ),
     SampleReply(
