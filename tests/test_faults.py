@@ -122,5 +122,5 @@ def test_parse_faults_reads_the_command_line_form(text, faults):
 
 
 def test_parse_faults_names_the_choices_for_an_unknown_fault():
-    with pytest.raises(ValueError, match="unknown fault.*503.*429"):
+    with pytest.raises(ValueError, match=r"unknown fault.*503.*429"):
         parse_faults("429,503")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import anthropic
@@ -114,7 +115,7 @@ def test_every_backoff_wait_stays_within_its_bounds(policy, retry, seed):
 def test_without_jitter_the_waits_double_until_the_cap(policy, seed):
     exact = RetryPolicy(base_delay=policy.base_delay, max_delay=policy.max_delay, jitter=0)
     waits = [backoff_delay(n, exact, random.Random(seed)) for n in range(1, 12)]
-    for before, after in zip(waits, waits[1:], strict=False):
+    for before, after in itertools.pairwise(waits):
         assert after == pytest.approx(min(2 * before, exact.max_delay))
 
 
@@ -154,7 +155,7 @@ def test_transient_failures_are_retried_until_success():
 
 
 def test_a_permanent_error_is_raised_at_once_with_a_note():
-    result, fake, log, requests = run(["400"])
+    result, fake, _, requests = run(["400"])
     assert isinstance(result, anthropic.BadRequestError)
     assert requests == 1 and fake.waits == []
     assert "permanent" in result.__notes__[-1]
