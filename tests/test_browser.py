@@ -63,7 +63,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         shutil.copytree(ROOT / folder, root / folder)
     port, token = free_port(), secrets.token_hex(16)
     # Replayed streams paced as recorded (lecture mode), so the live display visibly fills.
-    env = {**os.environ, **TEST_ENVIRONMENT, "WORKBOOK_STREAM_SPEED": "1", "JUPYTER_CONFIG_DIR": str(root / ".jupyter")}
+    env = {
+        **os.environ,
+        **TEST_ENVIRONMENT,
+        "WORKBOOK_STREAM_SPEED": "1",
+        "WORKBOOK_LIVE_DISPLAY": "auto",  # widgets, as a student sees them (stored outputs use plain text)
+        "JUPYTER_CONFIG_DIR": str(root / ".jupyter"),
+    }
     command = [
         sys.executable,
         "-m",
@@ -133,6 +139,9 @@ class Lesson:
         self.page.goto(f"{server.url}/lab/workspaces/{workspace}/tree/{self.path}?token={server.token}&reset")
         self.page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
         self.page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first.wait_for(timeout=60_000)
+        news = self.page.get_by_role("button", name="No", exact=True)  # JupyterLab's news prompt
+        if news.count():
+            news.first.click()
 
     def run_all(self) -> None:
         self.page.get_by_role("menuitem", name="Run", exact=True).click()
@@ -209,3 +218,46 @@ def test_a_student_runs_all_cells_and_sees_no_error_and_exercise_feedback(open_l
     problems = errors_outside_raising_cells(notebook)
     assert not problems, f"{path}: error output in cells not meant to raise:\n" + "\n".join(problems)
     assert "Not yet" in lesson.output_texts(), f"{path}: no exercise feedback visible"
+
+
+def test_lesson_03_shows_the_token_growth_plot(open_lesson):
+    lesson = open_lesson("notebooks/03_statelessness.ipynb")
+    lesson.run_all()
+    lesson.wait_until_done()
+    plots = lesson.page.locator(".jp-OutputArea-output img")
+    assert plots.count() >= 1, "no plot image in the outputs"
+    plots.first.scroll_into_view_if_needed()
+    width = plots.first.evaluate("img => img.naturalWidth")
+    lesson.screenshot("token-growth-plot")
+    assert width > 300, f"the plot image is {width} px wide: did it render?"
+
+
+def test_lesson_04_live_display_fills_with_text_as_the_stream_arrives(open_lesson):
+    lesson = open_lesson("notebooks/04_streaming.ipynb")
+    lesson.run_all()
+    box = lesson.page.locator(".workbook-live-text").first
+    box.wait_for(timeout=90_000)
+    box.scroll_into_view_if_needed()
+    lengths: list[int] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        lengths.append(len(box.text_content() or ""))
+        if len(set(lengths)) >= 3 and lengths[-1] > 200:
+            break
+        time.sleep(0.2)
+    lesson.screenshot("live-display")
+    growth = sorted(set(lengths))
+    assert len(growth) >= 3, f"the live display did not grow in steps while streaming: {growth[:10]}"
+    assert lengths == sorted(lengths), "the live display's text should only grow"
+    lesson.wait_until_done()
+    assert len(box.text_content() or "") > 200, "the finished live display holds the whole reply"
+
+
+def test_lesson_05_shows_the_retry_timeline(open_lesson):
+    lesson = open_lesson("notebooks/05_errors_and_retries.ipynb")
+    lesson.run_all()
+    lesson.wait_until_done()
+    plots = lesson.page.locator(".jp-OutputArea-output img")
+    assert plots.count() >= 1, "no retry timeline plot in the outputs"
+    plots.first.scroll_into_view_if_needed()
+    lesson.screenshot("retry-timeline")

@@ -199,7 +199,12 @@ def execute(
     os.environ.update(TEST_ENVIRONMENT if environment is None else environment)  # the kernel inherits it
     executed = copy.deepcopy(notebook)
     client = NotebookClient(
-        executed, timeout=300, kernel_name="python3", record_timing=False, resources={"metadata": {"path": str(folder)}}
+        executed,
+        timeout=300,
+        kernel_name="python3",
+        record_timing=False,
+        coalesce_streams=True,  # one stream output per cell, as a reader expects, not one per print
+        resources={"metadata": {"path": str(folder)}},
     )
     client.execute()
     return executed
