@@ -73,3 +73,11 @@ def test_lessons_stay_small_with_no_embedded_animations():
                     if "image/png" in data:
                         size = len(base64.b64decode(data["image/png"]))
                         assert size < 120_000, f"{path.name}: a {size // 1000} kB plot; lower its dpi or size"
+
+
+def test_the_readme_lists_every_lesson_and_script():
+    readme = (build_notebooks.ROOT / "README.md").read_text()
+    for lesson in build_notebooks.all_lessons():
+        assert f"(notebooks/{lesson.filename})" in readme, f"README's lesson table has no row for {lesson.filename}"
+    for script in (build_notebooks.ROOT / "scripts").glob("*.py"):
+        assert f"scripts/{script.name}" in readme, f"README's script table has no row for {script.name}"
