@@ -75,9 +75,13 @@ def lab(extra: list[str]) -> None:
     run(BIN / "jupyter", "lab", *lab_options(), *extra)
 
 
+# Notebooks are spread over one worker per core; each notebook stays whole on one worker.
+PARALLEL = ["-n", "auto", "--dist", "loadfile"]
+
+
 def test(extra: list[str]) -> None:
     env = {**os.environ, **TEST_ENVIRONMENT}
-    run(PYTHON, "-m", "pytest", *extra, env=env)
+    run(PYTHON, "-m", "pytest", *PARALLEL, *extra, env=env)
 
 
 COMMANDS = {"lab": lab, "test": test}

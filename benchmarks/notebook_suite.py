@@ -2,11 +2,13 @@
 
     .venv/bin/python benchmarks/notebook_suite.py
 
-Runs the nbval part of the suite (every notebook, both editions), then the bare
-floor: for each notebook, start one kernel, import what that notebook imports,
-and stop it. Prints both and their ratio; the goal is a ratio under 1.3, so the
-lessons themselves (replayed calls, checks, plots) stay cheap. This is a
-measurement, not a test: machines differ, so nothing here passes or fails.
+Measures the bare floor first: for each notebook, start one kernel, import what
+that notebook imports, and stop it, one after another. Then the nbval part of the
+suite (every notebook, both editions), run one notebook at a time, and again
+spread over the cores as `workbook.py test` runs it. The goal is a sequential
+ratio under 1.3: the lessons themselves (replayed calls, checks, plots) should
+add little to the kernels' own cost. This is a measurement, not a test: machines
+differ, so nothing here passes or fails.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from jupyter_client.manager import start_new_kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from workbook import TEST_ENVIRONMENT  # noqa: E402 - after the path is set
+from workbook import PARALLEL, TEST_ENVIRONMENT  # noqa: E402 - after the path is set
 
 GOAL = 1.3
 
@@ -46,10 +48,10 @@ def imports_of(path: Path) -> str:
     return "\n".join(lines)
 
 
-def time_suite() -> float:
+def time_suite(options: list[str]) -> float:
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *map(str, notebooks())],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options, *map(str, notebooks())],
         cwd=ROOT,
         env={**os.environ, **TEST_ENVIRONMENT},
         check=True,
@@ -74,12 +76,13 @@ def time_bare_kernels() -> float:
 def main() -> None:
     count = len(notebooks())
     bare = time_bare_kernels()
-    suite = time_suite()
-    ratio = suite / bare
-    print(f"notebooks:                           {count}")
-    print(f"bare kernels + imports, one each:    {bare:6.1f} s")
-    print(f"nbval suite over the same notebooks: {suite:6.1f} s")
-    print(f"ratio:                               {ratio:6.2f}  (goal: under {GOAL})")
+    sequential = time_suite(["-p", "no:xdist"])
+    parallel = time_suite(PARALLEL)
+    print(f"notebooks:                                 {count}")
+    print(f"bare kernels + imports, one at a time:     {bare:6.1f} s")
+    print(f"nbval over the same notebooks, one at a time: {sequential:6.1f} s  ratio {sequential / bare:.2f}")
+    print(f"nbval as `workbook.py test` runs it:       {parallel:6.1f} s  ratio {parallel / bare:.2f}")
+    print(f"goal: a one-at-a-time ratio under {GOAL}")
 
 
 if __name__ == "__main__":
