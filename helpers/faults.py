@@ -1,8 +1,9 @@
 """Failures on demand: make any client from get_client() fail in a chosen order, offline.
 
 Real failures are rare and never come when a class is watching. So the failures are made
-here, in-process, at the httpx2 transport: the first requests get a 429, a 529, a timeout...
-exactly as the API would send them (status, JSON error body, headers such as retry-after),
+here, in-process, at the httpx2 transport: the first requests get a 429, a 529, a timeout, a
+stream that breaks off with an error event... exactly as the API would send them (status,
+JSON error body or server-sent events, headers such as retry-after),
 and the requests after that go on to the client's own transport (replay, record or live).
 The SDK above sees real responses, so its typed errors and its own retries behave as they
 would against the API.
@@ -13,12 +14,15 @@ would against the API.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import anthropic
 import httpx2
+
+from .recordings import format_sse_event
 
 # What the API sends for each failure: status, error type and message, as in its error docs.
 STATUS_FAULTS: dict[str, tuple[int, str, str]] = {
@@ -37,7 +41,11 @@ STATUS_FAULTS: dict[str, tuple[int, str, str]] = {
 }
 # Failures with no response at all: the SDK turns them into APITimeoutError and APIConnectionError.
 NETWORK_FAULTS = ("timeout", "connection")
-FAULT_NAMES: tuple[str, ...] = (*STATUS_FAULTS, *NETWORK_FAULTS)
+# A stream that starts with status 200, then carries an `error` event (overloaded_error) instead of
+# text. The SDK raises it as a plain APIStatusError with status_code 200, and does not retry it.
+# A request without streaming cannot fail this way; it gets what the API sends it instead: a 529.
+MIDSTREAM_FAULT = "midstream"
+FAULT_NAMES: tuple[str, ...] = (*STATUS_FAULTS, *NETWORK_FAULTS, MIDSTREAM_FAULT)
 
 
 def parse_faults(text: str) -> list[str]:
@@ -56,7 +64,8 @@ class FaultTransport(httpx2.BaseTransport):
     """Answers the first requests with `faults`, in order (then `always`, if set), and passes the rest on.
 
     retry_after: the seconds a 429 asks the client to wait (sent as retry-after, rounded up to whole
-    seconds as the API does, and precisely as retry-after-ms, which the SDK reads first).
+    seconds as the API does, and precisely as retry-after-ms, which the SDK reads first). Nothing
+    checks that the client waited: a retry that comes too soon is answered like any other request.
     announce: called with one line per request, to make hidden retries visible (print, say).
     """
 
@@ -91,14 +100,41 @@ class FaultTransport(httpx2.BaseTransport):
             raise httpx2.ReadTimeout("injected fault: no answer within the read timeout", request=request)
         if fault == "connection":
             raise httpx2.ConnectError("injected fault: connection refused", request=request)
+        if fault == MIDSTREAM_FAULT:
+            body = json.loads(request.content or b"{}")
+            if body.get("stream"):
+                return self._broken_stream(body, number, request)
+            fault = "529"
         return self._error_response(fault, number, request)
+
+    def _broken_stream(self, body: dict, number: int, request: httpx2.Request) -> httpx2.Response:
+        """Status 200 and a message_start, then an error event where the text should be."""
+        request_id = f"req_injected_{number:04d}"
+        message = {
+            "id": f"msg_injected_{number:04d}",
+            "type": "message",
+            "role": "assistant",
+            "model": body.get("model", ""),
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 0, "output_tokens": 0},
+        }
+        _, kind, text = STATUS_FAULTS["529"]
+        events = [
+            {"event": "message_start", "data": {"type": "message_start", "message": message}},
+            {"event": "error", "data": {"type": "error", "error": {"type": kind, "message": text}}},
+        ]
+        content = b"".join(format_sse_event(event) for event in events)
+        headers = {"content-type": "text/event-stream", "request-id": request_id}
+        return httpx2.Response(200, headers=headers, content=content, request=request)
 
     def _error_response(self, fault: str, number: int, request: httpx2.Request) -> httpx2.Response:
         status, kind, message = STATUS_FAULTS[fault]
         request_id = f"req_injected_{number:04d}"
         headers = {"content-type": "application/json", "request-id": request_id}
         if status == 429:
-            headers["retry-after"] = str(max(1, math.ceil(self.retry_after)))
+            headers["retry-after"] = str(math.ceil(self.retry_after))  # 0 only when retry-after-ms is 0 too
             headers["retry-after-ms"] = str(round(self.retry_after * 1000))
         body = {"type": "error", "error": {"type": kind, "message": message}, "request_id": request_id}
         return httpx2.Response(status, headers=headers, json=body, request=request)
@@ -112,6 +148,8 @@ def describe_fault(fault: str | None, retry_after: float = 1.0) -> str:
         return "no fault"
     if fault in NETWORK_FAULTS:
         return "a timeout" if fault == "timeout" else "a connection error"
+    if fault == MIDSTREAM_FAULT:
+        return "200, then an overloaded_error event in the stream"
     status, kind, _ = STATUS_FAULTS[fault]
     extra = f" (retry-after {retry_after:.2f} s)" if status == 429 else ""
     return f"{status} {kind}{extra}"

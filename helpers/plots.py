@@ -189,11 +189,14 @@ def plot_stream_timing(timing: StreamTiming, *, title: str = "A streamed reply, 
     """Characters received against time: the wait for the first token, then the text growing.
 
     `timing` comes from helpers.streaming.stream_live(). The dotted line marks the total time,
-    when a call without streaming would have shown the whole reply at once.
+    when a call without streaming would have shown the whole reply at once. For a replayed stream
+    the times are those stored in the recording, and the title says so.
     """
     times = [0.0] + [seconds for seconds, _ in timing.arrivals]
     characters = [0] + [count for _, count in timing.arrivals]
     span = max(timing.total, 1e-3)
+    if timing.source == "recorded":
+        title += "\n(replayed: the times it arrived when it was recorded)"
     with projector_axes(title, "time since the request was sent (s)", "characters received") as (figure, ax):
         ax.step(times, characters, where="post", color="#4C72B0", label="text received")
         if timing.first_text is not None:
@@ -213,13 +216,17 @@ def plot_stream_timing(timing: StreamTiming, *, title: str = "A streamed reply, 
             ha="right",
         )
         if timing.total < 0.05:
+            # Below the curve and above the "whole reply" label: the one empty corner of this plot.
             ax.text(
-                0.5,
-                0.45,
-                "replayed instantly (stream speed 0):\nset WORKBOOK_STREAM_SPEED=1 for the recorded pace",
+                0.93,
+                0.32,
+                "measured times near zero:\na replay at stream speed 0 is instant;\n"
+                "set WORKBOOK_STREAM_SPEED=1 for the recorded pace",
                 transform=ax.transAxes,
-                ha="center",
+                ha="right",
+                va="center",
                 color="#555555",
+                fontsize=11,
             )
         ax.set_xlim(0, span * 1.05)
         ax.set_ylim(0, max(timing.characters, 1) * 1.1)

@@ -1,14 +1,17 @@
 """Retrying a call the careful way, with every attempt and wait written down.
 
 A retry helps only when the failure is *transient*: the same request may succeed a little
-later (429 rate limit, 5xx including 529 overloaded, a timeout, a dropped connection). A
-*permanent* failure (400 bad request, 401, 403, 404...) gets the same answer however often
-it is sent, so it is raised at once.
+later. `is_transient` follows the SDK's own rule (the server's x-should-retry header when it
+sends one; otherwise 408, 409, 429, every 5xx including 529, timeouts and dropped connections)
+and adds one case the SDK cannot retry: an error event inside a stream that had already
+started with status 200, recognised by its error type. A *permanent* failure (400 bad request,
+401, 403, 404...) gets the same answer however often it is sent, so it is raised at once.
 
 Between attempts the wait grows exponentially (base_delay, 2x, 4x...), each wait capped at
 max_delay and shortened by a random amount (jitter) so that many clients that failed together
 do not all come back at the same instant. When the server says how long to wait (retry-after),
-that wins. A total budget bounds the whole thing.
+that wins. A total time budget bounds the whole thing: each attempt is handed the seconds left,
+to pass on as its request's timeout, and no wait is started that would use the budget up.
 
 `sleep`, `clock` and `rng` can be replaced, so tests and exercise checks run instantly and
 deterministically.
@@ -28,7 +31,9 @@ T = TypeVar("T")
 
 # Statuses worth retrying: request timeout, conflict, rate limit, and every server error (529 too).
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
-# Error types the API can also send inside a stream that had already started with 200.
+# Error types worth retrying, read from the error body. They matter when the status says nothing:
+# an error event inside a stream arrives after the HTTP status 200, and the SDK raises it as a plain
+# APIStatusError with status_code 200 (and does not retry it: its retries end when the 200 arrives).
 RETRYABLE_ERROR_TYPES = frozenset({"rate_limit_error", "overloaded_error", "api_error", "timeout_error"})
 
 
@@ -39,20 +44,24 @@ class RetryPolicy:
     max_attempts: int = 5  # requests in all, the first one included
     base_delay: float = 0.5  # seconds before the first retry; doubled for each later one
     max_delay: float = 8.0  # no single backoff wait is longer than this
-    max_total: float = 30.0  # give up rather than let waiting take longer than this, in seconds
+    max_total: float = 30.0  # seconds from the first request to giving up: attempts and waits together
     jitter: float = 0.5  # each backoff wait is cut by a random fraction up to this (0: none)
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts counts the first request too, so it must be at least 1")
-        if not (0 <= self.base_delay <= self.max_delay) or self.max_total < 0:
-            raise ValueError("need 0 <= base_delay <= max_delay, and max_total >= 0")
+        if not (0 <= self.base_delay <= self.max_delay) or self.max_total <= 0:
+            raise ValueError("need 0 <= base_delay <= max_delay, and max_total > 0")
         if not 0 <= self.jitter <= 1:
             raise ValueError("jitter is a fraction between 0 and 1")
 
 
 def is_transient(error: BaseException) -> bool:
-    """True when sending the same request again may succeed."""
+    """True when sending the same request again may succeed.
+
+    The SDK's rule (x-should-retry when the server sends it; else 408, 409, 429, 5xx, timeouts and
+    connection errors), plus the error types of RETRYABLE_ERROR_TYPES, for errors inside a stream.
+    """
     if isinstance(error, anthropic.APIConnectionError):  # APITimeoutError is one of these
         return True
     if not isinstance(error, anthropic.APIStatusError):
@@ -68,7 +77,11 @@ def is_transient(error: BaseException) -> bool:
 
 
 def retry_after_seconds(error: BaseException) -> float | None:
-    """How long the server asked us to wait, from retry-after-ms or retry-after; None if it did not say."""
+    """How long the server asked us to wait, from retry-after-ms or retry-after; None if it did not say.
+
+    A wait of 0 (or less) counts as not saying, as in the SDK: the caller then backs off as usual,
+    rather than retrying at once.
+    """
     if not isinstance(error, anthropic.APIStatusError):
         return None
     headers = error.response.headers
@@ -77,7 +90,7 @@ def retry_after_seconds(error: BaseException) -> float | None:
             seconds = float(headers[name]) * scale
         except (KeyError, ValueError):
             continue
-        if seconds >= 0:
+        if seconds > 0:
             return seconds
     return None
 
@@ -146,7 +159,7 @@ class RetryLog:
 
 
 def call_with_retries(
-    call: Callable[[], T],
+    call: Callable[[float], T],
     *,
     policy: RetryPolicy | None = None,
     log: RetryLog | None = None,
@@ -155,7 +168,12 @@ def call_with_retries(
     clock: Callable[[], float] = time.monotonic,
     rng: random.Random | None = None,
 ) -> T:
-    """Run `call()` until it succeeds, retrying transient failures with backoff; raise the last error otherwise.
+    """Run `call(timeout)` until it succeeds, retrying transient failures with backoff; raise the last error otherwise.
+
+    `call` receives the seconds left in the budget (policy.max_total). Pass them on as the request's
+    timeout, `lambda timeout: client.messages.create(..., timeout=timeout)`, and no attempt can run
+    past the budget; no wait is started that would use it up. (The SDK's timeout bounds each wait
+    for the network: for a call without streaming, the wait for the whole reply.)
 
     Use it with the SDK's own retries off (get_client(..., max_retries=0)), or the two loops multiply.
     The error raised is the API's own (RateLimitError, BadRequestError...), with a note saying why it
@@ -168,15 +186,18 @@ def call_with_retries(
     for number in range(1, policy.max_attempts + 1):
         started = clock() - began
         try:
-            result = call()
+            result = call(policy.max_total - started)
         except anthropic.APIError as error:
             attempt = Attempt(number, started, clock() - began, describe_error(error), is_transient(error))
             log.attempts.append(attempt)
             reason = _reason_to_stop(error, attempt, policy)
             if reason is None:
                 attempt.wait, attempt.waited_because = _next_wait(error, number, policy, rng)
-                if attempt.ended + attempt.wait > policy.max_total:
-                    reason = f"waiting {attempt.wait:.2f} s more would pass the {policy.max_total:.2f} s budget"
+                if attempt.ended + attempt.wait >= policy.max_total:
+                    reason = (
+                        f"waiting {attempt.wait:.2f} s more would leave no time for another attempt "
+                        f"within the {policy.max_total:.2f} s budget"
+                    )
                     attempt.wait, attempt.waited_because = 0.0, ""
             if reason is not None:
                 plural = "s" if number > 1 else ""
@@ -198,7 +219,7 @@ def _reason_to_stop(error: anthropic.APIError, attempt: Attempt, policy: RetryPo
     if not attempt.transient:
         return "a permanent error is not retried, since the same request gets the same answer"
     if attempt.number >= policy.max_attempts:
-        return f"all {policy.max_attempts} attempts failed"
+        return "max_attempts reached"
     return None
 
 

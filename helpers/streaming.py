@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import anthropic
+import httpx2
 from anthropic.types import Message
 
-from .settings import _env  # reads the environment, then .env, blank meaning unset
+from .recordings import WorkbookTransport, _parse_body, request_key
+from .settings import Mode, _env  # _env reads the environment, then .env, blank meaning unset
 
 DisplayKind = Literal["widget", "plain"]
 
@@ -30,6 +32,7 @@ class StreamTiming:
 
     arrivals: list[tuple[float, int]] = field(default_factory=list)  # (seconds, characters received so far)
     total: float = 0.0  # until the stream ended (message_stop)
+    source: Literal["measured", "recorded"] = "measured"  # "recorded": a replay's times when it was recorded
 
     @property
     def first_text(self) -> float | None:
@@ -42,9 +45,37 @@ class StreamTiming:
 
     def __str__(self) -> str:
         first = "no text" if self.first_text is None else f"first text after {self.first_text:.2f} s"
-        return (
-            f"{first}; whole reply after {self.total:.2f} s ({len(self.arrivals)} pieces, {self.characters} characters)"
-        )
+        counts = f"{len(self.arrivals)} pieces, {self.characters} characters"
+        if self.source == "recorded":
+            counts += "; times as recorded"
+        return f"{first}; whole reply after {self.total:.2f} s ({counts})"
+
+
+def recorded_timing(client: anthropic.Anthropic, request: httpx2.Request) -> StreamTiming | None:
+    """The stored arrival times of a stream `client` replayed for `request`; None if it was not replayed."""
+    transport = getattr(client._client, "_transport", None)
+    transport = getattr(transport, "inner", transport)  # under helpers.faults.with_faults()
+    if not isinstance(transport, WorkbookTransport) or transport.mode not in (Mode.AUTO, Mode.REPLAY):
+        return None
+    key = request_key(request.method, request.url.path, _parse_body(request.read()))
+    responses = transport.recording.responses_for(key)
+    if not responses or key in transport._recorded_now:  # sent to the API just now: measured times are real
+        return None
+    replayed = responses[(transport._replay_position.get(key, 1) - 1) % len(responses)]
+    events = replayed.get("events")
+    if not events:
+        return None
+    timing = StreamTiming(source="recorded")
+    characters = 0
+    for event in events:
+        data = event.get("data")
+        if event.get("event") == "content_block_delta" and isinstance(data, dict):
+            delta = data.get("delta", {})
+            if delta.get("type") == "text_delta" and delta.get("text"):
+                characters += len(delta["text"])
+                timing.arrivals.append((float(event.get("at", 0.0)), characters))
+    timing.total = float(events[-1].get("at", 0.0))
+    return timing
 
 
 def describe_event(event: Any) -> str:
@@ -163,7 +194,8 @@ def stream_live(
 ) -> tuple[Message, StreamTiming]:
     """Send `request` with client.messages.stream, show its text as it arrives, and time it.
 
-    Returns the final Message (with the whole text and the final usage) and the timing.
+    Returns the final Message (with the whole text and the final usage) and the timing: measured
+    here, or for a replayed stream the times stored in its recording (see the module's docstring).
     """
     live = (display or LiveText()).show()
     timing = StreamTiming()
@@ -175,6 +207,8 @@ def stream_live(
             timing.arrivals.append((now, len(live.text)))
             live.set_status(f"streaming: {len(live.text)} characters after {now:.1f} s")
         message = stream.get_final_message()
+        sent = stream.response.request
     timing.total = clock() - started
+    timing = recorded_timing(client, sent) or timing
     live.finish(str(timing))
     return message, timing

@@ -17,7 +17,7 @@ import sys
 import anthropic
 
 from helpers import MODEL, get_client, run_script
-from helpers.faults import parse_faults, with_faults
+from helpers.faults import FAULT_NAMES, parse_faults, with_faults
 from helpers.retries import RetryLog, RetryPolicy, call_with_retries
 
 SYSTEM_PROMPT = "You are a concise assistant for programmers."
@@ -29,8 +29,8 @@ def main() -> int:
     parser.add_argument(
         "--faults",
         default="429,529",
-        help="failures to inject first, comma-separated: 429, 529, 500, 400, 401, 403, 404, 413, timeout, "
-        "connection; or 'none' (default: 429,529)",
+        help=f"failures to inject first, comma-separated: {', '.join(FAULT_NAMES)}; or 'none' (default: 429,529). "
+        "This call does not stream, so 'midstream' arrives as the 529 the API would send it",
     )
     parser.add_argument(
         "--base-delay",
@@ -38,7 +38,7 @@ def main() -> int:
         default=0.5,
         metavar="SECONDS",
         help="wait before the first retry, doubled for each later one; an injected 429 asks for twice this "
-        "(default: 0.5)",
+        "in retry-after-ms, and the same rounded up to whole seconds in retry-after (default: 0.5)",
     )
     parser.add_argument("--max-attempts", type=int, default=5, help="requests in all, the first included (default: 5)")
     args = parser.parse_args()
@@ -59,17 +59,19 @@ def main() -> int:
     print(f"Injected failures: {', '.join(faults) or 'none'}.")
     print(
         f"Retry policy: up to {policy.max_attempts} attempts; waits from {policy.base_delay:.2f} s, doubling, "
-        f"each at most {policy.max_delay:.2f} s, with jitter; at most {policy.max_total:.2f} s in all.\n"
+        f"each at most {policy.max_delay:.2f} s, with jitter; at most {policy.max_total:.2f} s in all, "
+        "each attempt's timeout included.\n"
     )
 
     log = RetryLog()
     try:
         response = call_with_retries(
-            lambda: client.messages.create(
+            lambda timeout: client.messages.create(
                 model=MODEL,
                 max_tokens=300,
                 system=SYSTEM_PROMPT,
                 messages=[{"role": "user", "content": QUESTION}],
+                timeout=timeout,  # the seconds left in the budget, so no attempt runs past it
             ),
             policy=policy,
             log=log,

@@ -85,13 +85,14 @@ print(usage_line(final.usage))
 # |---|---|
 # | `message_start` | The message's id and model, an empty `content`, and the usage so far: input tokens, and an output count that is not final yet. |
 # | `content_block_start` | A new block of the reply begins (here `text`; it can also be `tool_use` or `thinking`), with its `index`. |
-# | `ping` | Nothing: it keeps the connection busy. |
+# | `ping` | Nothing: the server sends it now and then to keep the connection busy. The SDK throws these away (in its `_streaming.py`), so they never reach your loop. |
 # | `content_block_delta` | The next piece of that block: `text_delta` for text, `input_json_delta` for a tool's arguments. Most events are these. |
 # | `content_block_stop` | The block with this `index` is complete. |
 # | `message_delta` | The `stop_reason`, and the final output token count. |
 # | `message_stop` | The end of the stream. |
 #
-# Here is a short reply, event by event (the middle is summarised):
+# Here is a short reply, event by event (the middle is summarised). Its recording holds one event
+# more than is printed: a `ping`, dropped by the SDK before the loop could see it.
 
 # %%
 from helpers.streaming import print_events
@@ -110,7 +111,7 @@ print_events(events)
 # Two things to notice. The usage is split: `message_start` knows the input tokens, `message_delta`
 # the final output tokens. And a stream can also carry an `error` event (for example
 # `overloaded_error`) *after* the HTTP status 200 that started it; the SDK raises it as an
-# `anthropic.APIStatusError` in the middle of your loop. Lesson 05 is about handling errors like that.
+# `anthropic.APIStatusError` in the middle of your loop. Lesson 05 shows one, and how to retry it.
 
 # %% [markdown]
 # ## A reply that grows in place
@@ -143,23 +144,29 @@ reply, timing = stream_live(client, model=MODEL, max_tokens=600, messages=[{"rol
 # Two numbers describe how a stream feels:
 #
 # - **time to first token** (TTFT): from sending the request to the first piece of text. It is what
-#   the user waits before anything happens. Most of it is the model reading the whole prompt, so it
-#   grows with the length of the conversation.
+#   the user waits before anything happens. For a short prompt it is mostly the network and the
+#   wait for a free server; for a long one, mostly the model reading the whole prompt, so it grows
+#   as a conversation gets longer.
 # - **total time**: until the last piece. This is when a call without streaming would have shown
 #   the reply, all at once.
 #
-# `stream_live()` noted when each piece arrived:
+# `stream_live()` noted when each piece arrived. One thing to know first: offline, the reply above
+# was *replayed*, and at the default speed 0 a replay hands over every piece at once, so a clock
+# would read almost nothing. A recording keeps the moment each event arrived when it was made, so for
+# a replay `stream_live()` reports those recorded times instead; `timing.source` says which you have
+# (`"measured"` when the reply came from a model just now).
 
 # %%
-print(timing)
-print(f"time to first token: {timing.first_text:.2f} s")
+print("timings:", timing.source)
+if timing.first_text is None:
+    print("time to first token: none, the reply had no text")
+else:
+    print(f"time to first token: {timing.first_text:.2f} s")
 print(f"total time:          {timing.total:.2f} s")
 
 # %% [markdown]
 # The plot shows the characters received over time. The shaded strip is the wait for the first
-# token; the dotted line is where a call without streaming would have shown anything at all. (In a
-# replay at speed 0 both happen at once: run with `WORKBOOK_STREAM_SPEED=1` to see the recorded
-# pace, or with a key to measure the real model.)
+# token; the dotted line is where a call without streaming would have shown anything at all.
 
 # %%
 from helpers.plots import plot_stream_timing
@@ -177,7 +184,7 @@ figure = plot_stream_timing(timing)
 # - A stream is a series of server-sent events, from `message_start` to `message_stop`; errors can
 #   arrive in the middle of it.
 # - Time to first token is what the user waits; total time is what a call without streaming costs
-#   them.
+#   them. A replay reports the times it was recorded with.
 #
 # ## Exercises
 #
@@ -209,6 +216,9 @@ check_collect(collect)
 # ### Exercise 2 · Feel the difference (no check)
 #
 # With `WORKBOOK_STREAM_SPEED=1` in `.env` (restart the kernel after changing it), run the lesson
-# again and watch the live display. Then compare with a call without streaming: how long do you
-# stare at nothing in each case? Which numbers from `timing` would you put on a dashboard for a
-# chat app, and why?
+# again and watch the live display fill in at the recorded pace. Then, from `timing` and the plot:
+# how long did you stare at nothing with the stream, and how long would you have stared at nothing
+# without it (the dotted line: a call without streaming shows the whole reply only then)? Which
+# numbers from `timing` would you put on a dashboard for a chat app, and why? (With a key you can
+# also time `client.messages.create(...)` with the same request; without one, only the recorded
+# requests can be replayed.)

@@ -1,9 +1,10 @@
 # %% [markdown]
 # # 05 · Errors and retries
 #
-# API calls fail, and more often than you would guess: under load, a busy service turns requests
-# away every day. A program that calls a model needs to know which failures will go away if it
-# waits, which never will, and what to do about each. This lesson makes every kind of failure happen
+# Sooner or later, a call to a model comes back with an error instead of a reply: a shared service
+# sometimes has more requests than it can serve, networks drop, and requests can simply be wrong.
+# Code that calls a model has to tell the failures that pass with time from those that never will,
+# and handle each kind on purpose. This lesson makes every kind of failure happen
 # on demand, offline, then builds the code that survives them.
 #
 # **Learning goals**
@@ -86,7 +87,8 @@ try:
     with_faults(client, ["429"]).messages.create(**REQUEST)
 except anthropic.RateLimitError as err:
     print("status_code:", err.status_code)
-    print("retry-after:", err.response.headers["retry-after"], "(seconds)")
+    print("retry-after:", err.response.headers["retry-after"], "(whole seconds, rounded up)")
+    print("retry-after-ms:", err.response.headers["retry-after-ms"], "(the same, in milliseconds)")
     print("error type: ", err.body["error"]["type"])
     print("message:    ", err.body["error"]["message"])
     print("request_id: ", err.request_id)
@@ -95,7 +97,7 @@ except anthropic.RateLimitError as err:
 # ## A first retry loop
 #
 # The simplest fix is to try again. Here is a loop written from scratch: it retries a rate limit
-# twice, waiting the same short time before each new try.
+# twice, waiting the same short time before each new try. The injected 429s ask for 0.2 s.
 
 # %%
 def call_with_simple_retry(make_call, tries=3, wait=0.2):
@@ -109,7 +111,7 @@ def call_with_simple_retry(make_call, tries=3, wait=0.2):
             time.sleep(wait)
 
 
-flaky = with_faults(client, ["429", "429"])
+flaky = with_faults(client, ["429", "429"], retry_after=0.2)
 reply = call_with_simple_retry(lambda: flaky.messages.create(**REQUEST))
 print("then:", reply.content[0].text[:60], "...")
 
@@ -117,7 +119,10 @@ print("then:", reply.content[0].text[:60], "...")
 # It works for this one case, and has four problems:
 #
 # 1. **It catches only 429.** A 529, a 500 or a timeout, all transient, escape at once (below).
-# 2. **It ignores `retry-after`.** The server said how long to wait; retrying sooner earns another 429.
+# 2. **It ignores `retry-after`.** Its fixed 0.2 s happened to match what these 429s asked for. Had
+#    the server asked for 5 s, it would have come back too early, and a real server turns away a retry
+#    that comes before the time it gave. (The injected faults do not check this: they fail in the
+#    order given, however long the client waited.)
 # 3. **The wait never grows.** If the service is overloaded, hammering it at a fixed rate keeps it
 #    overloaded. And thousands of clients that failed at the same moment all come back at the same
 #    moment too.
@@ -135,15 +140,19 @@ except anthropic.APIError as err:
 #
 # `call_with_retries()` in `helpers.retries` fixes all four:
 #
-# - **It retries only transient failures**: 429, every 5xx (529 included), timeouts and connection
-#   errors, by `is_transient(err)`. A 400, 401, 403 or 404 is raised at once.
+# - **It retries only transient failures**, as `is_transient(err)` judges them. It follows the SDK's
+#   own rule: the server's `x-should-retry` header when it sends one; otherwise 408 (request timeout),
+#   409 (conflict), 429, every 5xx (529 included), timeouts and connection errors. It adds one case
+#   the SDK cannot retry, an error inside a stream (below). A 400, 401, 403 or 404 is raised at once.
 # - **Exponential backoff**: the wait before retry *n* is `base_delay × 2^(n−1)`, so 0.1, 0.2, 0.4,
 #   0.8 s... with `base_delay=0.1`, and never more than `max_delay`.
 # - **Jitter**: each of those waits is cut by a random fraction (up to half), so clients that failed
 #   together spread out when they come back.
 # - **`retry-after` wins**: when the server says how long to wait, it waits exactly that.
-# - **Two caps**: at most `max_attempts` requests, and it gives up rather than let the waiting pass
-#   `max_total` seconds.
+# - **Two caps**: at most `max_attempts` requests, and at most `max_total` seconds from the first
+#   request to giving up. Waiting is only half of that time: a request can hang too. So the function
+#   you pass receives the seconds left, and hands them to the call as its `timeout`: no attempt can
+#   then run past the budget, and no wait is started that would use it up.
 #
 # It raises the API's own last error, with a note saying why it stopped, and writes each attempt
 # into a `RetryLog`. Small delays keep this lesson quick; for real work the defaults are 0.5 s, 8 s
@@ -156,7 +165,9 @@ policy = RetryPolicy(max_attempts=5, base_delay=0.1, max_delay=2.0, max_total=10
 
 flaky = with_faults(client, ["429", "529", "timeout"], retry_after=0.3)
 log = RetryLog()
-reply = call_with_retries(lambda: flaky.messages.create(**REQUEST), policy=policy, log=log, report=print)
+reply = call_with_retries(
+    lambda timeout: flaky.messages.create(**REQUEST, timeout=timeout), policy=policy, log=log, report=print
+)
 print(log.outcome)
 
 # %% [markdown]
@@ -174,7 +185,7 @@ figure = plot_retry_timeline(log, title="429, then 529, then a timeout, then suc
 # %%
 flaky = with_faults(client, ["400"])
 try:
-    call_with_retries(lambda: flaky.messages.create(**REQUEST), policy=policy, report=print)
+    call_with_retries(lambda timeout: flaky.messages.create(**REQUEST, timeout=timeout), policy=policy, report=print)
 except anthropic.BadRequestError as err:
     print("raised:", type(err).__name__)
 
@@ -185,7 +196,7 @@ except anthropic.BadRequestError as err:
 # %%
 flaky = with_faults(client, [], always="529")
 try:
-    call_with_retries(lambda: flaky.messages.create(**REQUEST), policy=policy, report=print)
+    call_with_retries(lambda timeout: flaky.messages.create(**REQUEST, timeout=timeout), policy=policy, report=print)
 except anthropic.OverloadedError as err:
     print("raised:", type(err).__name__)
     print("note:  ", err.__notes__[-1])
@@ -214,6 +225,12 @@ reply = flaky.messages.create(**REQUEST)
 print(f"one call, three requests, {time.monotonic() - started:.2f} s:", reply.content[0].text[:40], "...")
 
 # %% [markdown]
+# Where the time went: before the second request the SDK waited the 0.3 s of the 429's
+# `retry-after-ms`; before the third, the 529 carried no such header, so it used its own backoff for
+# a second retry, 0.5 s × 2 = 1 s, shortened by its jitter of up to a quarter: 0.75 to 1 s. So the
+# call takes between about 1.05 and 1.3 s, a little more or less on each run.
+
+# %% [markdown]
 # `client.with_options(max_retries=5)` changes it for some calls only. Which to use?
 #
 # | Use the SDK's retries when... | Write your own loop when... |
@@ -227,6 +244,50 @@ print(f"one call, three requests, {time.monotonic() - started:.2f} s:", reply.co
 # Writing your own means `max_retries=0` on the client.
 
 # %% [markdown]
+# ## An error inside a stream
+#
+# Lesson 04 warned that a stream can fail *after* it has started. The HTTP status 200 has already
+# arrived, so the failure comes as an `error` event in the stream, with an error type in its body,
+# such as `overloaded_error`. The SDK raises it in your loop as a plain `anthropic.APIStatusError`
+# whose `status_code` is **200**, the status of the response it came in. Its own retries do not
+# help here: they end once a response has arrived, so it never retries such an error. The `"midstream"`
+# fault makes one: a 200, a `message_start`, then `overloaded_error`.
+
+# %%
+from helpers.faults import fault_transport
+from helpers.retries import is_transient
+
+flaky = with_faults(sdk_client, ["midstream"])  # the client whose SDK retries are on
+try:
+    with flaky.messages.stream(**REQUEST) as stream:
+        text = "".join(stream.text_stream)
+except anthropic.APIStatusError as err:
+    print(f"{type(err).__name__}, status {err.status_code}, error type {err.body['error']['type']}")
+    print("requests sent:", fault_transport(flaky).requests, "(no SDK retry)")
+    print("is_transient:", is_transient(err))
+
+# %% [markdown]
+# The status alone would say "success", so `is_transient` also reads the error type in the body.
+# `RETRYABLE_ERROR_TYPES` lists the types that mean "try again later": `rate_limit_error`,
+# `overloaded_error`, `api_error` (a server fault) and `timeout_error`. A type such as
+# `invalid_request_error` stays permanent. To retry a stream, make the whole stream the call that
+# `call_with_retries()` repeats:
+
+# %%
+def streamed_reply(client, timeout):
+    with client.messages.stream(**REQUEST, timeout=timeout) as stream:
+        return stream.get_final_message()
+
+
+flaky = with_faults(client, ["midstream"])
+reply = call_with_retries(lambda timeout: streamed_reply(flaky, timeout), policy=policy, report=print)
+print("then:", reply.content[0].text[:60], "...")
+
+# %% [markdown]
+# A stream that already showed some text before it failed is harder: the retry starts the reply from
+# the beginning, so clear what you showed (or tell the reader) before showing the new one.
+
+# %% [markdown]
 # ## Timeouts
 #
 # A timeout says how long the client waits before it gives up. The SDK waits 10 minutes by default;
@@ -234,15 +295,18 @@ print(f"one call, three requests, {time.monotonic() - started:.2f} s:", reply.co
 # for one call:
 #
 # ```python
-# client = anthropic.Anthropic(timeout=httpx2.Timeout(60.0, connect=5.0))   # every call
-# client.messages.create(..., timeout=20.0)                                 # this call only
-# client.with_options(timeout=20.0).messages.create(...)                    # the same
+# client = anthropic.Anthropic(timeout=anthropic.Timeout(60.0, connect=5.0))   # every call
+# client.messages.create(..., timeout=20.0)                                     # this call only
+# client.with_options(timeout=20.0).messages.create(...)                        # the same
 # ```
 #
 # For a call without streaming the timeout must cover the *whole* reply. For a stream, it applies to
 # each wait for the next piece, which is one more reason to stream long replies (lesson 04). A timed
 # out request raises `APITimeoutError`, which is a kind of `APIConnectionError`: whether to retry it
 # depends on why it was slow. A request too big to finish in time will time out again.
+#
+# Below, a client with a 20 s timeout gets an injected timeout. The injected one fires at once, so the
+# 20 s plays no part: the cell only shows which error a timeout raises, without waiting for one.
 
 # %%
 quick = client.with_options(timeout=20.0)
@@ -337,10 +401,12 @@ except BadOutputError as err:
 # %% [markdown]
 # ## Key takeaways
 #
-# - Retry transient failures (429, 5xx including 529, timeouts, connection errors); raise permanent
-#   ones (400, 401, 403, 404) at once, because the same request gets the same answer.
+# - Retry transient failures (429, 5xx including 529, timeouts, connection errors; also 408 and 409,
+#   and whatever `x-should-retry` says); raise permanent ones (400, 401, 403, 404) at once, because
+#   the same request gets the same answer.
+# - An error inside a stream arrives with status 200: read its error type, and retry the whole stream.
 # - Wait longer after each failure (exponential backoff), randomise the waits (jitter), obey
-#   `retry-after`, and cap both each wait and the total.
+#   `retry-after`, and cap each wait and the total time, giving each attempt only the time left.
 # - The SDK retries twice by default with the same ideas; write your own loop only when you need
 #   more, and then set `max_retries=0`.
 # - A 200 is not a success until the output is validated: ask again once with the error, then fail
@@ -357,15 +423,20 @@ except BadOutputError as err:
 # 1. Call `make_call()` and return what it returns.
 # 2. If it raises a **transient** error (`anthropic.RateLimitError`, an `anthropic.APIStatusError`
 #    with `status_code >= 500`, or an `anthropic.APIConnectionError`, which includes timeouts), wait
-#    and try again. Re-raise any other error at once.
+#    and try again. Re-raise any other error at once. (This is a simplified `is_transient`: it leaves
+#    out 408 and 409, which the Messages API rarely sends, the `x-should-retry` header, and errors
+#    inside a stream, which a call without streaming never meets. It covers every failure the check
+#    sends.)
 # 3. Make at most `max_attempts` calls in all; when they all failed, re-raise the last error.
 # 4. Before retry *n* (1, 2, ...) wait `base_delay * 2 ** (n - 1)` seconds times a random factor
-#    between 0.5 and 1; but when the error carries `retry-after`, wait at least that long
-#    (`retry_after_seconds(err)` reads it, or returns `None`).
+#    of at most 1: between 0.5 and 1 as in `call_with_retries`, or between 0 and 1 ("full jitter");
+#    but when the error carries `retry-after`, wait at least that long (`retry_after_seconds(err)`
+#    reads it, or returns `None`).
 # 5. Wait with the `sleep` you are given, not `time.sleep`: the check passes one that waits no time.
 #
-# The check runs your function against injected faults: transient failures then success, a
-# permanent 400, and 529s that never stop.
+# The check runs your function against injected faults: permanent 400, 401 and 404 errors,
+# transient failures then success, and 529s that never stop (many times over, to see the waits grow
+# and vary).
 
 # %%
 ### BEGIN SOLUTION

@@ -51,6 +51,7 @@ def scripted(max_retries: int = 0) -> anthropic.Anthropic:
         ("529", anthropic.OverloadedError),
         ("timeout", anthropic.APITimeoutError),
         ("connection", anthropic.APIConnectionError),
+        ("midstream", anthropic.OverloadedError),  # without streaming, the API would send a 529
     ],
 )
 def test_each_fault_reaches_the_student_as_the_sdks_own_error(fault, error):
@@ -59,7 +60,19 @@ def test_each_fault_reaches_the_student_as_the_sdks_own_error(fault, error):
 
 
 def test_every_fault_name_is_covered_above():
-    assert set(FAULT_NAMES) == {"400", "401", "403", "404", "413", "429", "500", "529", "timeout", "connection"}
+    assert set(FAULT_NAMES) == {
+        "400",
+        "401",
+        "403",
+        "404",
+        "413",
+        "429",
+        "500",
+        "529",
+        "timeout",
+        "connection",
+        "midstream",
+    }
 
 
 def test_faults_come_in_order_then_requests_pass_through():
@@ -80,6 +93,23 @@ def test_a_429_carries_retry_after_in_seconds_and_milliseconds():
     assert headers["retry-after-ms"] == "250"
     assert retry_after_seconds(caught.value) == 0.25
     assert caught.value.body["error"]["type"] == "rate_limit_error"
+
+
+def test_a_zero_retry_after_says_zero_in_both_headers():
+    with pytest.raises(anthropic.RateLimitError) as caught:
+        with_faults(scripted(), ["429"], retry_after=0).messages.create(**REQUEST)
+    headers = caught.value.response.headers
+    assert (headers["retry-after"], headers["retry-after-ms"]) == ("0", "0")
+
+
+def test_an_error_inside_a_stream_comes_after_status_200_and_the_sdk_does_not_retry_it():
+    client = with_faults(scripted(max_retries=2), ["midstream"])
+    with pytest.raises(anthropic.APIStatusError) as caught, client.messages.stream(**REQUEST) as stream:
+        stream.get_final_message()
+    err = caught.value
+    assert type(err) is anthropic.APIStatusError and err.status_code == 200
+    assert err.body["error"]["type"] == "overloaded_error"
+    assert fault_transport(client).requests == 1, "the SDK's retries end once a response has arrived"
 
 
 def test_the_sdks_own_retries_see_the_faults_and_obey_retry_after():

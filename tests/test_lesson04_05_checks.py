@@ -176,16 +176,79 @@ def retry_placeholder(make_call, *, sleep=time.sleep, max_attempts=4, base_delay
     return None
 
 
+def retry_all_but_400(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return make_call()
+        except anthropic.APIStatusError as err:
+            if err.status_code == 400 or attempt == max_attempts:
+                raise
+            sleep(max(base_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1), retry_after_seconds(err) or 0))
+        except anthropic.APIConnectionError:
+            if attempt == max_attempts:
+                raise
+            sleep(base_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1))
+
+
+def retry_off_by_one(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    """Doubles from the first retry on: 1, 2, 4 x base_delay instead of 1/2, 1, 2."""
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return make_call()
+        except anthropic.APIError as err:
+            if not transient(err) or attempt == max_attempts:
+                raise
+            sleep(max(base_delay * 2**attempt * random.uniform(0.5, 1), retry_after_seconds(err) or 0))
+
+
+def retry_jittered_but_flat(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return make_call()
+        except anthropic.APIError as err:
+            if not transient(err) or attempt == max_attempts:
+                raise
+            sleep(max(base_delay * random.uniform(0.5, 1), retry_after_seconds(err) or 0))
+
+
+def retry_with(jitter):
+    """A correct loop whose random factor comes from `jitter()`."""
+
+    def retry(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+        for attempt in range(1, max_attempts + 1):
+            try:
+                return make_call()
+            except anthropic.APIError as err:
+                if not transient(err) or attempt == max_attempts:
+                    raise
+                wait = base_delay * 2 ** (attempt - 1) * jitter()
+                asked = retry_after_seconds(err)
+                sleep(wait if asked is None else max(wait, asked))
+
+    return retry
+
+
+JITTER_STYLES = {
+    "half (0.5 to 1)": lambda: random.uniform(0.5, 1),
+    "full (0 to 1)": random.random,
+    "equal (half fixed, half random)": lambda: 0.5 + random.random() / 2,
+    "gentle (0.9 to 1)": lambda: random.uniform(0.9, 1),
+}
+
+
 @pytest.mark.parametrize(
     ("function", "expected"),
     [
-        (retry_right, "fails fast on a 400"),
+        (retry_right, "fails fast on 400, 401 and 404"),
         (retry_placeholder, "never calls make_call()"),
         (retry_everything, "retrying a 400"),
+        (retry_all_but_400, "retrying a 401"),
+        (retry_off_by_one, "waiting too long: before retry 2"),
+        (retry_jittered_but_flat, "not backing off: over 64 runs"),
         (retry_only_429, "a 529 overloaded is transient"),
         (retry_forever, "never giving up"),
         (retry_without_waiting, "not backing off: call sleep"),
-        (retry_fixed_wait, "not backing off: the waits"),
+        (retry_fixed_wait, "not backing off: over 64 runs"),
         (retry_ignoring_retry_after, "ignoring retry-after"),
         (retry_too_few, "giving up too early"),
         (retry_returning_none, "returned instead of raising"),
@@ -197,6 +260,19 @@ def test_check_retry_gives_a_specific_hint_for_each_wrong_behaviour(function, ex
     passed, message = diagnose(function)
     assert expected in message, message
     assert passed == (function is retry_right)
+
+
+@pytest.mark.parametrize("style", JITTER_STYLES)
+def test_a_correct_loop_passes_with_any_jitter_every_time(style):
+    function = retry_with(JITTER_STYLES[style])
+    for _ in range(200):
+        passed, message = diagnose(function)
+        assert passed, message
+
+
+def test_the_hint_for_a_401_says_400_is_not_the_only_permanent_error():
+    passed, message = diagnose(retry_all_but_400)
+    assert not passed and "400 is not the only permanent error" in message and "key" in message
 
 
 def test_check_retry_is_instant_and_never_raises(capsys):

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from helpers.faults import fault_transport, with_faults
 from helpers.retries import (
+    RETRYABLE_ERROR_TYPES,
     RetryLog,
     RetryPolicy,
     backoff_delay,
@@ -43,7 +44,7 @@ def run(faults, always=None, policy=None, retry_after=1.0):
     fake, log = FakeTime(), RetryLog()
     try:
         result = call_with_retries(
-            lambda: client.messages.create(**REQUEST),
+            lambda timeout: client.messages.create(**REQUEST, timeout=timeout),
             policy=policy or RetryPolicy(),
             log=log,
             sleep=fake.sleep,
@@ -92,6 +93,29 @@ def test_retry_after_ms_is_preferred_and_junk_is_ignored():
     assert retry_after_seconds(status_error(529)) is None
 
 
+def test_a_retry_after_of_zero_means_back_off_as_usual_as_in_the_sdk():
+    assert retry_after_seconds(status_error(429, {"retry-after": "0", "retry-after-ms": "0"})) is None
+    _, fake, log, _ = run(["429"], retry_after=0.0)
+    assert log.attempts[0].waited_because == "backoff" and fake.waits[0] > 0
+
+
+def stream_error(kind: str) -> anthropic.APIStatusError:
+    """What the SDK raises for an error event inside a stream: status 200, the type in the body."""
+    request = httpx2.Request("POST", "https://api.anthropic.com/v1/messages")
+    response = httpx2.Response(200, headers={"content-type": "text/event-stream"}, request=request)
+    body = {"type": "error", "error": {"type": kind, "message": "..."}}
+    return anthropic.APIStatusError(str(body), response=response, body=body)
+
+
+@pytest.mark.parametrize("kind", sorted(RETRYABLE_ERROR_TYPES))
+def test_an_error_inside_a_stream_is_judged_by_its_type(kind):
+    assert is_transient(stream_error(kind))
+
+
+def test_a_permanent_error_type_inside_a_stream_stays_permanent():
+    assert not is_transient(stream_error("invalid_request_error"))
+
+
 # --- the backoff, property-based ---------------------------------------------------
 
 policies = st.builds(
@@ -119,14 +143,14 @@ def test_without_jitter_the_waits_double_until_the_cap(policy, seed):
         assert after == pytest.approx(min(2 * before, exact.max_delay))
 
 
-@given(seed=st.integers(0, 2**32), attempts=st.integers(1, 8), total=st.floats(0, 20))
+@given(seed=st.integers(0, 2**32), attempts=st.integers(1, 8), total=st.floats(0.01, 20))
 def test_endless_failures_stop_within_both_caps(seed, attempts, total):
     policy = RetryPolicy(max_attempts=attempts, base_delay=0.5, max_delay=4.0, max_total=total)
     client = with_faults(scripted(), [], always="529")
     fake = FakeTime()
     with pytest.raises(anthropic.OverloadedError):
         call_with_retries(
-            lambda: client.messages.create(**REQUEST),
+            lambda timeout: client.messages.create(**REQUEST),
             policy=policy,
             sleep=fake.sleep,
             clock=fake.clock,
@@ -134,6 +158,57 @@ def test_endless_failures_stop_within_both_caps(seed, attempts, total):
         )
     assert fault_transport(client).requests <= attempts
     assert fake.now <= total + 1e-9, "the waiting never passes the total budget"
+
+
+class HangingCall:
+    """A request that hangs for `hang` seconds of fake time, or until its timeout, then times out."""
+
+    def __init__(self, fake: FakeTime, hang: float) -> None:
+        self.fake, self.hang = fake, hang
+        self.timeouts: list[float] = []
+
+    def __call__(self, timeout: float):
+        self.timeouts.append(timeout)
+        self.fake.now += min(self.hang, timeout)
+        raise anthropic.APITimeoutError(httpx2.Request("POST", "https://api.anthropic.com/v1/messages"))
+
+
+def test_the_budget_bounds_attempts_too_not_only_the_waits():
+    # The reviewer's case: a 30 s budget, requests that hang for a 25 s timeout. Without handing each
+    # attempt the time left, the second attempt ran to 50 s.
+    fake = FakeTime()
+    call = HangingCall(fake, hang=25.0)
+    with pytest.raises(anthropic.APITimeoutError) as caught:
+        call_with_retries(
+            call, policy=RetryPolicy(max_total=30.0), sleep=fake.sleep, clock=fake.clock, rng=random.Random(0)
+        )
+    assert fake.now <= 30.0
+    assert call.timeouts[0] == 30.0 and call.timeouts[1] < 5.0, "the retry gets only what is left"
+    assert "budget" in caught.value.__notes__[-1]
+
+
+@given(
+    seed=st.integers(0, 2**32),
+    total=st.floats(0.01, 60),
+    hang=st.floats(0, 100),
+    attempts=st.integers(1, 10),
+    retry_after=st.one_of(st.none(), st.floats(0.01, 20)),
+)
+def test_an_attempt_that_obeys_its_timeout_never_runs_past_the_budget(seed, total, hang, attempts, retry_after):
+    fake = FakeTime()
+    hanging = HangingCall(fake, hang)
+    limited = with_faults(scripted(), [], always="429", retry_after=retry_after or 1.0)
+
+    def call(timeout: float):
+        if retry_after is None:
+            return hanging(timeout)
+        fake.now += min(hang, timeout)  # a slow 429
+        return limited.messages.create(**REQUEST)
+
+    policy = RetryPolicy(max_attempts=attempts, base_delay=0.5, max_delay=8.0, max_total=total)
+    with pytest.raises(anthropic.APIError):
+        call_with_retries(call, policy=policy, sleep=fake.sleep, clock=fake.clock, rng=random.Random(seed))
+    assert fake.now <= total + 1e-9
 
 
 # --- the loop -------------------------------------------------------------------------
@@ -165,7 +240,8 @@ def test_endless_failures_give_up_after_max_attempts_with_the_last_error():
     result, fake, log, requests = run([], always="529", policy=RetryPolicy(max_attempts=4, base_delay=0.5))
     assert isinstance(result, anthropic.OverloadedError)
     assert requests == 4 and len(fake.waits) == 3, "no wait after the last attempt"
-    assert "gave up after 4 attempts" in log.outcome and not log.succeeded
+    assert log.outcome == "gave up after 4 attempts: max_attempts reached (last: 529 overloaded_error)"
+    assert not log.succeeded
 
 
 def test_a_retry_after_longer_than_the_budget_gives_up_instead_of_waiting():
@@ -178,7 +254,7 @@ def test_a_retry_after_longer_than_the_budget_gives_up_instead_of_waiting():
 def test_workbook_errors_are_not_retried():
     from helpers.errors import MissingRecordingError
 
-    def missing():
+    def missing(timeout):
         raise MissingRecordingError("no recording")
 
     with pytest.raises(MissingRecordingError):
@@ -192,7 +268,9 @@ def test_the_log_prints_one_line_per_attempt_and_the_outcome():
     assert lines[-1].startswith("succeeded on attempt 2")
 
 
-@pytest.mark.parametrize("bad", [{"max_attempts": 0}, {"base_delay": 10, "max_delay": 1}, {"jitter": 2}])
+@pytest.mark.parametrize(
+    "bad", [{"max_attempts": 0}, {"base_delay": 10, "max_delay": 1}, {"jitter": 2}, {"max_total": 0}]
+)
 def test_a_policy_that_makes_no_sense_is_refused(bad):
     with pytest.raises(ValueError):
         RetryPolicy(**bad)

@@ -52,6 +52,14 @@ def test_offline_it_retries_the_two_injected_failures_then_prints_the_reply():
     assert "randomness" in out, "the recorded reply is printed at the end"
 
 
+def test_a_base_delay_of_zero_retries_at_once_with_agreeing_headers():
+    # The injected 429 says 0 in retry-after and retry-after-ms alike; 0 means "back off as usual",
+    # and with --base-delay 0 the usual backoff is 0 too.
+    result = run("--base-delay", "0", WORKBOOK_MODE="replay")
+    assert result.returncode == 0, result.stderr
+    assert "attempt 1: 429 rate_limit_error; waiting 0.00 s (backoff)" in result.stdout
+
+
 def test_the_default_run_succeeds_offline_with_no_key():
     result = run(WORKBOOK_MODE="replay", ANTHROPIC_API_KEY="", ANTHROPIC_BASE_URL="http://127.0.0.1:9")
     assert result.returncode == 0, result.stderr
@@ -79,7 +87,7 @@ def test_endless_529s_give_up_after_a_bounded_number_of_requests():
         result = run("--faults", "none", "--base-delay", "0.01", "--max-attempts", "4", **live(server))
         assert len(server.state.requests) == 4
     line = assert_one_line_failure(result)
-    assert "gave up after 4 attempts: all 4 attempts failed" in line and "529 overloaded_error" in line
+    assert "gave up after 4 attempts: max_attempts reached" in line and "529 overloaded_error" in line
     assert "Overloaded" in line, "the line quotes what the API said"
     assert time.monotonic() - started < 20
 

@@ -58,14 +58,46 @@ def test_the_widget_grows_in_place_as_pieces_arrive():
     assert live._status.value == "done"
 
 
-def test_paced_replay_separates_first_token_from_total_time(monkeypatch):
-    with redirect_stdout(io.StringIO()):
-        _, timing = stream_live(lesson_client(monkeypatch, speed=4), **REQUEST)
-    assert timing.first_text is not None
-    assert timing.first_text > 0.1, "the recorded 0.6 s wait before the first token, at 4x"
-    assert timing.total > timing.first_text * 2
+def recorded_events():
+    import json
+    from pathlib import Path
+
+    data = json.loads((Path(__file__).resolve().parent.parent / "recordings" / "04_streaming.json").read_text())
+    for item in data["interactions"]:
+        if item["request"]["body"]["messages"][0]["content"] == STORY:
+            return item["responses"][0]["events"]
+    raise AssertionError("the lesson's story request is not recorded")
+
+
+def test_an_instant_replay_reports_the_recorded_times(monkeypatch):
+    with redirect_stdout(io.StringIO()) as out:
+        _, timing = stream_live(lesson_client(monkeypatch, speed=0), **REQUEST)
+    events = recorded_events()
+    deltas = [event for event in events if event["event"] == "content_block_delta"]
+    assert timing.source == "recorded"
+    assert timing.first_text == deltas[0]["at"] and timing.total == events[-1]["at"]
+    assert timing.first_text > 0.1, "the recorded wait before the first token, though the replay was instant"
+    assert len(timing.arrivals) == len(deltas)
     times = [t for t, _ in timing.arrivals]
     assert times == sorted(times)
+    assert "times as recorded" in out.getvalue().splitlines()[-1]
+
+
+def test_paced_replay_also_reports_the_recorded_times(monkeypatch):
+    with redirect_stdout(io.StringIO()):
+        _, timing = stream_live(lesson_client(monkeypatch, speed=8), **REQUEST)
+    assert timing.source == "recorded" and timing.total > timing.first_text * 2
+
+
+def test_a_reply_not_replayed_is_timed_by_the_clock():
+    from helpers.checks.lesson04 import scripted_client
+
+    ticks = iter(range(1000))
+    with redirect_stdout(io.StringIO()):
+        _, timing = stream_live(scripted_client([]), clock=lambda: float(next(ticks)), **REQUEST)
+    assert timing.source == "measured"
+    assert timing.first_text == 1.0, "one tick after the start"
+    assert "as recorded" not in str(timing)
 
 
 def test_a_stream_refused_as_overloaded_raises_the_sdks_error(monkeypatch):
@@ -100,6 +132,19 @@ def test_the_timing_plot_has_labelled_axes_with_units():
     ax = plot_stream_timing(timing).axes[0]
     assert "(s)" in ax.get_xlabel() and ax.get_ylabel()
     assert str(timing) == "first text after 0.60 s; whole reply after 1.60 s (3 pieces, 80 characters)"
+
+
+def test_the_timing_plot_says_when_times_are_recorded_and_when_they_are_near_zero():
+    recorded = StreamTiming(arrivals=[(0.6, 10), (1.5, 80)], total=1.6, source="recorded")
+    assert "recorded" in plot_stream_timing(recorded).axes[0].get_title()
+    instant = StreamTiming(arrivals=[(0.001, 10), (0.002, 80)], total=0.003)
+    texts = [text.get_text() for text in plot_stream_timing(instant).axes[0].texts]
+    assert any("stream speed 0 is instant" in text for text in texts)
+
+
+def test_a_reply_without_text_has_no_first_text_time():
+    timing = StreamTiming(total=0.4)
+    assert timing.first_text is None and str(timing).startswith("no text;")
 
 
 def test_the_retry_timeline_has_one_row_per_attempt():

@@ -4,10 +4,18 @@ The student's `retry_call(make_call, *, sleep, max_attempts, base_delay)` is run
 scripted client that fails on demand (helpers.faults), with a fake `sleep` that only writes
 down what it was asked to wait. So the check is instant, needs no recording, and can tell
 exactly which behaviour is wrong.
+
+The waits are judged against their bounds, never against each other's random values: each
+backoff wait must lie between 0 and its ceiling, base_delay * 2**(n - 1) for retry n, so any
+jitter that only shortens a wait passes (0.5 to 1 of the ceiling, "full jitter" from 0 to 1, or
+none). That the waits grow, and that they vary, is judged over GROWTH_RUNS runs: a correct loop
+with full jitter fails that with probability 2**-GROWTH_RUNS, and with any gentler jitter never.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +30,8 @@ MAX_ATTEMPTS = 4
 BASE_DELAY = 0.5
 RETRY_AFTER = 2.0  # what the check's 429 asks for: more than any backoff wait before it
 RUNAWAY = 30  # requests after which the check stops a loop that never gives up
+GROWTH_RUNS = 64  # runs against endless 529s over which the waits must grow and vary
+SLACK = 1e-9  # rounding allowed on a ceiling
 
 
 class _Runaway(BaseException):
@@ -72,6 +82,38 @@ def run_trial(function: Any, faults: list[str], always: str | None = None) -> Tr
             raise _Runaway
         return client.messages.create(model=MODEL, max_tokens=50, messages=[{"role": "user", "content": "Hi"}])
 
+    return _run(function, trial, make_call)
+
+
+@functools.cache
+def _overloaded() -> anthropic.OverloadedError:
+    request = httpx2.Request("POST", "https://api.anthropic.com/v1/messages")
+    body = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    response = httpx2.Response(529, json=body, request=request)
+    return anthropic.OverloadedError("Overloaded", response=response, body=body)
+
+
+def endless_waits(function: Any) -> list[float]:
+    """The waits of one run against endless 529s, without the HTTP layer: fast enough to run many times."""
+    trial = Trial([], "529")
+    error = _overloaded()  # built once and raised again: building the SDK's error is the slow part
+    calls = 0
+
+    def make_call() -> Any:
+        nonlocal calls
+        calls += 1
+        if calls > RUNAWAY:
+            raise _Runaway
+        error.__traceback__ = None
+        if hasattr(error, "__notes__"):
+            del error.__notes__
+        raise error
+
+    return _run(function, trial, make_call).waits
+
+
+def _run(function: Any, trial: Trial, make_call: Callable[[], Any]) -> Trial:
+
     def sleep(seconds: float) -> None:
         trial.waits.append(seconds)
         if len(trial.waits) > RUNAWAY:
@@ -88,6 +130,32 @@ def run_trial(function: Any, faults: list[str], always: str | None = None) -> Tr
 
 def _name(error: BaseException | None) -> str:
     return type(error).__name__ if error is not None else "nothing"
+
+
+def ceiling(retry: int) -> float:
+    """The longest backoff wait allowed before retry number `retry` (1 for the first retry)."""
+    return BASE_DELAY * 2 ** (retry - 1)
+
+
+def _too_long(waits: list[float], asked: dict[int, float] | None = None) -> str | None:
+    """A hint if a wait passes its ceiling (or, after a retry-after, retry-after plus that ceiling)."""
+    for retry, wait in enumerate(waits, start=1):
+        if not isinstance(wait, int | float) or wait < 0:
+            return f"not backing off: call sleep(seconds) with a number of seconds, 0 or more; got {wait!r}."
+        limit = ceiling(retry) + (asked or {}).get(retry, 0.0)
+        if wait > limit * (1 + SLACK):
+            return (
+                f"waiting too long: before retry {retry} it waited {wait:.2f} s, but base_delay x 2^({retry}-1) "
+                f"is {ceiling(retry):.2f} s, and jitter may only shorten a wait. Count retries from 1: the "
+                "first retry waits at most base_delay."
+            )
+    return None
+
+
+PERMANENT_CHECKED = {
+    "401": (anthropic.AuthenticationError, "a 401 means the key is wrong or missing"),
+    "404": (anthropic.NotFoundError, "a 404 usually means a misspelled model name"),
+}
 
 
 def diagnose(function: Any) -> tuple[bool, str]:
@@ -112,6 +180,21 @@ def diagnose(function: Any) -> tuple[bool, str]:
     if bad.waits:
         return False, "it waited before giving up on a 400: a permanent error should fail at once, without sleeping."
 
+    # 1b. Other permanent errors: a loop that spares only 400 still retries these.
+    for fault, (expected, meaning) in PERMANENT_CHECKED.items():
+        other = run_trial(function, [], always=fault)
+        if other.runaway or other.requests > 1:
+            return False, (
+                f"retrying a {fault}: it sent the request {other.requests if not other.runaway else 'over and over'} "
+                f"times. {meaning.capitalize()}: sending it again changes nothing. 400 is not the only permanent "
+                "error, so test for what is transient (429, 5xx, connection errors and timeouts) and re-raise "
+                "everything else at once."
+            )
+        if other.error is None:
+            return False, f"on a {fault} it returned instead of raising: re-raise the error (`raise`)."
+        if not isinstance(other.error, expected):
+            return False, f"on a {fault} it raised {_name(other.error)}: re-raise the API's own error with `raise`."
+
     # 2. Transient failures, then success: 429 (with retry-after), 529, timeout, then a reply.
     good = run_trial(function, ["429", "529", "timeout"])
     if good.runaway:
@@ -128,7 +211,7 @@ def diagnose(function: Any) -> tuple[bool, str]:
         return False, f"giving up too early on attempt {good.requests} of {MAX_ATTEMPTS}: {hint}"
     if not isinstance(good.result, anthropic.types.Message):
         return False, f"after the retries it returned {good.result!r}: return what make_call() returned."
-    if len(good.waits) < 3 or any(not isinstance(w, int | float) or w <= 0 for w in good.waits):
+    if len(good.waits) < 3 or any(not isinstance(w, int | float) or w < 0 for w in good.waits) or not any(good.waits):
         return False, "not backing off: call sleep(seconds) with a wait greater than 0 before every retry."
     if good.waits[0] < RETRY_AFTER:
         return False, (
@@ -136,11 +219,9 @@ def diagnose(function: Any) -> tuple[bool, str]:
             f"{good.waits[0]:.2f} s. When the error carries retry-after, wait at least that long "
             "(helpers.retries.retry_after_seconds(err) reads it)."
         )
-    if good.waits[2] <= good.waits[1]:
-        return False, (
-            f"not backing off: the waits after the 529 and the timeout were {good.waits[1]:.2f} s and "
-            f"{good.waits[2]:.2f} s. Double the wait for each retry: base_delay, 2 x base_delay, 4 x ..."
-        )
+    hint = _too_long(good.waits, asked={1: RETRY_AFTER})
+    if hint:
+        return False, hint
 
     # 3. Failures that never stop: exactly max_attempts requests, then the last error.
     endless = run_trial(function, [], always="529")
@@ -163,21 +244,36 @@ def diagnose(function: Any) -> tuple[bool, str]:
     if len(endless.waits) > MAX_ATTEMPTS - 1:
         return False, "it waited after the last attempt: nobody will retry, so give up at once instead."
 
-    # 4. Jitter: two identical failure sequences should not wait exactly the same.
-    again = run_trial(function, [], always="529")
-    if again.waits == endless.waits:
+    # 4. Growth and jitter, over many runs against endless 529s. Every wait must stay within its
+    # ceiling; somewhere in those runs each wait must pass the ceiling of the wait before it (with
+    # full jitter each run does with probability 1/2); and the runs must not all wait the same.
+    runs = [endless.waits, *(endless_waits(function) for _ in range(GROWTH_RUNS - 1))]
+    for waits in runs:
+        hint = _too_long(waits)
+        if hint:
+            return False, hint
+    for retry in range(2, MAX_ATTEMPTS):
+        longest = max((waits[retry - 1] for waits in runs if len(waits) >= retry), default=0.0)
+        if longest <= ceiling(retry - 1) * (1 + SLACK):
+            return False, (
+                f"not backing off: over {GROWTH_RUNS} runs, the wait before retry {retry} was never longer than "
+                f"{ceiling(retry - 1):.2f} s (base_delay x 2^{retry - 2}), the most retry {retry - 1} may wait. "
+                f"Double the wait for each retry: base_delay, 2 x base_delay, 4 x ... (e.g. the waits were "
+                f"{', '.join(f'{w:.2f}' for w in endless.waits)} s)."
+            )
+    if all(waits == runs[0] for waits in runs):
         return False, (
-            "no jitter: two runs waited exactly the same. Shorten each wait by a random fraction "
+            f"no jitter: {GROWTH_RUNS} runs all waited exactly the same. Shorten each wait by a random fraction "
             "(e.g. wait * random.uniform(0.5, 1)) so clients that failed together do not retry together."
         )
     return True, (
-        f"retries transient failures with growing waits, honours retry-after, fails fast on a 400, "
-        f"and gives up after {MAX_ATTEMPTS} attempts."
+        f"retries transient failures with growing, jittered waits, honours retry-after, fails fast on 400, "
+        f"401 and 404, and gives up after {MAX_ATTEMPTS} attempts."
     )
 
 
 @safely
 def check_retry(function: Any) -> None:
-    """Exercise 05.1: the retry function, run against three fault sequences."""
+    """Exercise 05.1: the retry function, run against permanent errors, transient ones, and endless 529s."""
     passed, message = diagnose(function)
     report(passed, message)
