@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
-from workbook import TEST_ENVIRONMENT
+from tests.conftest import run_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "conversation.py"
 TURN_LINE = re.compile(r"^turn (\d+)\s+input_tokens=(\d+)\s+output_tokens=(\d+)", re.MULTILINE)
 
 
-def run(*arguments: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, **TEST_ENVIRONMENT, "MPLBACKEND": "Agg"}
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *arguments],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return run_script("conversation.py", *args, **env)
 
 
 def test_three_turns_offline_with_input_tokens_that_climb_every_turn():

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tests.conftest import FAKE_KEY
+from tests.conftest import FAKE_KEY, run_script
 from tools.standin_server import StandinServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,14 +14,7 @@ SCRIPT = ROOT / "scripts" / "hello_api.py"
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **env},
-        cwd=ROOT,
-    )
+    return run_script("hello_api.py", *args, **env)
 
 
 def after_banner(result: subprocess.CompletedProcess[str]) -> str:

@@ -4,15 +4,13 @@ each time a one-line message and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FAKE_KEY
+from tests.conftest import FAKE_KEY, run_script
 from tools.standin_server import StandinServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,14 +18,7 @@ SCRIPT = ROOT / "scripts" / "retry_pattern.py"
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **env},
-        cwd=ROOT,
-    )
+    return run_script("retry_pattern.py", *args, **env)
 
 
 def live(server: StandinServer) -> dict[str, str]:
