@@ -325,14 +325,14 @@ class WorkbookTransport(httpx2.BaseTransport):
         if self.mode is Mode.REPLAY:
             fix = (
                 "WORKBOOK_MODE is 'replay', which never calls the API. To get a reply, set "
-                "WORKBOOK_MODE=auto and ANTHROPIC_API_KEY in .env (see .env.example); or restore the "
-                "cell to the request it had when it was recorded."
+                "WORKBOOK_MODE=auto and ANTHROPIC_API_KEY in .env (see .env.example); or change the "
+                "request back to the one that was recorded (in a notebook: undo your edit to the cell)."
             )
         else:
             fix = (
                 "There is no API key to ask the API instead. Put ANTHROPIC_API_KEY=... in .env "
-                "(see .env.example) to call the API and record the reply; or restore the cell to the "
-                "request it had when it was recorded."
+                "(see .env.example) to call the API and record the reply; or change the request back to "
+                "the one that was recorded (in a notebook: undo your edit to the cell)."
             )
         return f"Nothing in {where.name} matches this request: {_describe_request(body)}. {fix}"
 
