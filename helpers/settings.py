@@ -44,7 +44,7 @@ class Mode(StrEnum):
         }[self]
 
 
-def _env(name: str) -> str | None:
+def setting(name: str) -> str | None:
     """A variable's value, with blank treated as unset (a copied .env.example has blanks)."""
     value = os.environ.get(name, "").strip()
     return value or None
@@ -70,7 +70,7 @@ class Settings:
 
 def read_settings() -> Settings:
     """Read the settings now (not at import), so a changed environment is seen."""
-    raw_mode = (_env("WORKBOOK_MODE") or "auto").lower()
+    raw_mode = (setting("WORKBOOK_MODE") or "auto").lower()
     try:
         mode = Mode(raw_mode)
     except ValueError:
@@ -80,7 +80,7 @@ def read_settings() -> Settings:
             f"Use one of: {choices} (in .env or your shell)."
         ) from None
 
-    raw_speed = _env("WORKBOOK_STREAM_SPEED") or "0"
+    raw_speed = setting("WORKBOOK_STREAM_SPEED") or "0"
     try:
         stream_speed = float(raw_speed)
     except ValueError:
@@ -93,13 +93,13 @@ def read_settings() -> Settings:
 
     return Settings(
         mode=mode,
-        model=_env("WORKBOOK_MODEL") or DEFAULT_MODEL,
-        base_url=_env("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL,
-        api_key=_env("ANTHROPIC_API_KEY"),
-        recordings_dir=Path(_env("WORKBOOK_RECORDINGS_DIR") or RECORDINGS_DIR),
+        model=setting("WORKBOOK_MODEL") or DEFAULT_MODEL,
+        base_url=setting("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL,
+        api_key=setting("ANTHROPIC_API_KEY"),
+        recordings_dir=Path(setting("WORKBOOK_RECORDINGS_DIR") or RECORDINGS_DIR),
         stream_speed=stream_speed,
     )
 
 
-MODEL: str = _env("WORKBOOK_MODEL") or DEFAULT_MODEL
+MODEL: str = setting("WORKBOOK_MODEL") or DEFAULT_MODEL
 """The model every lesson uses; set WORKBOOK_MODEL to use another one."""

@@ -21,7 +21,7 @@ import httpx2
 from anthropic.types import Message
 
 from .recordings import WorkbookTransport, _parse_body, request_key
-from .settings import Mode, _env  # _env reads the environment, then .env, blank meaning unset
+from .settings import Mode, setting
 
 DisplayKind = Literal["widget", "plain"]
 
@@ -128,7 +128,7 @@ def display_kind() -> DisplayKind:
     A kernel cannot tell whether its front end draws widgets, so the tests, which only store outputs,
     set WORKBOOK_LIVE_DISPLAY=plain (workbook.py TEST_ENVIRONMENT).
     """
-    if not _in_kernel() or (_env("WORKBOOK_LIVE_DISPLAY") or "auto").lower() == "plain":
+    if not _in_kernel() or (setting("WORKBOOK_LIVE_DISPLAY") or "auto").lower() == "plain":
         return "plain"
     try:
         import ipywidgets  # noqa: F401

@@ -80,7 +80,7 @@ def test_get_client_returns_the_real_sdk_client(recordings):
 
 def test_env_example_lists_every_setting_the_workbook_reads():
     helpers_source = "\n".join(path.read_text() for path in (REPO_ROOT / "helpers").rglob("*.py"))
-    read = set(re.findall(r'_env\("([A-Z_]+)"\)', helpers_source))
+    read = set(re.findall(r'setting\("([A-Z_]+)"\)', helpers_source))
     assert {"ANTHROPIC_API_KEY", "WORKBOOK_MODE"} <= read, "the scan for settings found too little"
     example = (REPO_ROOT / ".env.example").read_text()
     missing = sorted(name for name in read if f"{name}=" not in example)
