@@ -150,8 +150,9 @@ def contents_notebook(lessons: list[Lesson]) -> nbformat.NotebookNode:
     rows = [
         "# Working with LLM APIs: the workbook",
         "",
-        "Each lesson runs top to bottom with no API key: it replays recorded replies unless you "
-        "configure a key (see `README.md`). Open a lesson, then use **Run ▸ Run All Cells**.",
+        "Each lesson runs top to bottom with no API key, replaying recorded replies (today they are "
+        "hand-written samples, and each lesson says so). With a key in `.env`, anything you change goes "
+        "to the API: see lesson 00 and `README.md`. Open a lesson, then use **Run ▸ Run All Cells**.",
         "",
         "| Lesson | You will be able to | Solutions |",
         "|---|---|---|",
