@@ -9,6 +9,7 @@ import httpx2
 import pytest
 
 from helpers import MODEL, get_client
+from helpers.checks import message_json, scripted_client
 from helpers.faults import FAULT_NAMES, fault_transport, parse_faults, with_faults
 from helpers.retries import retry_after_seconds
 
@@ -17,25 +18,8 @@ REQUEST = {"model": MODEL, "max_tokens": 50, "messages": [{"role": "user", "cont
 
 def scripted(max_retries: int = 0) -> anthropic.Anthropic:
     """A client whose transport always answers with a small valid Message."""
-
-    def reply(request: httpx2.Request) -> httpx2.Response:
-        message = {
-            "id": "msg_test",
-            "type": "message",
-            "role": "assistant",
-            "model": MODEL,
-            "content": [{"type": "text", "text": "Hello."}],
-            "stop_reason": "end_turn",
-            "stop_sequence": None,
-            "usage": {"input_tokens": 8, "output_tokens": 2},
-        }
-        return httpx2.Response(200, json=message)
-
-    return anthropic.Anthropic(
-        api_key="test",
-        max_retries=max_retries,
-        http_client=anthropic.DefaultHttpxClient(transport=httpx2.MockTransport(reply)),
-    )
+    reply = message_json("Hello.", usage={"input_tokens": 8, "output_tokens": 2})
+    return scripted_client(lambda request: httpx2.Response(200, json=reply)).copy(max_retries=max_retries)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,11 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import anthropic
+import httpx2
+
+from ..settings import MODEL
+
 PASS = "✅ Correct"
 NOT_YET = "❌ Not yet"
 
@@ -34,3 +39,27 @@ def safely(check: Callable[..., None]) -> Callable[..., None]:
             return report(False, f"your code raised {type(err).__name__}: {err}. Read the message, fix, run again.")
 
     return wrapper
+
+
+def message_json(
+    text: str, *, stop_reason: str = "end_turn", usage: dict[str, int] | None = None, model: str = MODEL
+) -> dict[str, Any]:
+    """A Message as the API sends it, for the scripted models the checks drive students' code with."""
+    return {
+        "id": "msg_check",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": usage or {"input_tokens": 10, "output_tokens": 5},
+    }
+
+
+def scripted_client(answer: Callable[[httpx2.Request], httpx2.Response]) -> anthropic.Anthropic:
+    """A real SDK client whose every request is answered by `answer`: no recordings, no network, no retries."""
+    transport = httpx2.MockTransport(answer)
+    return anthropic.Anthropic(
+        api_key="check", max_retries=0, http_client=anthropic.DefaultHttpxClient(transport=transport)
+    )

@@ -9,7 +9,7 @@ from anthropic.types import Message, Usage
 
 from ..costs import PRICES
 from ..settings import MODEL
-from . import report, safely, unanswered
+from . import message_json, report, safely, unanswered
 
 EXERCISE_QUESTION = "Name three everyday uses of a Python dictionary."
 
@@ -45,18 +45,7 @@ def check_request(request: Any) -> None:
 
 
 def _message(stop_reason: str) -> Message:
-    return Message.model_validate(
-        {
-            "id": "msg_check",
-            "type": "message",
-            "role": "assistant",
-            "model": MODEL,
-            "content": [{"type": "text", "text": "..."}],
-            "stop_reason": stop_reason,
-            "stop_sequence": None,
-            "usage": {"input_tokens": 10, "output_tokens": 5},
-        }
-    )
+    return Message.model_validate(message_json("...", stop_reason=stop_reason))
 
 
 @safely

@@ -16,7 +16,7 @@ from typing import Any
 import anthropic
 import httpx2
 
-from . import report, safely, unanswered
+from . import message_json, report, safely, scripted_client, unanswered
 
 FIRST_QUESTION = "Hello! My name is Ada."
 SECOND_QUESTION = "What is my name?"
@@ -52,23 +52,12 @@ class ScriptedModel:
         body = json.loads(request.content)
         messages = body.get("messages", [])
         self.requests.append(copy.deepcopy(messages))
-        message = {
-            "id": f"msg_check_{len(self.requests)}",
-            "type": "message",
-            "role": "assistant",
-            "model": body.get("model", "scripted"),
-            "content": [{"type": "text", "text": self.reply_to(messages)}],
-            "stop_reason": "end_turn",
-            "stop_sequence": None,
-            "usage": {"input_tokens": 10 * len(messages), "output_tokens": 8},
-        }
+        usage = {"input_tokens": 10 * len(messages), "output_tokens": 8}
+        message = message_json(self.reply_to(messages), usage=usage, model=body.get("model", "scripted"))
         return httpx2.Response(200, json=message)
 
     def client(self) -> anthropic.Anthropic:
-        transport = httpx2.MockTransport(self.handle)
-        return anthropic.Anthropic(
-            api_key="check", max_retries=0, http_client=anthropic.DefaultHttpxClient(transport=transport)
-        )
+        return scripted_client(self.handle)
 
 
 def _turn(message: Any) -> tuple[Any, str]:

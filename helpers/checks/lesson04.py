@@ -14,7 +14,7 @@ import httpx2
 
 from ..recordings import format_sse_event
 from ..settings import MODEL
-from . import report, safely, unanswered
+from . import message_json, report, safely, scripted_client, unanswered
 
 EXERCISE_PROMPT = "Explain streaming in one sentence."
 PIECES = ["Streaming sends ", "the reply in small pieces ", "as the model writes them."]
@@ -58,7 +58,7 @@ def _events() -> list[dict[str, Any]]:
     return events
 
 
-def scripted_client(requests: list[dict[str, Any]]) -> anthropic.Anthropic:
+def recording_client(requests: list[dict[str, Any]]) -> anthropic.Anthropic:
     """A client whose every call gets the scripted reply: streamed if asked for, else as JSON."""
 
     def answer(request: httpx2.Request) -> httpx2.Response:
@@ -67,21 +67,9 @@ def scripted_client(requests: list[dict[str, Any]]) -> anthropic.Anthropic:
         if body.get("stream"):
             content = b"".join(format_sse_event(event) for event in _events())
             return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=content)
-        message = {
-            "id": "msg_check",
-            "type": "message",
-            "role": "assistant",
-            "model": MODEL,
-            "content": [{"type": "text", "text": "".join(PIECES)}],
-            "stop_reason": "end_turn",
-            "stop_sequence": None,
-            "usage": USAGE,
-        }
-        return httpx2.Response(200, json=message)
+        return httpx2.Response(200, json=message_json("".join(PIECES), usage=USAGE))
 
-    return anthropic.Anthropic(
-        api_key="check", max_retries=0, http_client=anthropic.DefaultHttpxClient(transport=httpx2.MockTransport(answer))
-    )
+    return scripted_client(answer)
 
 
 @safely
@@ -90,7 +78,7 @@ def check_collect(function: Any) -> None:
     if not callable(function):
         return report(False, "define a function `collect(client, prompt)` that returns (text, usage).")
     requests: list[dict[str, Any]] = []
-    result = function(scripted_client(requests), EXERCISE_PROMPT)
+    result = function(recording_client(requests), EXERCISE_PROMPT)
     if unanswered(result):
         return report(False, "`collect` returns None. Stream the reply and return the pair (text, usage).")
     if not requests:

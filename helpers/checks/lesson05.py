@@ -22,9 +22,9 @@ from typing import Any
 import anthropic
 import httpx2
 
-from ..faults import FaultTransport, with_faults
+from ..faults import FaultTransport, fault_transport, with_faults
 from ..settings import MODEL
-from . import report, safely
+from . import message_json, report, safely, scripted_client
 
 MAX_ATTEMPTS = 4
 BASE_DELAY = 0.5
@@ -39,17 +39,7 @@ class _Runaway(BaseException):
 
 
 def _reply(request: httpx2.Request) -> httpx2.Response:
-    message = {
-        "id": "msg_check",
-        "type": "message",
-        "role": "assistant",
-        "model": MODEL,
-        "content": [{"type": "text", "text": "It worked."}],
-        "stop_reason": "end_turn",
-        "stop_sequence": None,
-        "usage": {"input_tokens": 10, "output_tokens": 4},
-    }
-    return httpx2.Response(200, json=message)
+    return httpx2.Response(200, json=message_json("It worked.", usage={"input_tokens": 10, "output_tokens": 4}))
 
 
 @dataclass
@@ -71,11 +61,8 @@ class Trial:
 
 def run_trial(function: Any, faults: list[str], always: str | None = None) -> Trial:
     trial = Trial(faults, always)
-    base = anthropic.Anthropic(
-        api_key="check", max_retries=0, http_client=anthropic.DefaultHttpxClient(transport=httpx2.MockTransport(_reply))
-    )
-    client = with_faults(base, faults, always=always, retry_after=RETRY_AFTER)
-    trial.transport = client._client._transport  # type: ignore[assignment]
+    client = with_faults(scripted_client(_reply), faults, always=always, retry_after=RETRY_AFTER)
+    trial.transport = fault_transport(client)
 
     def make_call() -> Any:
         if trial.requests >= RUNAWAY:
