@@ -90,11 +90,11 @@ def test_paced_replay_also_reports_the_recorded_times(monkeypatch):
 
 
 def test_a_reply_not_replayed_is_timed_by_the_clock():
-    from helpers.checks.lesson04 import scripted_client
+    from helpers.checks.lesson04 import recording_client
 
     ticks = iter(range(1000))
     with redirect_stdout(io.StringIO()):
-        _, timing = stream_live(scripted_client([]), clock=lambda: float(next(ticks)), **REQUEST)
+        _, timing = stream_live(recording_client([]), clock=lambda: float(next(ticks)), **REQUEST)
     assert timing.source == "measured"
     assert timing.first_text == 1.0, "one tick after the start"
     assert "as recorded" not in str(timing)
