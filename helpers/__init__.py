@@ -4,7 +4,8 @@ from helpers import MODEL, get_client, reply_text, usage_line
 client = get_client("01_call_anatomy")
 """
 
-from .client import get_client, run_script
+from .cli import run_script
+from .client import get_client
 from .costs import PRICES, cost_usd, usage_line
 from .errors import CorruptRecordingError, MissingRecordingError, SettingsError, WorkbookError
 from .replies import reply_text

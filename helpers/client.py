@@ -7,15 +7,15 @@ against the API.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
+from typing import Any
 
 import anthropic
 import httpx2
 
-from .errors import ALL_WORKBOOK_ERRORS, SettingsError, WorkbookError
-from .recordings import RecordingFile, WorkbookTransport
-from .settings import Mode, read_settings
+from .errors import ALL_WORKBOOK_ERRORS, SettingsError
+from .recordings import IMPROVISED_FOLDER, LessonRecordings
+from .settings import Mode, Settings, read_settings, redact_url
+from .transport import WorkbookTransport
 
 # Long enough for a long answer, short enough that a dead network shows up in class.
 DEFAULT_TIMEOUT = httpx2.Timeout(120.0, connect=5.0)
@@ -53,33 +53,94 @@ def get_client(
             "Or set WORKBOOK_MODE=auto to replay the recordings."
         )
 
-    recording = RecordingFile(settings.recordings_dir / f"{lesson}.json")
+    _check_recordings_folder(settings)
+    recordings = LessonRecordings(settings.recordings_dir, lesson)
     transport = WorkbookTransport(
-        recording,
+        recordings,
         settings.mode,
         has_key=settings.has_key,
+        base_path=settings.base_path,
         stream_speed=settings.stream_speed if stream_speed is None else stream_speed,
     )
-    client = anthropic.Anthropic(
+    client = build_client(
+        transport,
         api_key=settings.api_key or _NO_KEY,
         base_url=settings.base_url,
         max_retries=anthropic.DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
         timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
-        http_client=anthropic.DefaultHttpxClient(transport=transport),
     )
     if not quiet:
-        print(_banner(settings.mode, recording, settings.model, settings.base_url, settings.uses_default_endpoint))
+        print(_banner(settings, recordings))
     return client
 
 
-def _banner(mode: Mode, recording: RecordingFile, model: str, base_url: str, default_endpoint: bool) -> str:
-    lines = [
-        f"Mode: {mode.value} ({mode.explanation}).",
-        f"Recordings: recordings/{recording.path.name}, {_PROVENANCE_TEXT[recording.provenance]}.",
-        f"Model: {model}" + ("" if default_endpoint else f" at {base_url}") + ".",
-    ]
-    if mode is Mode.LIVE:
-        lines.pop(1)
+class WorkbookClient(anthropic.Anthropic):
+    """An `anthropic.Anthropic` that remembers the httpx2 transport it was built on, so that a layer
+    can be composed on top of it later (helpers.faults.with_faults). Everything else is the SDK's."""
+
+    def __init__(self, *args: Any, transport: httpx2.BaseTransport | None = None, **options: Any) -> None:
+        if transport is not None:
+            options["http_client"] = anthropic.DefaultHttpxClient(transport=transport)
+        super().__init__(*args, **options)
+        self.transport = transport
+
+    def copy(self, **changes: Any) -> WorkbookClient:  # type: ignore[override]
+        """The SDK's copy; it keeps the transport unless given another http_client."""
+        copy = super().copy(**changes)
+        if changes.get("http_client") is None:
+            copy.transport = self.transport
+        return copy
+
+    with_options = copy
+
+
+def build_client(transport: httpx2.BaseTransport, **options: Any) -> WorkbookClient:
+    """A client whose requests all go through `transport` (options as for anthropic.Anthropic)."""
+    return WorkbookClient(transport=transport, **options)
+
+
+def rebuild_client(client: anthropic.Anthropic, transport: httpx2.BaseTransport) -> WorkbookClient:
+    """A copy of `client` (same key, base URL, retries and timeout) whose requests go through `transport`."""
+    copy = client.copy(http_client=anthropic.DefaultHttpxClient(transport=transport))
+    if not isinstance(copy, WorkbookClient):
+        raise TypeError("this client was not made by helpers.get_client(); make it with get_client()")
+    copy.transport = transport
+    return copy
+
+
+def client_transport(client: anthropic.Anthropic) -> httpx2.BaseTransport:
+    """The transport under a client from get_client() (or build_client())."""
+    transport = getattr(client, "transport", None) if isinstance(client, WorkbookClient) else None
+    if transport is None:
+        raise TypeError("this client was not made by helpers.get_client(); make it with get_client()")
+    return transport
+
+
+def _check_recordings_folder(settings: Settings) -> None:
+    folder = settings.recordings_dir
+    if settings.mode is Mode.LIVE or folder.is_dir():
+        return
+    problem = "is a file, not a folder" if folder.exists() else "does not exist"
+    raise SettingsError(
+        f"The recordings folder {folder} {problem}. Restore it with `git checkout -- recordings` in the "
+        "workbook's folder, or point WORKBOOK_RECORDINGS_DIR at a folder that holds recordings."
+    )
+
+
+def _banner(settings: Settings, recordings: LessonRecordings) -> str:
+    mode, shipped = settings.mode, recordings.shipped
+    lines = [f"Mode: {mode.value} ({mode.explanation})."]
+    if mode is not Mode.LIVE:
+        lines.append(f"Recordings: recordings/{shipped.path.name}, {_PROVENANCE_TEXT[shipped.provenance]}.")
+    improvised = len(recordings.improvised.data["interactions"])
+    if mode is Mode.AUTO and improvised:
+        requests = "1 request" if improvised == 1 else f"{improvised} requests"
+        lines.append(
+            f"Improvised: {requests} recorded in class, in recordings/{IMPROVISED_FOLDER}/, replayed first "
+            "(`python3 workbook.py forget` drops them)."
+        )
+    where = "" if settings.uses_default_endpoint else f" at {redact_url(settings.base_url)}"
+    lines.append(f"Model: {settings.model}{where}.")
     return "\n".join(lines)
 
 
@@ -100,19 +161,3 @@ def _show_workbook_errors_briefly() -> None:
 
     shell.set_custom_exc(ALL_WORKBOOK_ERRORS, show)
     shell._workbook_errors_brief = True
-
-
-def run_script(main: Callable[[], int | None]) -> int:
-    """Run a script's main(); a problem the user can fix becomes one line on stderr and exit 1."""
-    try:
-        return main() or 0
-    except WorkbookError as err:
-        print(f"error: {err}", file=sys.stderr)
-    except anthropic.APIStatusError as err:
-        print(f"error: the API answered {err.status_code}: {err.message}", file=sys.stderr)
-    except anthropic.APIConnectionError as err:
-        print(f"error: could not reach the API ({err}). Check your network and ANTHROPIC_BASE_URL.", file=sys.stderr)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 1

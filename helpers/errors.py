@@ -24,9 +24,14 @@ class CorruptRecordingError(WorkbookError):
     """A recording file exists but cannot be read."""
 
 
+class IncompleteRecordingError(WorkbookError):
+    """A replayed stream was read past the point where its recording ends."""
+
+
 ALL_WORKBOOK_ERRORS: tuple[type[WorkbookError], ...] = (
     WorkbookError,
     SettingsError,
     MissingRecordingError,
     CorruptRecordingError,
+    IncompleteRecordingError,
 )

@@ -22,22 +22,12 @@ from dataclasses import dataclass, field
 import anthropic
 import httpx2
 
-from .recordings import format_sse_event
+from .client import client_transport, rebuild_client
+from .wire import ERRORS, encode_event, error_body, message_events
 
-# What the API sends for each failure: status, error type and message, as in its error docs.
+# The failures on offer, by status: error type and message as the API sends them (helpers.wire).
 STATUS_FAULTS: dict[str, tuple[int, str, str]] = {
-    "400": (400, "invalid_request_error", "messages: at least one message is required"),
-    "401": (401, "authentication_error", "invalid x-api-key"),
-    "403": (403, "permission_error", "Your API key does not have permission to use the specified resource."),
-    "404": (404, "not_found_error", "The requested resource could not be found."),
-    "413": (413, "request_too_large", "Request exceeds the maximum allowed number of bytes."),
-    "429": (
-        429,
-        "rate_limit_error",
-        "This request would exceed the rate limit for your organization of 50 requests per minute.",
-    ),
-    "500": (500, "api_error", "Internal server error"),
-    "529": (529, "overloaded_error", "Overloaded"),
+    str(status): (status, *ERRORS[status]) for status in (400, 401, 403, 404, 413, 429, 500, 529)
 }
 # Failures with no response at all: the SDK turns them into APITimeoutError and APIConnectionError.
 NETWORK_FAULTS = ("timeout", "connection")
@@ -121,11 +111,8 @@ class FaultTransport(httpx2.BaseTransport):
             "usage": {"input_tokens": 0, "output_tokens": 0},
         }
         _, kind, text = STATUS_FAULTS["529"]
-        events = [
-            {"event": "message_start", "data": {"type": "message_start", "message": message}},
-            {"event": "error", "data": {"type": "error", "error": {"type": kind, "message": text}}},
-        ]
-        content = b"".join(format_sse_event(event) for event in events)
+        events = [message_events(message)[0], {"event": "error", "data": error_body(kind, text)}]
+        content = b"".join(encode_event(event) for event in events)
         headers = {"content-type": "text/event-stream", "request-id": request_id}
         return httpx2.Response(200, headers=headers, content=content, request=request)
 
@@ -136,8 +123,7 @@ class FaultTransport(httpx2.BaseTransport):
         if status == 429:
             headers["retry-after"] = str(math.ceil(self.retry_after))  # 0 only when retry-after-ms is 0 too
             headers["retry-after-ms"] = str(round(self.retry_after * 1000))
-        body = {"type": "error", "error": {"type": kind, "message": message}, "request_id": request_id}
-        return httpx2.Response(status, headers=headers, json=body, request=request)
+        return httpx2.Response(status, headers=headers, json=error_body(kind, message, request_id), request=request)
 
     def close(self) -> None:
         """Leave the inner transport open: the original client still uses it."""
@@ -168,16 +154,14 @@ def with_faults(
     The copy keeps the client's settings (max_retries, timeout, base URL) and its transport, so the
     requests that are not failed are replayed, recorded or sent exactly as before.
     """
-    inner = getattr(client._client, "_transport", None)
-    if not isinstance(inner, httpx2.BaseTransport):
-        raise TypeError("with_faults needs an anthropic.Anthropic client built on an httpx2 transport")
+    inner = client_transport(client)
     transport = FaultTransport(inner, list(faults), always=always, retry_after=retry_after, announce=announce)
-    return client.copy(http_client=anthropic.DefaultHttpxClient(transport=transport))
+    return rebuild_client(client, transport)
 
 
 def fault_transport(client: anthropic.Anthropic) -> FaultTransport:
     """The FaultTransport under a client from with_faults(), to see what each request got."""
-    transport = getattr(client._client, "_transport", None)
+    transport = client_transport(client)
     if not isinstance(transport, FaultTransport):
         raise TypeError("this client was not made by with_faults()")
     return transport

@@ -1,13 +1,24 @@
-"""Recorded API exchanges, kept as readable JSON and replayed under the real SDK.
+"""The recording files: readable JSON on disk, checked entry by entry when they load.
 
-The seam is httpx2's transport: the SDK builds the request, and this module
-decides whether the bytes come from a recording or from the network. Everything
-above it (parsing, streaming, typed errors, retries) is the SDK's own code.
+One file per lesson or script. The shipped ones live in recordings/ and change only when
+they are re-recorded (WORKBOOK_MODE=record, which the re-record command uses). What `auto`
+mode records while you teach goes to recordings/improvised/ instead: git ignores it, `auto`
+replays it before the shipped files, and `python3 workbook.py forget` throws it away.
 
-One file per lesson, in recordings/. Each interaction stores the request body
-(sorted keys) and the responses it got, in order: a JSON body, a list of
-server-sent events with the time each arrived, or a timeout / connection error.
-Request headers are never stored, so a key cannot reach a recording.
+Each interaction stores the request (method, API path, body with sorted keys) and the
+responses it got, in order. A response is one of:
+
+    {"status": 200, "headers": {...}, "elapsed": 0.8, "body": {...}}    a JSON object
+    {"status": 502, "headers": {...}, "elapsed": 0.1, "text": "..."}    anything else, as text
+    {"status": 200, "headers": {...}, "events": [...], "end": ...}      a stream (server-sent events)
+    {"error": "timeout" | "connection", "exception": "ReadTimeout", "message": "..."}
+                                                                        no response at all
+
+A stream's events each hold the time they arrived ("at", seconds after the request), the event
+name (null when the server sent none) and its "data" (a JSON object) or "text". Its "end" says
+how the stream ended: "complete" (the server finished it; the default), "left early" (the reader
+stopped reading, and what had arrived by then was kept), or a failure like the one above (the
+connection dropped, or a read timed out, after these events). Request headers are never stored.
 """
 
 from __future__ import annotations
@@ -16,25 +27,19 @@ import contextlib
 import datetime as dt
 import json
 import os
+import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx2
+from anthropic.types import Message
 
-from .errors import CorruptRecordingError, MissingRecordingError
-from .settings import Mode
+from .errors import CorruptRecordingError
+from .wire import fold_events, to_json
 
 FORMAT_VERSION = 1
-
-# Response headers worth keeping: what the SDK's retry logic and error messages read.
-KEPT_RESPONSE_HEADERS = ("content-type", "request-id", "retry-after", "retry-after-ms", "x-should-retry")
-
-# The stand-in server (tools/standin_server.py) marks its replies with this header,
-# so anything recorded from it is labelled a sample, whoever records it.
-SAMPLE_HEADER = "x-workbook-sample"
+IMPROVISED_FOLDER = "improvised"  # under the recordings folder; git ignores it
 
 SAMPLE_NOTE = (
     "SAMPLE recordings: this repository was built on a machine that cannot reach the API, "
@@ -44,21 +49,124 @@ SAMPLE_NOTE = (
 )
 RECORDED_NOTE = "Recorded from a live Anthropic-compatible endpoint; see each interaction's date and model."
 
+FAILURES = ("timeout", "connection")  # kinds of failure without a response
+COMPLETE, LEFT_EARLY = "complete", "left early"
+
 Json = dict[str, Any]
 
 
 def request_key(method: str, path: str, body: Any) -> str:
-    """What a recording matches on: method, path and body. Never the host or headers."""
+    """What a recording matches on: method, API path and body. Never the host or headers."""
     return json.dumps({"method": method, "path": path, "body": body}, sort_keys=True)
 
 
-def _parse_body(content: bytes) -> Any:
-    if not content:
+def is_success(response: Json) -> bool:
+    """A reply worth replaying as the answer: a 2xx status, and for a stream no error and no broken end."""
+    if "error" in response or not 200 <= response.get("status", 0) < 300:
+        return False
+    if "events" not in response:
+        return True
+    broken = response.get("end", COMPLETE) not in (COMPLETE, LEFT_EARLY)
+    return not broken and not any(event.get("event") == "error" for event in response["events"])
+
+
+def recorded_message(response: Json) -> Message | None:
+    """The Message a stored reply stands for (its JSON body, or its stream folded up by the SDK);
+    None for a failure or a stream that did not end."""
+    if not is_success(response) or response.get("end", COMPLETE) != COMPLETE:
         return None
-    try:
-        return json.loads(content)
-    except ValueError:
-        return content.decode("utf-8", errors="replace")
+    if "events" in response:
+        return fold_events(response["events"])
+    return Message.model_validate(response["body"]) if "body" in response else None
+
+
+# --- checking what a file holds ------------------------------------------------
+
+
+def _failure_problem(failure: Any) -> str | None:
+    if not isinstance(failure, dict) or failure.get("error") not in FAILURES:
+        return f"a failure must say 'error': 'timeout' or 'connection'; found {str(failure)[:60]}"
+    for name in ("exception", "message"):
+        if name in failure and not isinstance(failure[name], str):
+            return f"its {name!r} is not text"
+    return None
+
+
+def _event_problem(event: Any) -> str | None:
+    if not isinstance(event, dict):
+        return f"an event is not an object: {str(event)[:60]}"
+    if not isinstance(event.get("event"), str | None):
+        return "an event's name is not text"
+    if ("data" in event) == ("text" in event):
+        return "an event needs exactly one of 'data' or 'text'"
+    if "data" in event and not isinstance(event["data"], dict):
+        return "an event's 'data' is not a JSON object (other data goes in 'text')"
+    if "text" in event and not isinstance(event["text"], str):
+        return "an event's 'text' is not text"
+    at = event.get("at", 0)
+    if isinstance(at, bool) or not isinstance(at, int | float) or at < 0:
+        return f"an event's time 'at' is not a number of seconds: {at!r}"
+    return None
+
+
+def response_problem(response: Any) -> str | None:
+    """What is wrong with one stored response, in a few words; None when it is well-formed."""
+    if not isinstance(response, dict):
+        return f"the response is not an object: {str(response)[:60]}"
+    if "error" in response:
+        if any(name in response for name in ("status", "body", "text", "events")):
+            return "it has both an 'error' and a response"
+        return _failure_problem(response)
+    status = response.get("status")
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        return f"its status {status!r} is not a whole number from 100 to 599"
+    headers = response.get("headers", {})
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        return "its 'headers' is not a mapping of names to text"
+    kinds = [name for name in ("body", "text", "events") if name in response]
+    if len(kinds) != 1:
+        return f"it needs exactly one of 'body', 'text', 'events' or 'error'; it has {kinds or 'none'}"
+    if "body" in response and not isinstance(response["body"], dict):
+        return "its 'body' is not a JSON object (other bodies go in 'text')"
+    if "text" in response and not isinstance(response["text"], str):
+        return "its 'text' is not text"
+    elapsed = response.get("elapsed", 0)
+    if isinstance(elapsed, bool) or not isinstance(elapsed, int | float) or elapsed < 0:
+        return f"its 'elapsed' is not a number of seconds: {elapsed!r}"
+    if "events" in response:
+        if not isinstance(response["events"], list):
+            return "its 'events' is not a list"
+        for number, event in enumerate(response["events"], start=1):
+            problem = _event_problem(event)
+            if problem:
+                return f"event {number}: {problem}"
+        end = response.get("end", COMPLETE)
+        if end not in (COMPLETE, LEFT_EARLY):
+            problem = _failure_problem(end)
+            if problem:
+                return f"its 'end' is not 'complete', 'left early' or a failure ({problem})"
+    return None
+
+
+def _interaction_problem(item: Any) -> str | None:
+    if not isinstance(item, dict):
+        return "it is not an object"
+    request = item.get("request")
+    if not isinstance(request, dict) or not isinstance(request.get("method"), str):
+        return "its 'request' has no method"
+    if not isinstance(request.get("path"), str) or not request["path"].startswith("/"):
+        return "its request's 'path' is not a path such as /v1/messages"
+    responses = item.get("responses")
+    if not isinstance(responses, list) or not responses:
+        return "it has no responses"
+    for number, response in enumerate(responses, start=1):
+        problem = response_problem(response)
+        if problem:
+            return f"response {number}: {problem}"
+    return None
+
+
+# --- one file --------------------------------------------------------------------
 
 
 def _today() -> str:
@@ -84,7 +192,14 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file, then rename over: readers see the old or the new file, never half."""
+    """Write to a temporary file, then rename over: readers see the old or the new file, never half.
+
+    Runs under the file's lock, so any temporary file of this one still lying about was left by a
+    save that was killed (kill -9, a crashed kernel): it is removed first.
+    """
+    for stale in path.parent.glob(f"{path.name}*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -97,30 +212,37 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 class RecordingFile:
-    """One lesson's recordings on disk."""
+    """One lesson's recordings on disk (a file that does not exist yet holds nothing)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.data = self._read()
 
+    def _damaged(self, what: str) -> CorruptRecordingError:
+        return CorruptRecordingError(
+            f"The recording file {self.path} is damaged and cannot be read: {what}. Restore it with "
+            f"`git checkout -- {self.path.name}` in its folder, or delete it and record again with a key."
+        )
+
     def _read(self) -> Json:
+        if self.path.is_dir():
+            raise CorruptRecordingError(
+                f"{self.path} is a folder, where the workbook expects a recording file. Move the folder away."
+            )
         if not self.path.exists():
             return {"interactions": []}
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
-                raise ValueError("there is no list of 'interactions' at the top")
-            for item in data["interactions"]:
-                request, responses = item["request"], item["responses"]
-                if not isinstance(responses, list) or not responses:
-                    raise ValueError("an interaction has no responses")
-                request_key(request["method"], request["path"], request.get("body"))
-        except (ValueError, KeyError, TypeError) as err:
-            raise CorruptRecordingError(
-                f"The recording file {self.path} is damaged and cannot be read ({err}). "
-                f"Restore it with `git checkout -- {self.path.name}` in recordings/, or delete it "
-                "and record again with a key."
-            ) from None
+        except RecursionError:
+            raise self._damaged("its JSON is nested far too deeply to be a recording") from None
+        except (ValueError, OSError) as err:
+            raise self._damaged(str(err)) from None
+        if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
+            raise self._damaged("there is no list of 'interactions' at the top")
+        for number, item in enumerate(data["interactions"], start=1):
+            problem = _interaction_problem(item)
+            if problem:
+                raise self._damaged(f"interaction {number}: {problem}")
         return data
 
     @property
@@ -170,246 +292,46 @@ class RecordingFile:
             "recorded_on": max((i.get("recorded_on", "") for i in interactions), default=""),
             "models": sorted({i["model"] for i in interactions if i.get("model")}),
         }
-        return (
-            json.dumps({**header, "interactions": interactions}, indent=1, sort_keys=False, ensure_ascii=False) + "\n"
-        )
+        return to_json({**header, "interactions": interactions}, indent=1) + "\n"
 
 
-# --- server-sent events --------------------------------------------------------
+class LessonRecordings:
+    """A lesson's shipped recordings and what was improvised on top of them in `auto` mode."""
+
+    def __init__(self, folder: Path, lesson: str) -> None:
+        self.lesson = lesson
+        self.shipped = RecordingFile(folder / f"{lesson}.json")
+        self.improvised = RecordingFile(folder / IMPROVISED_FOLDER / f"{lesson}.json")
 
 
-def parse_sse_block(block: bytes) -> Json | None:
-    """One SSE event (the lines between blank lines) as {'event', 'data'}; None for comments."""
-    event, data_lines = "message", []
-    for line in block.decode("utf-8").splitlines():
-        if line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            data_lines.append(line[5:].lstrip())
-    if not data_lines:
-        return None
-    raw = "\n".join(data_lines)
-    try:
-        data: Any = json.loads(raw)
-    except ValueError:
-        data = raw
-    return {"event": event, "data": data}
+def forget(folder: Path, lessons: list[str]) -> list[Path]:
+    """Delete what was improvised for `lessons` (all of it when empty); the paths deleted."""
+    improvised = folder / IMPROVISED_FOLDER
+    paths = [improvised / f"{lesson}.json" for lesson in lessons] if lessons else sorted(improvised.glob("*.json"))
+    gone = []
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            gone.append(path)
+    return gone
 
 
-def format_sse_event(event: Json) -> bytes:
-    data = event["data"]
-    text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    return f"event: {event['event']}\ndata: {text}\n\n".encode()
+def main(argv: list[str]) -> int:
+    """python -m helpers.recordings forget [LESSON ...]: drop what `auto` mode improvised."""
+    from .settings import read_settings
+
+    if not argv or argv[0] != "forget":
+        print("usage: python3 workbook.py forget [LESSON ...]   e.g. forget 03_statelessness", file=sys.stderr)
+        return 2
+    folder = read_settings().recordings_dir
+    gone = forget(folder, [name.removesuffix(".json") for name in argv[1:]])
+    for path in gone:
+        print(f"forgot {path.relative_to(folder.parent) if path.is_relative_to(folder.parent) else path}")
+    if not gone:
+        print(f"nothing improvised to forget in {folder / IMPROVISED_FOLDER}")
+    print("The shipped recordings are unchanged; to undo a re-record, use `git checkout -- recordings/`.")
+    return 0
 
 
-class _ReplayedEvents(httpx2.SyncByteStream):
-    """A recorded stream, paced by its recorded timings divided by `speed` (0 = instant)."""
-
-    def __init__(self, events: list[Json], speed: float) -> None:
-        self.events, self.speed = events, speed
-
-    def __iter__(self) -> Iterator[bytes]:
-        previous = 0.0
-        for event in self.events:
-            at = float(event.get("at", previous))
-            if self.speed > 0 and at > previous:
-                time.sleep((at - previous) / self.speed)
-            previous = at
-            yield format_sse_event(event)
-
-
-class _RecordedEvents(httpx2.SyncByteStream):
-    """Passes a live stream through to the SDK while noting each event and when it came."""
-
-    def __init__(self, upstream: httpx2.Response, started: float, on_done: Any) -> None:
-        self.upstream, self.started, self.on_done = upstream, started, on_done
-        self.events: list[Json] = []
-        self.buffer = b""
-        self.finished = False
-
-    def _take_events(self) -> None:
-        normalised = self.buffer.replace(b"\r\n", b"\n")
-        *blocks, self.buffer = normalised.split(b"\n\n")
-        for block in blocks:
-            event = parse_sse_block(block)
-            if event is not None:
-                self.events.append({"at": round(time.monotonic() - self.started, 3), **event})
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self.upstream.iter_raw():
-            self.buffer += chunk
-            self._take_events()
-            yield chunk
-        self._finish()
-
-    def close(self) -> None:
-        if not self.finished:  # the reader stopped early: keep the whole stream anyway
-            for chunk in self.upstream.iter_raw():
-                self.buffer += chunk
-                self._take_events()
-            self._finish()
-        self.upstream.close()
-
-    def _finish(self) -> None:
-        if not self.finished:
-            self.finished = True
-            self.on_done(self.events)
-
-
-# --- the transport -------------------------------------------------------------
-
-
-def _kept_headers(headers: httpx2.Headers) -> dict[str, str]:
-    return {name: headers[name] for name in KEPT_RESPONSE_HEADERS if name in headers}
-
-
-def _describe_request(body: Any) -> str:
-    """A short human summary of a Messages request, for error messages."""
-    if not isinstance(body, dict):
-        return "(a request without a JSON body)"
-    parts = [f"model={body.get('model')!r}"]
-    messages = body.get("messages") or []
-    if messages:
-        content = messages[-1].get("content")
-        if isinstance(content, list):
-            content = " ".join(str(block.get("text", f"[{block.get('type')}]")) for block in content)
-        text = str(content)
-        parts.append(f"{len(messages)} message(s), the last from {messages[-1].get('role')!r}: {text[:80]!r}")
-    if body.get("stream"):
-        parts.append("streamed")
-    return ", ".join(parts)
-
-
-class WorkbookTransport(httpx2.BaseTransport):
-    """Replays, records or forwards each request, according to the mode."""
-
-    def __init__(
-        self,
-        recording: RecordingFile,
-        mode: Mode,
-        *,
-        has_key: bool,
-        upstream: httpx2.BaseTransport | None = None,
-        stream_speed: float = 0.0,
-    ) -> None:
-        self.recording = recording
-        self.mode = mode
-        self.has_key = has_key
-        self.upstream = upstream or httpx2.HTTPTransport()
-        self.stream_speed = stream_speed
-        self._replay_position: dict[str, int] = {}
-        self._recorded_now: dict[str, list[Json]] = {}
-
-    # replay
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        body = _parse_body(request.read())
-        stored_request = {"method": request.method, "path": request.url.path, "body": body}
-        key = request_key(request.method, request.url.path, body)
-
-        # A request this client already sent live (a retry after a 429, say) goes live again.
-        if self.mode in (Mode.AUTO, Mode.REPLAY) and key not in self._recorded_now:
-            responses = self.recording.responses_for(key)
-            if responses:
-                position = self._replay_position.get(key, 0)
-                self._replay_position[key] = position + 1
-                # Cycle, so re-running a cell replays the same sequence (429 then 200) again.
-                return self._replay(responses[position % len(responses)], request)
-            if self.mode is Mode.REPLAY or not self.has_key:
-                raise MissingRecordingError(self._miss_message(body))
-
-        return self._forward(request, stored_request, key)
-
-    def _miss_message(self, body: Any) -> str:
-        where = self.recording.path
-        if self.mode is Mode.REPLAY:
-            fix = (
-                "WORKBOOK_MODE is 'replay', which never calls the API. To get a reply, set "
-                "WORKBOOK_MODE=auto and ANTHROPIC_API_KEY in .env (see .env.example); or change the "
-                "request back to the one that was recorded (in a notebook: undo your edit to the cell)."
-            )
-        else:
-            fix = (
-                "There is no API key to ask the API instead. Put ANTHROPIC_API_KEY=... in .env "
-                "(see .env.example) to call the API and record the reply; or change the request back to "
-                "the one that was recorded (in a notebook: undo your edit to the cell)."
-            )
-        return f"Nothing in {where.name} matches this request: {_describe_request(body)}. {fix}"
-
-    def _replay(self, stored: Json, request: httpx2.Request) -> httpx2.Response:
-        error = stored.get("error")
-        if error == "timeout":
-            raise httpx2.ReadTimeout("replayed: the recorded request timed out", request=request)
-        if error == "connection":
-            raise httpx2.ConnectError("replayed: the recorded request could not connect", request=request)
-        headers = dict(stored.get("headers", {}))
-        if "events" in stored:
-            return httpx2.Response(
-                stored["status"], headers=headers, stream=_ReplayedEvents(stored["events"], self.stream_speed)
-            )
-        if self.stream_speed > 0 and stored.get("elapsed"):
-            time.sleep(float(stored["elapsed"]) / self.stream_speed)
-        body = stored.get("body")
-        content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-        return httpx2.Response(stored["status"], headers=headers, content=content)
-
-    # record / live
-
-    def _save(self, stored_request: Json, key: str, response: Json, *, sample: bool) -> None:
-        if self.mode is Mode.LIVE:
-            return
-        # The first reply this session replaces what was recorded before; later ones
-        # (a retry after a 429, a second identical call) are kept in order after it.
-        responses = self._recorded_now.setdefault(key, [])
-        responses.append(response)
-        body = stored_request.get("body")
-        model = body.get("model") if isinstance(body, dict) else None
-        self.recording.save_interaction(
-            stored_request, list(responses), provenance="sample" if sample else "recorded", model=model
-        )
-
-    def _forward(self, request: httpx2.Request, stored_request: Json, key: str) -> httpx2.Response:
-        # Plain bytes from the server, so a stream can be read event by event as it passes.
-        request.headers["accept-encoding"] = "identity"
-        started = time.monotonic()
-        try:
-            upstream = self.upstream.handle_request(request)
-        except httpx2.TimeoutException:
-            self._save(stored_request, key, {"error": "timeout"}, sample=False)
-            raise
-        except httpx2.NetworkError:
-            self._save(stored_request, key, {"error": "connection"}, sample=False)
-            raise
-
-        sample = upstream.headers.get(SAMPLE_HEADER) == "true"
-        headers = _kept_headers(upstream.headers)
-        if upstream.headers.get("content-type", "").startswith("text/event-stream"):
-
-            def save_stream(events: list[Json]) -> None:
-                self._save(
-                    stored_request,
-                    key,
-                    {"status": upstream.status_code, "headers": headers, "events": events},
-                    sample=sample,
-                )
-
-            return httpx2.Response(
-                upstream.status_code,
-                headers=upstream.headers,
-                stream=_RecordedEvents(upstream, started, save_stream),
-                request=request,
-            )
-
-        content = upstream.read()
-        upstream.close()
-        stored = {
-            "status": upstream.status_code,
-            "headers": headers,
-            "elapsed": round(time.monotonic() - started, 3),
-            "body": _parse_body(content),
-        }
-        self._save(stored_request, key, stored, sample=sample)
-        return httpx2.Response(upstream.status_code, headers=upstream.headers, content=content, request=request)
-
-    def close(self) -> None:
-        self.upstream.close()
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from anthropic.types import Message
 
+from .errors import WorkbookError
+
+
+class NotAMessageError(WorkbookError):
+    """The server answered 200 with JSON that is not a Message (the SDK does not check, by default)."""
+
 
 def reply_text(message: Message) -> str:
     """All the text blocks of a reply, joined; tool calls and thinking blocks are skipped.
 
     Safer than `message.content[0].text`, which fails when the first block is not text.
     """
+    if not isinstance(message.content, list):
+        # The SDK builds a Message from any JSON object, with None for what is missing: say so,
+        # instead of failing on None further down.
+        raise NotAMessageError(
+            "the server's reply was not in the Messages API format (it has no content blocks). "
+            "Check that ANTHROPIC_BASE_URL points at the Anthropic API or a server compatible with it."
+        )
     return "".join(block.text for block in message.content if block.type == "text")

@@ -5,10 +5,12 @@ Every setting is listed, with a comment, in .env.example at the top of the repo.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import load_dotenv
 
@@ -67,6 +69,62 @@ class Settings:
     def uses_default_endpoint(self) -> bool:
         return self.base_url.rstrip("/") == DEFAULT_BASE_URL
 
+    @property
+    def base_path(self) -> str:
+        """The base URL's own path ('/anthropic' behind a gateway; '' for the API itself)."""
+        return urlsplit(self.base_url).path.rstrip("/")
+
+
+# Replayed streams slower than a tenth of their pace, or faster than a hundred times, help nobody.
+STREAM_SPEEDS = (0.1, 100.0)
+
+
+def redact_url(url: str) -> str:
+    """`url` without any user:password@ in it, fit to print."""
+    try:
+        parts = urlsplit(url)
+        if "@" not in parts.netloc:
+            return url
+        return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+    except ValueError:
+        return "(a URL that cannot be read)"
+
+
+def _checked_base_url(raw: str | None) -> str:
+    if raw is None:
+        return DEFAULT_BASE_URL
+    problem = None
+    try:
+        parts = urlsplit(raw)
+        if parts.scheme not in ("http", "https"):
+            problem = "it does not start with http:// or https://"
+        elif not parts.hostname:
+            problem = "it names no host"
+        else:
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as err:
+        problem = f"it cannot be read as a URL ({err})"
+    if problem:
+        raise SettingsError(
+            f"ANTHROPIC_BASE_URL={redact_url(raw)!r} is not a server address: {problem}. Use a URL such as "
+            "https://api.anthropic.com or http://localhost:11434, or remove the line from .env."
+        )
+    return raw
+
+
+def _checked_stream_speed(raw: str | None) -> float:
+    low, high = STREAM_SPEEDS
+    try:
+        speed = float(raw or "0")
+    except ValueError:
+        speed = math.nan
+    if speed == 0 or (math.isfinite(speed) and low <= speed <= high):
+        return speed
+    raise SettingsError(
+        f"WORKBOOK_STREAM_SPEED={raw!r} is not a speed the workbook can use. Use 0 for instant replay, "
+        f"1 to pace streams as recorded, 2 for twice as fast; anything from {low:g} to {high:g}."
+    )
+
 
 def read_settings() -> Settings:
     """Read the settings now (not at import), so a changed environment is seen."""
@@ -80,24 +138,13 @@ def read_settings() -> Settings:
             f"Use one of: {choices} (in .env or your shell)."
         ) from None
 
-    raw_speed = setting("WORKBOOK_STREAM_SPEED") or "0"
-    try:
-        stream_speed = float(raw_speed)
-    except ValueError:
-        stream_speed = -1.0
-    if not stream_speed >= 0:
-        raise SettingsError(
-            f"WORKBOOK_STREAM_SPEED={raw_speed!r} is not a speed. Use 0 for instant replay, "
-            "1 to pace streams as recorded, 2 for twice as fast."
-        )
-
     return Settings(
         mode=mode,
         model=setting("WORKBOOK_MODEL") or DEFAULT_MODEL,
-        base_url=setting("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL,
+        base_url=_checked_base_url(setting("ANTHROPIC_BASE_URL")),
         api_key=setting("ANTHROPIC_API_KEY"),
         recordings_dir=Path(setting("WORKBOOK_RECORDINGS_DIR") or RECORDINGS_DIR),
-        stream_speed=stream_speed,
+        stream_speed=_checked_stream_speed(setting("WORKBOOK_STREAM_SPEED")),
     )
 
 

@@ -20,8 +20,8 @@ import anthropic
 import httpx2
 from anthropic.types import Message
 
-from .recordings import WorkbookTransport, _parse_body, request_key
-from .settings import Mode, setting
+from .settings import setting
+from .transport import REPLAYED_EVENTS
 
 DisplayKind = Literal["widget", "plain"]
 
@@ -51,18 +51,9 @@ class StreamTiming:
         return f"{first}; whole reply after {self.total:.2f} s ({counts})"
 
 
-def recorded_timing(client: anthropic.Anthropic, request: httpx2.Request) -> StreamTiming | None:
-    """The stored arrival times of a stream `client` replayed for `request`; None if it was not replayed."""
-    transport = getattr(client._client, "_transport", None)
-    transport = getattr(transport, "inner", transport)  # under helpers.faults.with_faults()
-    if not isinstance(transport, WorkbookTransport) or transport.mode not in (Mode.AUTO, Mode.REPLAY):
-        return None
-    key = request_key(request.method, request.url.path, _parse_body(request.read()))
-    responses = transport.recording.responses_for(key)
-    if not responses or key in transport._recorded_now:  # sent to the API just now: measured times are real
-        return None
-    replayed = responses[(transport._replay_position.get(key, 1) - 1) % len(responses)]
-    events = replayed.get("events")
+def recorded_timing(response: httpx2.Response) -> StreamTiming | None:
+    """The stored arrival times of a replayed stream; None if `response` was not replayed."""
+    events = response.extensions.get(REPLAYED_EVENTS)
     if not events:
         return None
     timing = StreamTiming(source="recorded")
@@ -207,8 +198,8 @@ def stream_live(
             timing.arrivals.append((now, len(live.text)))
             live.set_status(f"streaming: {len(live.text)} characters after {now:.1f} s")
         message = stream.get_final_message()
-        sent = stream.response.request
+        response = stream.response
     timing.total = clock() - started
-    timing = recorded_timing(client, sent) or timing
+    timing = recorded_timing(response) or timing
     live.finish(str(timing))
     return message, timing

@@ -8,7 +8,7 @@ It follows WORKBOOK_MODE like the notebooks do (auto, replay, record, live).
 
 import argparse
 
-from helpers import MODEL, get_client, run_script, usage_line
+from helpers import MODEL, get_client, reply_text, run_script, usage_line
 
 SYSTEM_PROMPT = "You are a concise assistant for programmers."
 DEFAULT_QUESTION = "What is an API, in two sentences?"
@@ -26,8 +26,7 @@ def main() -> int:
         system=SYSTEM_PROMPT,
         messages=[{"role": "user", "content": args.prompt}],
     )
-    reply = "".join(block.text for block in response.content if block.type == "text")
-    print(reply)
+    print(reply_text(response))
     print()
     print(f"stop_reason: {response.stop_reason}")
     print(f"usage: {usage_line(response.usage, response.model)}")

@@ -16,7 +16,8 @@ import sys
 
 import anthropic
 
-from helpers import MODEL, get_client, run_script
+from helpers import MODEL, get_client, reply_text, run_script
+from helpers.cli import explain_error
 from helpers.faults import FAULT_NAMES, parse_faults, with_faults
 from helpers.retries import RetryLog, RetryPolicy, call_with_retries
 
@@ -78,19 +79,12 @@ def main() -> int:
             report=print,
         )
     except anthropic.APIError as err:
-        print(f"error: {_failure_line(err, log)}", file=sys.stderr)
+        # The same line any script prints for this error, and how the retries ended.
+        print(f"{explain_error(err)} Retries: {log.outcome}.", file=sys.stderr)
         return 1
     print(f"\n{log.outcome}.\n")
-    print("".join(block.text for block in response.content if block.type == "text"))
+    print(reply_text(response))
     return 0
-
-
-def _failure_line(err: anthropic.APIError, log: RetryLog) -> str:
-    """One line that says why it stopped, after how many attempts, and what the API said last."""
-    body = err.body if isinstance(err, anthropic.APIStatusError) and isinstance(err.body, dict) else {}
-    inner = body.get("error") if isinstance(body.get("error"), dict) else {}
-    said = f" The API's message: {inner['message']}" if inner.get("message") else ""
-    return f"{log.outcome}.{said}"
 
 
 if __name__ == "__main__":

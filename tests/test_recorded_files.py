@@ -12,8 +12,9 @@ import pytest
 from anthropic.types import Message, RawMessageStreamEvent
 from anthropic.types.shared import ErrorResponse
 
-from helpers.recordings import KEPT_RESPONSE_HEADERS, RecordingFile
+from helpers.recordings import RecordingFile, recorded_message
 from helpers.settings import RECORDINGS_DIR
+from helpers.transport import KEPT_RESPONSE_HEADERS
 from tools import token_estimate
 
 FILES = sorted(RECORDINGS_DIR.glob("*.json"))
@@ -25,31 +26,13 @@ def interactions(path: Path) -> list[dict[str, Any]]:
 
 
 def final_message(response: dict[str, Any]) -> Message:
-    """The Message a recorded response stands for: its JSON body, or its stream folded up."""
-    if "body" in response:
-        return Message.model_validate(response["body"])
-    message: dict[str, Any] = {}
-    blocks: list[dict[str, Any]] = []
-    for event in response["events"]:
-        data = event["data"]
-        if event["event"] == "ping":
-            assert data == {"type": "ping"}
-            continue
-        STREAM_EVENT.validate_python(data)
-        if data["type"] == "message_start":
-            message = data["message"]
-        elif data["type"] == "content_block_start":
-            blocks.append(dict(data["content_block"]))
-        elif data["type"] == "content_block_delta" and data["delta"]["type"] == "text_delta":
-            blocks[data["index"]]["text"] += data["delta"]["text"]
-        elif data["type"] == "content_block_delta" and data["delta"]["type"] == "input_json_delta":
-            blocks[data["index"]]["_json"] = blocks[data["index"]].get("_json", "") + data["delta"]["partial_json"]
-        elif data["type"] == "message_delta":
-            message = {**message, **data["delta"], "usage": {**message["usage"], **data["usage"]}}
-    for block in blocks:
-        if "_json" in block:
-            block["input"] = json.loads(block.pop("_json"))
-    return Message.model_validate({**message, "content": blocks})
+    """The Message a recorded response stands for; each streamed event must parse with the SDK's types."""
+    for event in response.get("events", []):
+        if event["event"] != "ping":  # pings carry nothing, and the SDK drops them
+            STREAM_EVENT.validate_python(event["data"])
+    message = recorded_message(response)
+    assert message is not None, "a successful reply should stand for a Message"
+    return message
 
 
 def test_there_are_recordings():

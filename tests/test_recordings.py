@@ -31,8 +31,13 @@ def stream_text(client: anthropic.Anthropic, question: str = QUESTION) -> tuple[
         return text, s.get_final_message()
 
 
-def go_offline(monkeypatch: pytest.MonkeyPatch, mode: str = "replay") -> None:
-    """No key, no server: what a student at home has."""
+def improvised(recordings: Path) -> Path:
+    """Where auto mode keeps what it recorded (never the shipped file)."""
+    return recordings / "improvised" / "lesson.json"
+
+
+def go_offline(monkeypatch: pytest.MonkeyPatch, mode: str = "auto") -> None:
+    """No key, no server: what a student at home has (auto mode replays what auto mode recorded)."""
     monkeypatch.setenv("WORKBOOK_MODE", mode)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # nothing listens: any request would fail
@@ -48,7 +53,7 @@ def test_auto_mode_records_a_miss_then_replays_it_offline(online, recordings, mo
 
 def test_a_stream_is_recorded_as_events_and_replayed_as_a_stream(online, recordings, monkeypatch):
     live_text, live_final = stream_text(get_client("lesson", quiet=True))
-    stored = json.loads((recordings / "lesson.json").read_text())["interactions"][0]["responses"][0]
+    stored = json.loads(improvised(recordings).read_text())["interactions"][0]["responses"][0]
     names = [event["event"] for event in stored["events"]]
     assert names[0] == "message_start" and names[-1] == "message_stop", names
     assert all(isinstance(event["at"], float | int) for event in stored["events"])
@@ -121,7 +126,7 @@ def test_a_retried_request_replays_its_responses_in_order(recordings, monkeypatc
         monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
         ask(get_client("lesson", quiet=True, max_retries=1))
-    responses = json.loads((recordings / "lesson.json").read_text())["interactions"][0]["responses"]
+    responses = json.loads(improvised(recordings).read_text())["interactions"][0]["responses"]
     assert [r["status"] for r in responses] == [429, 200]
     assert responses[0]["headers"]["retry-after"] == "1"
 
@@ -171,7 +176,7 @@ def test_no_key_reaches_a_recording(online, recordings):
     ask(get_client("lesson", quiet=True))
     stream_text(get_client("lesson", quiet=True))
     assert online.state.requests[0]["headers"].get("Authorization") == f"Bearer {FAKE_KEY}", "the key was sent"
-    text = (recordings / "lesson.json").read_text()
+    text = improvised(recordings).read_text()
     assert FAKE_KEY not in text and "TESTONLY" not in text
 
 
@@ -214,6 +219,7 @@ def test_request_key_ignores_key_order_in_the_body():
 
 
 def test_the_banner_says_which_mode_and_whether_replies_are_samples(online, recordings, monkeypatch, capsys):
+    monkeypatch.setenv("WORKBOOK_MODE", "record")
     ask(get_client("lesson", quiet=True))
     go_offline(monkeypatch, mode="auto")
     get_client("lesson")

@@ -28,6 +28,7 @@ import nbformat
 from anthropic.types import Usage
 
 from helpers.costs import cost_usd
+from helpers.recordings import recorded_message
 from helpers.settings import RECORDINGS_DIR, read_settings
 from tools import build_notebooks
 from tools.standin_server import StandinServer
@@ -84,19 +85,9 @@ def content(responses: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def usage_of(response: dict[str, Any]) -> Usage | None:
-    """The usage of one recorded reply: from its JSON body, or from its stream's events."""
-    if response.get("status") != 200:
-        return None
-    if "body" in response and isinstance(response["body"], dict):
-        return Usage.model_validate(response["body"]["usage"])
-    usage: dict[str, Any] = {}
-    for event in response.get("events", []):
-        data = event["data"]
-        if event["event"] == "message_start":
-            usage.update(data["message"]["usage"])
-        elif event["event"] == "message_delta":
-            usage.update(data["usage"])
-    return Usage.model_validate(usage) if usage else None
+    """The usage of one recorded reply, or None for a failure."""
+    message = recorded_message(response)
+    return message.usage if message is not None else None
 
 
 def _interactions(path: Path) -> list[dict[str, Any]]:

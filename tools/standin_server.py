@@ -25,21 +25,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from helpers import wire
 from tools import token_estimate
 from tools.samples import reply_for
 
+# The failures it can answer with: status, error type and message as helpers.wire has them.
 ERRORS: dict[str, tuple[int, str, str, dict[str, str]]] = {
-    "400": (400, "invalid_request_error", "Your request was malformed.", {}),
-    "401": (401, "authentication_error", "invalid x-api-key", {}),
-    "404": (404, "not_found_error", "Not found.", {}),
-    "429": (
-        429,
-        "rate_limit_error",
-        "This request would exceed the rate limit for your organization of 50 requests per minute.",
-        {"retry-after": "1"},
-    ),
-    "500": (500, "api_error", "Internal server error", {}),
-    "529": (529, "overloaded_error", "Overloaded", {}),
+    str(status): (status, *wire.ERRORS[status], {"retry-after": "1"} if status == 429 else {})
+    for status in (400, 401, 404, 429, 500, 529)
 }
 FAULTS = (*ERRORS, "timeout")
 
@@ -79,10 +72,6 @@ def validate(body: Any) -> str | None:
         # Claude's 4.6 and later models refuse a prefilled assistant turn at the end.
         return "This model does not support assistant message prefill. The conversation must end with a user message."
     return None
-
-
-def _error_body(kind: str, message: str, request_id: str) -> dict[str, Any]:
-    return {"type": "error", "error": {"type": kind, "message": message}, "request_id": request_id}
 
 
 def _cache_split(body: dict[str, Any]) -> int:
@@ -165,39 +154,10 @@ def build_message(body: dict[str, Any], state: StandinState) -> dict[str, Any]:
     }
 
 
-def _chunks(text: str, words: int = 3) -> list[str]:
-    pieces = text.split(" ")
-    return [
-        " ".join(pieces[i : i + words]) + (" " if i + words < len(pieces) else "") for i in range(0, len(pieces), words)
-    ]
-
-
 def stream_events(message: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """The Message as the API streams it: message_start ... message_stop."""
-    start = {**message, "content": [], "stop_reason": None, "stop_sequence": None}
-    start["usage"] = {**message["usage"], "output_tokens": 1}
-    yield "message_start", {"type": "message_start", "message": start}
-    for index, block in enumerate(message["content"]):
-        if block["type"] == "text":
-            yield (
-                "content_block_start",
-                {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
-            )
-            if index == 0:
-                yield "ping", {"type": "ping"}
-            for piece in _chunks(block["text"]):
-                delta = {"type": "text_delta", "text": piece}
-                yield "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
-        else:
-            opened = {**block, "input": {}}
-            yield "content_block_start", {"type": "content_block_start", "index": index, "content_block": opened}
-            delta = {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
-            yield "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
-        yield "content_block_stop", {"type": "content_block_stop", "index": index}
-    usage = {"output_tokens": message["usage"]["output_tokens"]}
-    delta = {"stop_reason": message["stop_reason"], "stop_sequence": None}
-    yield "message_delta", {"type": "message_delta", "delta": delta, "usage": usage}
-    yield "message_stop", {"type": "message_stop"}
+    for event in wire.message_events(message):
+        yield event["event"], event["data"]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -240,11 +200,11 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {"request-id": request_id}
 
         if not self.path.rstrip("/").endswith("/v1/messages"):
-            self._send_json(404, _error_body("not_found_error", f"Not found: {self.path}", request_id), headers)
+            self._send_json(404, wire.error_body("not_found_error", f"Not found: {self.path}", request_id), headers)
             return
         if not (self.headers.get("authorization") or self.headers.get("x-api-key")):
             message = "x-api-key header is required"
-            self._send_json(401, _error_body("authentication_error", message, request_id), headers)
+            self._send_json(401, wire.error_body("authentication_error", message, request_id), headers)
             return
 
         fault = state.next_fault()
@@ -253,12 +213,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault is not None:
             status, kind, message, extra = ERRORS[fault]
-            self._send_json(status, _error_body(kind, message, request_id), {**headers, **extra})
+            self._send_json(status, wire.error_body(kind, message, request_id), {**headers, **extra})
             return
 
         problem = validate(body)
         if problem is not None:
-            self._send_json(400, _error_body("invalid_request_error", problem, request_id), headers)
+            self._send_json(400, wire.error_body("invalid_request_error", problem, request_id), headers)
             return
 
         message_body = build_message(body, state)

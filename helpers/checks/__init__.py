@@ -14,6 +14,7 @@ from typing import Any
 import anthropic
 import httpx2
 
+from ..client import build_client
 from ..settings import MODEL
 
 PASS = "✅ Correct"
@@ -59,7 +60,4 @@ def message_json(
 
 def scripted_client(answer: Callable[[httpx2.Request], httpx2.Response]) -> anthropic.Anthropic:
     """A real SDK client whose every request is answered by `answer`: no recordings, no network, no retries."""
-    transport = httpx2.MockTransport(answer)
-    return anthropic.Anthropic(
-        api_key="check", max_retries=0, http_client=anthropic.DefaultHttpxClient(transport=transport)
-    )
+    return build_client(httpx2.MockTransport(answer), api_key="check", max_retries=0)

@@ -12,8 +12,7 @@ from typing import Any
 import anthropic
 import httpx2
 
-from ..recordings import format_sse_event
-from ..settings import MODEL
+from ..wire import encode_event, message_events
 from . import message_json, report, safely, scripted_client, unanswered
 
 EXERCISE_PROMPT = "Explain streaming in one sentence."
@@ -22,40 +21,8 @@ USAGE = {"input_tokens": 14, "output_tokens": 12}
 
 
 def _events() -> list[dict[str, Any]]:
-    start_usage = {**USAGE, "output_tokens": 1}  # what message_start says, before any text exists
-    message = {
-        "id": "msg_check",
-        "type": "message",
-        "role": "assistant",
-        "model": MODEL,
-        "content": [],
-        "stop_reason": None,
-        "stop_sequence": None,
-        "usage": start_usage,
-    }
-    events = [
-        {"event": "message_start", "data": {"type": "message_start", "message": message}},
-        {
-            "event": "content_block_start",
-            "data": {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-        },
-    ]
-    for piece in PIECES:
-        delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}}
-        events.append({"event": "content_block_delta", "data": delta})
-    events += [
-        {"event": "content_block_stop", "data": {"type": "content_block_stop", "index": 0}},
-        {
-            "event": "message_delta",
-            "data": {
-                "type": "message_delta",
-                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                "usage": {"output_tokens": USAGE["output_tokens"]},
-            },
-        },
-        {"event": "message_stop", "data": {"type": "message_stop"}},
-    ]
-    return events
+    """The scripted reply as the API streams it, one text delta per piece."""
+    return message_events(message_json("".join(PIECES), usage=USAGE), split=lambda text: list(PIECES))
 
 
 def recording_client(requests: list[dict[str, Any]]) -> anthropic.Anthropic:
@@ -65,7 +32,7 @@ def recording_client(requests: list[dict[str, Any]]) -> anthropic.Anthropic:
         body = json.loads(request.content)
         requests.append(body)
         if body.get("stream"):
-            content = b"".join(format_sse_event(event) for event in _events())
+            content = b"".join(encode_event(event) for event in _events())
             return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=content)
         return httpx2.Response(200, json=message_json("".join(PIECES), usage=USAGE))
 

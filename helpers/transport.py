@@ -1,0 +1,357 @@
+"""The seam under the SDK: an httpx2 transport that replays, records or forwards each request.
+
+The SDK builds every request and reads every response; this transport only decides where
+the bytes come from. Live mode hands the server's response up untouched. Record and auto
+mode pass it up as it arrives while keeping a copy, and save that copy however the exchange
+ends: complete, left early by the reader, broken off by a dropped connection or a timeout.
+Replay gives the SDK the same bytes again, and then the same ending.
+
+What is decided per request (match, replay, save) lives in `WorkbookTransport`; the two byte
+streams below carry no logic of their own beyond pacing and ending, so an async twin can share
+everything but the iteration.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx2
+
+from .errors import IncompleteRecordingError, MissingRecordingError
+from .recordings import COMPLETE, LEFT_EARLY, LessonRecordings, RecordingFile, is_success, request_key
+from .settings import Mode
+from .wire import decode_events, encode_event, parse_json, to_json
+
+Json = dict[str, Any]
+
+# Response headers worth keeping: what the SDK's retry logic and error messages read.
+KEPT_RESPONSE_HEADERS = ("content-type", "request-id", "retry-after", "retry-after-ms", "x-should-retry")
+
+# The stand-in server (tools/standin_server.py) marks its replies with this header,
+# so anything recorded from it is labelled a sample, whoever records it.
+SAMPLE_HEADER = "x-workbook-sample"
+
+# A replayed stream's events, carried on its response so that code above the SDK (the stream
+# timing of lesson 04) can read the times they were recorded at.
+REPLAYED_EVENTS = "workbook.replayed_events"
+
+# Request headers whose values are secrets, by a word in their name; a value shorter than
+# SECRET_MIN_LENGTH (a local server's placeholder key such as "ollama") is not worth hiding.
+SECRET_HEADER_WORDS = ("key", "token", "authorization", "secret", "password", "cookie")
+SECRET_MIN_LENGTH = 8
+REDACTED = "<secret removed>"
+
+
+# --- what is stored ------------------------------------------------------------
+
+
+def api_path(url_path: str, base_path: str) -> str:
+    """The request's path below the base URL's own path: /v1/messages, behind any gateway."""
+    if base_path and url_path.startswith(base_path + "/"):
+        return url_path[len(base_path) :]
+    return url_path
+
+
+def secrets_sent(headers: httpx2.Headers) -> list[str]:
+    """The secret values in a request's headers (the key, tokens), longest first."""
+    found = set()
+    for name, value in headers.items():
+        if any(word in name.lower() for word in SECRET_HEADER_WORDS):
+            found.add(value)
+            found.update(value.split())  # "Bearer sk-..." holds the key itself too
+    return sorted((s for s in found if len(s) >= SECRET_MIN_LENGTH), key=len, reverse=True)
+
+
+def scrub(value: Any, secrets: list[str]) -> Any:
+    """`value` with every secret in its strings replaced by a placeholder."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {scrub(name, secrets): scrub(item, secrets) for name, item in value.items()}
+    if isinstance(value, list):
+        return [scrub(item, secrets) for item in value]
+    return value
+
+
+def body_of(content: bytes) -> Any:
+    """A request body as stored: its JSON, or its text."""
+    if not content:
+        return None
+    is_json, value = parse_json(content.decode("utf-8", errors="replace"))
+    return value if is_json else content.decode("utf-8", errors="replace")
+
+
+def response_payload(content: bytes) -> Json:
+    """{"body": a JSON object}, or {"text": anything else}: what a response carried."""
+    text = content.decode("utf-8", errors="replace")
+    is_json, value = parse_json(text)
+    return {"body": value} if is_json and isinstance(value, dict) else {"text": text}
+
+
+def failure_of(error: httpx2.TransportError) -> Json:
+    """A transport error as stored: its kind, and the exception to raise again on replay."""
+    kind = "timeout" if isinstance(error, httpx2.TimeoutException) else "connection"
+    return {"error": kind, "exception": type(error).__name__, "message": str(error)}
+
+
+def raise_failure(failure: Json, request: httpx2.Request) -> None:
+    """Raise the stored transport error again, as the same httpx2 exception with the same message."""
+    default = httpx2.ReadTimeout if failure["error"] == "timeout" else httpx2.ConnectError
+    exception = getattr(httpx2, failure.get("exception", ""), None)
+    if not (isinstance(exception, type) and issubclass(exception, httpx2.TransportError)):
+        exception = default
+    message = failure.get("message") or f"replayed: the recorded request failed ({failure['error']})"
+    raise exception(message, request=request)
+
+
+def _kept_headers(headers: httpx2.Headers) -> dict[str, str]:
+    return {name: headers[name] for name in KEPT_RESPONSE_HEADERS if name in headers}
+
+
+def _decoded_headers(headers: httpx2.Headers) -> httpx2.Headers:
+    """The server's headers for a body handed up already decoded (no gzip or deflate left to undo)."""
+    headers = httpx2.Headers(headers)
+    if "content-encoding" in headers:
+        del headers["content-encoding"]
+        headers.pop("content-length", None)
+    return headers
+
+
+# --- the two byte streams ------------------------------------------------------
+
+
+class ReplayedStream(httpx2.SyncByteStream):
+    """A recorded stream: its events, paced by their recorded times divided by `speed` (0: instant),
+    then the way it ended."""
+
+    def __init__(self, response: Json, speed: float, request: httpx2.Request, where: str) -> None:
+        self.events, self.end = response["events"], response.get("end", COMPLETE)
+        self.speed, self.request, self.where = speed, request, where
+
+    def __iter__(self) -> Iterator[bytes]:
+        previous = 0.0
+        for event in self.events:
+            at = float(event.get("at", previous))
+            if self.speed > 0 and at > previous:
+                time.sleep((at - previous) / self.speed)
+            previous = at
+            yield encode_event(event)
+        if self.end == LEFT_EARLY:
+            raise IncompleteRecordingError(
+                f"The recording of this stream in {self.where} ends after {len(self.events)} events: when it "
+                "was recorded, the reader stopped reading there. Read no further (as the recorded code did), "
+                "or record the whole reply with a key (`python3 workbook.py forget` drops what auto mode kept)."
+            )
+        if self.end != COMPLETE:
+            raise_failure(self.end, self.request)
+
+
+class RecordingStream(httpx2.SyncByteStream):
+    """Passes a live stream up as it arrives, keeps each chunk with its time, and reports how it ended.
+
+    `on_end(chunks, end)` is called once: when the server finishes the stream, when it fails (the
+    error is re-raised for the SDK), or when the reader closes the response before the end. Closing
+    never reads the rest of the reply.
+    """
+
+    def __init__(self, upstream: httpx2.Response, started: float, on_end: Callable[[list, Any], None]) -> None:
+        self.upstream, self.started, self.on_end = upstream, started, on_end
+        self.chunks: list[tuple[float, bytes]] = []
+        self.ended = False
+
+    def _end(self, how: Any) -> None:
+        if not self.ended:
+            self.ended = True
+            self.on_end(self.chunks, how)
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for chunk in self.upstream.iter_bytes():  # decoded, if the server compressed it anyway
+                self.chunks.append((time.monotonic() - self.started, chunk))
+                yield chunk
+        except httpx2.TransportError as error:
+            self._end(failure_of(error))
+            raise
+        self._end(COMPLETE)
+
+    def close(self) -> None:
+        self._end(LEFT_EARLY)
+        self.upstream.close()
+
+
+# --- the transport -------------------------------------------------------------
+
+
+def _describe_request(body: Any) -> str:
+    """A short human summary of a Messages request, for error messages."""
+    if not isinstance(body, dict):
+        return "(a request without a JSON body)"
+    parts = [f"model={body.get('model')!r}"]
+    messages = body.get("messages") or []
+    if messages and isinstance(messages[-1], dict):
+        content = messages[-1].get("content")
+        if isinstance(content, list):
+            content = " ".join(
+                str(block.get("text", f"[{block.get('type')}]")) if isinstance(block, dict) else str(block)
+                for block in content
+            )
+        parts.append(f"{len(messages)} message(s), the last from {messages[-1].get('role')!r}: {str(content)[:80]!r}")
+    if body.get("stream"):
+        parts.append("streamed")
+    return ", ".join(parts)
+
+
+class WorkbookTransport(httpx2.BaseTransport):
+    """Replays, records or forwards each request, according to the mode.
+
+    replay: the shipped recordings only. auto: what was improvised, then the shipped recordings;
+    with a key, a request that has no successful reply recorded goes to the server, and the reply is
+    kept with the improvised ones. record: always the server, saved into the shipped recordings.
+    live: always the server, saved nowhere.
+    """
+
+    def __init__(
+        self,
+        recordings: LessonRecordings,
+        mode: Mode,
+        *,
+        has_key: bool,
+        base_path: str = "",
+        upstream: httpx2.BaseTransport | None = None,
+        stream_speed: float = 0.0,
+    ) -> None:
+        self.recordings = recordings
+        self.mode = mode
+        self.has_key = has_key
+        self.base_path = base_path.rstrip("/")
+        self.upstream = upstream or httpx2.HTTPTransport()
+        self.stream_speed = stream_speed
+        self.replay_position: dict[str, int] = {}
+        self.sent_now: dict[str, list[Json]] = {}  # what this transport got from the server, per request
+
+    @property
+    def saves_to(self) -> RecordingFile | None:
+        return {Mode.RECORD: self.recordings.shipped, Mode.AUTO: self.recordings.improvised}.get(self.mode)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        if self.mode is Mode.LIVE:
+            return self.upstream.handle_request(request)  # exactly what the server sent
+
+        secrets = secrets_sent(request.headers)
+        method, path = request.method, api_path(request.url.path, self.base_path)
+        stored_request = scrub({"method": method, "path": path, "body": body_of(request.read())}, secrets)
+        key = request_key(method, path, stored_request["body"])
+
+        # A request this transport already sent to the server (a retry after a 429, say) goes there again.
+        if self.mode in (Mode.AUTO, Mode.REPLAY) and key not in self.sent_now:
+            found = self._recorded(key)
+            if found is not None:
+                file, responses = found
+                if self.mode is Mode.REPLAY or not self.has_key or any(map(is_success, responses)):
+                    position = self.replay_position.get(key, 0)
+                    self.replay_position[key] = position + 1
+                    # Cycle, so re-running a cell replays the same sequence (429 then 200) again.
+                    return self._replay(responses[position % len(responses)], request, file)
+            if self.mode is Mode.REPLAY or not self.has_key:
+                raise MissingRecordingError(self._miss_message(stored_request["body"]))
+
+        return self._forward(request, stored_request, key, secrets)
+
+    def _recorded(self, key: str) -> tuple[RecordingFile, list[Json]] | None:
+        files = [self.recordings.shipped]
+        if self.mode is Mode.AUTO:
+            files.insert(0, self.recordings.improvised)
+        for file in files:
+            responses = file.responses_for(key)
+            if responses:
+                return file, responses
+        return None
+
+    def _miss_message(self, body: Any) -> str:
+        where = self.recordings.shipped.path
+        if self.mode is Mode.REPLAY:
+            fix = (
+                "WORKBOOK_MODE is 'replay', which never calls the API. To get a reply, set "
+                "WORKBOOK_MODE=auto and ANTHROPIC_API_KEY in .env (see .env.example); or change the "
+                "request back to the one that was recorded (in a notebook: undo your edit to the cell)."
+            )
+        else:
+            fix = (
+                "There is no API key to ask the API instead. Put ANTHROPIC_API_KEY=... in .env "
+                "(see .env.example) to call the API and record the reply; or change the request back to "
+                "the one that was recorded (in a notebook: undo your edit to the cell)."
+            )
+        return f"Nothing in {where.name} matches this request: {_describe_request(body)}. {fix}"
+
+    # replay
+
+    def _replay(self, stored: Json, request: httpx2.Request, file: RecordingFile) -> httpx2.Response:
+        if "error" in stored:
+            raise_failure(stored, request)
+        headers = dict(stored.get("headers", {}))
+        if "events" in stored:
+            stream = ReplayedStream(stored, self.stream_speed, request, file.path.name)
+            extensions = {REPLAYED_EVENTS: stored["events"]}
+            return httpx2.Response(stored["status"], headers=headers, stream=stream, extensions=extensions)
+        if self.stream_speed > 0 and stored.get("elapsed"):
+            time.sleep(float(stored["elapsed"]) / self.stream_speed)
+        content = stored["text"] if "text" in stored else to_json(stored["body"])
+        return httpx2.Response(stored["status"], headers=headers, content=content.encode("utf-8"))
+
+    # record
+
+    def _save(self, stored_request: Json, key: str, response: Json, secrets: list[str], *, sample: bool) -> None:
+        file = self.saves_to
+        if file is None:
+            return
+        # The first reply this session replaces what was recorded before; later ones
+        # (a retry after a 429, a second identical call) are kept in order after it.
+        responses = self.sent_now.setdefault(key, [])
+        responses.append(scrub(response, secrets))
+        body = stored_request.get("body")
+        model = body.get("model") if isinstance(body, dict) else None
+        provenance = "sample" if sample else "recorded"
+        file.save_interaction(stored_request, list(responses), provenance=provenance, model=model)
+
+    def _forward(self, request: httpx2.Request, stored_request: Json, key: str, secrets: list[str]) -> httpx2.Response:
+        def save(response: Json, sample: bool = False) -> None:
+            self._save(stored_request, key, response, secrets, sample=sample)
+
+        started = time.monotonic()
+        try:
+            upstream = self.upstream.handle_request(request)
+        except httpx2.TransportError as error:
+            save(failure_of(error))
+            raise
+
+        sample = upstream.headers.get(SAMPLE_HEADER) == "true"
+        status, headers = upstream.status_code, _kept_headers(upstream.headers)
+        handed_up = _decoded_headers(upstream.headers)
+        if upstream.headers.get("content-type", "").startswith("text/event-stream"):
+
+            def save_stream(chunks: list[tuple[float, bytes]], end: Any) -> None:
+                response = {"status": status, "headers": headers, "events": decode_events(chunks)}
+                save({**response, "end": end} if end != COMPLETE else response, sample)
+
+            stream = RecordingStream(upstream, started, save_stream)
+            return httpx2.Response(status, headers=handed_up, stream=stream, request=request)
+
+        try:
+            content = upstream.read()  # decoded, if the server compressed it anyway
+        except httpx2.TransportError as error:  # the body stalled or broke off after the headers
+            save(failure_of(error))
+            raise
+        finally:
+            upstream.close()
+        elapsed = round(time.monotonic() - started, 3)
+        save({"status": status, "headers": headers, "elapsed": elapsed, **response_payload(content)}, sample)
+        return httpx2.Response(status, headers=handed_up, content=content, request=request)
+
+    def close(self) -> None:
+        self.upstream.close()
