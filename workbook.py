@@ -3,6 +3,7 @@
 
     python3 workbook.py lab    # set up, then open the workbook in JupyterLab
     python3 workbook.py test   # set up, then run every test (offline, no key needed)
+    python3 workbook.py forget [LESSON ...]   # drop what auto mode recorded in class
 
 Setting up means: create .venv/ beside this file, install requirements.txt and the
 helpers package into it. It is skipped when nothing changed since the last time.
@@ -84,7 +85,12 @@ def test(extra: list[str]) -> None:
     run(PYTHON, "-m", "pytest", *PARALLEL, *extra, env=env)
 
 
-COMMANDS = {"lab": lab, "test": test}
+def forget(extra: list[str]) -> None:
+    """Drop what auto mode recorded in class (recordings/improvised/), for some lessons or all."""
+    run(PYTHON, "-m", "helpers", "forget", *extra)
+
+
+COMMANDS = {"lab": lab, "test": test, "forget": forget}
 
 
 def main() -> None:

@@ -317,7 +317,7 @@ def forget(folder: Path, lessons: list[str]) -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
-    """python -m helpers.recordings forget [LESSON ...]: drop what `auto` mode improvised."""
+    """`forget [LESSON ...]`: drop what `auto` mode improvised (python -m helpers forget)."""
     from .settings import read_settings
 
     if not argv or argv[0] != "forget":
@@ -331,7 +331,3 @@ def main(argv: list[str]) -> int:
         print(f"nothing improvised to forget in {folder / IMPROVISED_FOLDER}")
     print("The shipped recordings are unchanged; to undo a re-record, use `git checkout -- recordings/`.")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

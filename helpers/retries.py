@@ -27,6 +27,8 @@ from typing import TypeVar
 
 import anthropic
 
+from .wire import error_type
+
 T = TypeVar("T")
 
 # Statuses worth retrying: request timeout, conflict, rate limit, and every server error (529 too).
@@ -71,9 +73,7 @@ def is_transient(error: BaseException) -> bool:
         return should == "true"
     if error.status_code in RETRYABLE_STATUSES or error.status_code >= 500:
         return True
-    body = error.body if isinstance(error.body, dict) else {}
-    inner = body.get("error") if isinstance(body.get("error"), dict) else body
-    return inner.get("type") in RETRYABLE_ERROR_TYPES
+    return error_type(error) in RETRYABLE_ERROR_TYPES
 
 
 def retry_after_seconds(error: BaseException) -> float | None:
@@ -112,9 +112,7 @@ def describe_error(error: BaseException) -> str:
     if isinstance(error, anthropic.APIConnectionError):
         return "connection error"
     if isinstance(error, anthropic.APIStatusError):
-        body = error.body if isinstance(error.body, dict) else {}
-        inner = body.get("error") if isinstance(body.get("error"), dict) else body
-        kind = inner.get("type")
+        kind = error_type(error)
         return f"{error.status_code} {kind}" if kind else str(error.status_code)
     return type(error).__name__
 

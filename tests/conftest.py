@@ -53,3 +53,13 @@ def online(recordings: Path, standin: StandinServer, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
     return standin
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every time.sleep() in this test, recorded instead of slept (for tests that start no server that sleeps)."""
+    import time
+
+    waited: list[float] = []
+    monkeypatch.setattr(time, "sleep", waited.append)
+    return waited

@@ -31,6 +31,13 @@ def stream_text(client: anthropic.Anthropic, question: str = QUESTION) -> tuple[
         return text, s.get_final_message()
 
 
+def record_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """From now on, time.sleep() is recorded instead of slept: the waits the SDK and the workbook asked for."""
+    waited: list[float] = []
+    monkeypatch.setattr(time, "sleep", waited.append)
+    return waited
+
+
 def improvised(recordings: Path) -> Path:
     """Where auto mode keeps what it recorded (never the shipped file)."""
     return recordings / "improvised" / "lesson.json"
@@ -68,24 +75,23 @@ def test_replayed_stream_is_paced_by_recorded_timings_only_when_asked(recordings
         monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
         stream_text(get_client("lesson", quiet=True))
+    recorded = json.loads(improvised(recordings).read_text())["interactions"][0]["responses"][0]["events"]
     go_offline(monkeypatch)
-    started = time.monotonic()
+    waited = record_sleeps(monkeypatch)
     stream_text(get_client("lesson", quiet=True, stream_speed=0))
-    instant = time.monotonic() - started
-    started = time.monotonic()
-    stream_text(get_client("lesson", quiet=True, stream_speed=1))
-    paced = time.monotonic() - started
-    assert instant < 0.3 < paced, f"instant replay took {instant:.2f}s, paced {paced:.2f}s"
+    assert waited == [], "speed 0 replays at once"
+    stream_text(get_client("lesson", quiet=True, stream_speed=2))
+    assert recorded[-1]["at"] > 0 and sum(waited) == pytest.approx(recorded[-1]["at"] / 2), "speed 2: half the time"
 
 
 def test_miss_without_key_fails_at_once_with_a_message_that_says_what_to_do(recordings, standin, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
     client = get_client("lesson", quiet=True)
-    started = time.monotonic()
+    waited = record_sleeps(monkeypatch)
     with pytest.raises(MissingRecordingError) as caught:
         ask(client, "a question never recorded")
-    assert time.monotonic() - started < 0.5, "a miss must not wait for SDK retries"
     assert standin.state.requests == [], "a miss without a key must not touch the network"
+    assert waited == [], "a miss is raised at once, not after the SDK's retries"
     message = str(caught.value)
     for needed in ("a question never recorded", "lesson.json", "ANTHROPIC_API_KEY", ".env"):
         assert needed in message, f"the message should mention {needed!r}: {message}"
@@ -115,10 +121,11 @@ def test_live_mode_calls_the_api_and_saves_nothing(online, recordings, monkeypat
 
 
 def test_recordings_match_on_path_and_body_not_on_host(online, recordings, monkeypatch):
-    ask(get_client("lesson", quiet=True))
+    live = ask(get_client("lesson", quiet=True))
     go_offline(monkeypatch)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "https://api.anthropic.com")
-    ask(get_client("lesson", quiet=True))  # recorded at 127.0.0.1, replayed for another host
+    replayed = ask(get_client("lesson", quiet=True))  # recorded at 127.0.0.1, replayed for another host
+    assert replayed == live, "the reply recorded from one host should replay for any other"
 
 
 def test_a_retried_request_replays_its_responses_in_order(recordings, monkeypatch):
@@ -146,10 +153,10 @@ def test_a_timeout_is_recorded_and_replayed_as_the_sdks_timeout_error(recordings
         with pytest.raises(anthropic.APITimeoutError):
             ask(get_client("lesson", quiet=True, max_retries=0, timeout=0.3))
     go_offline(monkeypatch)
-    started = time.monotonic()
+    waited = record_sleeps(monkeypatch)
     with pytest.raises(anthropic.APITimeoutError):
-        ask(get_client("lesson", quiet=True, max_retries=0))
-    assert time.monotonic() - started < 0.5, "a replayed timeout should not wait for the real one"
+        ask(get_client("lesson", quiet=True, max_retries=2))
+    assert len(waited) == 2, "the SDK retried the replayed timeout twice (waits of its own, none from replay)"
 
 
 def test_a_connection_error_is_recorded_and_replayed(recordings, monkeypatch):

@@ -5,7 +5,6 @@ each time a one-line message and a non-zero exit, never a traceback."""
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -73,14 +72,12 @@ def test_injected_failures_come_before_the_servers_own_400():
 
 
 def test_endless_529s_give_up_after_a_bounded_number_of_requests():
-    started = time.monotonic()
     with StandinServer(always="529") as server:
         result = run("--faults", "none", "--base-delay", "0.01", "--max-attempts", "4", **live(server))
         assert len(server.state.requests) == 4
     line = assert_one_line_failure(result)
     assert "gave up after 4 attempts: max_attempts reached" in line and "529 overloaded_error" in line
     assert "Overloaded" in line, "the line quotes what the API said"
-    assert time.monotonic() - started < 20
 
 
 def test_the_servers_own_429_retry_after_is_obeyed():
