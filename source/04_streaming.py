@@ -18,7 +18,7 @@
 # paced as it was recorded: set `WORKBOOK_STREAM_SPEED=1` in `.env` to see it stream in class.
 
 # %%
-from helpers import MODEL, get_client, usage_line
+from helpers import MODEL, get_client, reply_text, usage_line
 
 client = get_client("04_streaming")
 
@@ -71,7 +71,7 @@ with client.messages.stream(model=MODEL, max_tokens=400, messages=[{"role": "use
 
 # %%
 print("stop_reason:", final.stop_reason)
-print("text length:", len(final.content[0].text), "characters")
+print("text length:", len(reply_text(final)), "characters")
 print(usage_line(final.usage))
 
 # %% [markdown]

@@ -28,7 +28,7 @@ import time
 
 import anthropic
 
-from helpers import MODEL, get_client
+from helpers import MODEL, get_client, reply_text
 
 client = get_client("05_errors_and_retries", max_retries=0)
 
@@ -37,7 +37,7 @@ REQUEST = {
     "max_tokens": 200,
     "messages": [{"role": "user", "content": "Give one tip for writing a clear error message, in one sentence."}],
 }
-print(client.messages.create(**REQUEST).content[0].text)
+print(reply_text(client.messages.create(**REQUEST)))
 
 # %% [markdown]
 # ## How calls fail
@@ -113,7 +113,7 @@ def call_with_simple_retry(make_call, tries=3, wait=0.2):
 
 flaky = with_faults(client, ["429", "429"], retry_after=0.2)
 reply = call_with_simple_retry(lambda: flaky.messages.create(**REQUEST))
-print("then:", reply.content[0].text[:60], "...")
+print("then:", reply_text(reply)[:60], "...")
 
 # %% [markdown]
 # It works for this one case, and has four problems:
@@ -222,7 +222,7 @@ flaky = with_faults(sdk_client, ["429", "529"], retry_after=0.3, announce=print)
 
 started = time.monotonic()
 reply = flaky.messages.create(**REQUEST)
-print(f"one call, three requests, {time.monotonic() - started:.2f} s:", reply.content[0].text[:40], "...")
+print(f"one call, three requests, {time.monotonic() - started:.2f} s:", reply_text(reply)[:40], "...")
 
 # %% [markdown]
 # Where the time went: before the second request the SDK waited the 0.3 s of the 429's
@@ -281,7 +281,7 @@ def streamed_reply(client, timeout):
 
 flaky = with_faults(client, ["midstream"])
 reply = call_with_retries(lambda timeout: streamed_reply(flaky, timeout), policy=policy, report=print)
-print("then:", reply.content[0].text[:60], "...")
+print("then:", reply_text(reply)[:60], "...")
 
 # %% [markdown]
 # A stream that already showed some text before it failed is harder: the retry starts the reply from
