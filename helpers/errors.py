@@ -28,10 +28,15 @@ class IncompleteRecordingError(WorkbookError):
     """A replayed stream was read past the point where its recording ends."""
 
 
+class NotAMessageError(WorkbookError):
+    """The server answered 200 with JSON that is not a Message (the SDK does not check, by default)."""
+
+
 ALL_WORKBOOK_ERRORS: tuple[type[WorkbookError], ...] = (
     WorkbookError,
     SettingsError,
     MissingRecordingError,
     CorruptRecordingError,
     IncompleteRecordingError,
+    NotAMessageError,
 )

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from anthropic.types import Message
 
-from .errors import WorkbookError
-
-
-class NotAMessageError(WorkbookError):
-    """The server answered 200 with JSON that is not a Message (the SDK does not check, by default)."""
+from .errors import NotAMessageError
 
 
 def reply_text(message: Message) -> str:
