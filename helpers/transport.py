@@ -94,7 +94,7 @@ def response_payload(content: bytes) -> Json:
     return {"body": value} if is_json and isinstance(value, dict) else {"text": text}
 
 
-def failure_of(error: httpx2.TransportError) -> Json:
+def failure_of(error: httpx2.RequestError) -> Json:
     """A transport error as stored: its kind, and the exception to raise again on replay."""
     kind = "timeout" if isinstance(error, httpx2.TimeoutException) else "connection"
     return {"error": kind, "exception": type(error).__name__, "message": str(error)}
@@ -104,7 +104,7 @@ def raise_failure(failure: Json, request: httpx2.Request) -> None:
     """Raise the stored transport error again, as the same httpx2 exception with the same message."""
     default = httpx2.ReadTimeout if failure["error"] == "timeout" else httpx2.ConnectError
     exception = getattr(httpx2, failure.get("exception", ""), None)
-    if not (isinstance(exception, type) and issubclass(exception, httpx2.TransportError)):
+    if not (isinstance(exception, type) and issubclass(exception, httpx2.RequestError)):
         exception = default
     message = failure.get("message") or f"replayed: the recorded request failed ({failure['error']})"
     raise exception(message, request=request)
@@ -175,7 +175,7 @@ class RecordingStream(httpx2.SyncByteStream):
             for chunk in self.upstream.iter_bytes():  # decoded, if the server compressed it anyway
                 self.chunks.append((time.monotonic() - self.started, chunk))
                 yield chunk
-        except httpx2.TransportError as error:
+        except httpx2.RequestError as error:  # a dropped connection, a read timeout, a body that will not decode
             self._end(failure_of(error))
             raise
         self._end(COMPLETE)
@@ -264,14 +264,13 @@ class WorkbookTransport(httpx2.BaseTransport):
         return self._forward(request, stored_request, key, secrets)
 
     def _recorded(self, key: str) -> tuple[RecordingFile, list[Json]] | None:
+        """The recorded responses to replay for `key`: in auto mode what was improvised comes first,
+        but a file with a successful reply wins over one that holds only failures."""
         files = [self.recordings.shipped]
         if self.mode is Mode.AUTO:
             files.insert(0, self.recordings.improvised)
-        for file in files:
-            responses = file.responses_for(key)
-            if responses:
-                return file, responses
-        return None
+        found = [(file, responses) for file in files if (responses := file.responses_for(key))]
+        return next((item for item in found if any(map(is_success, item[1]))), found[0] if found else None)
 
     def _miss_message(self, body: Any) -> str:
         where = self.recordings.shipped.path
@@ -326,7 +325,7 @@ class WorkbookTransport(httpx2.BaseTransport):
         started = time.monotonic()
         try:
             upstream = self.upstream.handle_request(request)
-        except httpx2.TransportError as error:
+        except httpx2.RequestError as error:
             save(failure_of(error))
             raise
 
@@ -344,7 +343,7 @@ class WorkbookTransport(httpx2.BaseTransport):
 
         try:
             content = upstream.read()  # decoded, if the server compressed it anyway
-        except httpx2.TransportError as error:  # the body stalled or broke off after the headers
+        except httpx2.RequestError as error:  # the body stalled, broke off or would not decode
             save(failure_of(error))
             raise
         finally:
