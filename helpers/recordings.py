@@ -219,10 +219,14 @@ class RecordingFile:
         self.data = self._read()
 
     def _damaged(self, what: str) -> CorruptRecordingError:
-        return CorruptRecordingError(
-            f"The recording file {self.path} is damaged and cannot be read: {what}. Restore it with "
-            f"`git checkout -- {self.path.name}` in its folder, or delete it and record again with a key."
-        )
+        if self.path.parent.name == IMPROVISED_FOLDER:  # git does not keep these: nothing to restore
+            fix = f"Drop it with `python3 workbook.py forget {self.path.stem}` (it holds only what auto mode added)."
+        else:
+            fix = (
+                f"Restore it with `git checkout -- {self.path.name}` in its folder, or delete it and record "
+                "again with a key."
+            )
+        return CorruptRecordingError(f"The recording file {self.path} is damaged and cannot be read: {what}. {fix}")
 
     def _read(self) -> Json:
         if self.path.is_dir():

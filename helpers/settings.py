@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from dotenv import load_dotenv
 
@@ -72,7 +72,7 @@ class Settings:
     @property
     def base_path(self) -> str:
         """The base URL's own path ('/anthropic' behind a gateway; '' for the API itself)."""
-        return urlsplit(self.base_url).path.rstrip("/")
+        return unquote(urlsplit(self.base_url).path).rstrip("/")  # decoded, as httpx2 gives a request's path
 
 
 # Replayed streams slower than a tenth of their pace, or faster than a hundred times, help nobody.
@@ -80,14 +80,17 @@ STREAM_SPEEDS = (0.1, 100.0)
 
 
 def redact_url(url: str) -> str:
-    """`url` without any user:password@ in it, fit to print."""
-    try:
-        parts = urlsplit(url)
-        if "@" not in parts.netloc:
-            return url
-        return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
-    except ValueError:
-        return "(a URL that cannot be read)"
+    """`url` without any user:password@ in it, fit to print.
+
+    Everything from the scheme to the last @ goes, whatever it holds: a password with an unencoded
+    / ? or # would end a URL parser's idea of the credentials early and leak the rest.
+    """
+    if "@" not in url:
+        return url
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "", url
+    return f"{scheme}{separator}***@{rest.rsplit('@', 1)[1]}"
 
 
 def _checked_base_url(raw: str | None) -> str:
@@ -102,8 +105,8 @@ def _checked_base_url(raw: str | None) -> str:
             problem = "it names no host"
         else:
             parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError as err:
-        problem = f"it cannot be read as a URL ({err})"
+    except ValueError:  # the parser's own words may quote a password, so they are not repeated
+        problem = "it cannot be read as a URL (check the brackets of an IPv6 address, and the port)"
     if problem:
         raise SettingsError(
             f"ANTHROPIC_BASE_URL={redact_url(raw)!r} is not a server address: {problem}. Use a URL such as "

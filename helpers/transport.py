@@ -79,6 +79,51 @@ def scrub(value: Any, secrets: list[str]) -> Any:
     return value
 
 
+# The delta fields whose pieces a reader joins: a secret may be split across two of them.
+_JOINED_DELTAS = {"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "partial_json"}
+
+
+def _scrub_pieces(pieces: list[str], secrets: list[str]) -> list[str]:
+    """`pieces` with each secret that their joined text spells out removed, the placeholder standing in
+    the piece where the secret began: joined again, they read as the scrubbed whole."""
+    joined = "".join(pieces)
+    hidden = [False] * len(joined)
+    starts = set()
+    for secret in secrets:
+        at = joined.find(secret)
+        while at != -1:
+            starts.add(at)
+            hidden[at : at + len(secret)] = [True] * len(secret)
+            at = joined.find(secret, at + len(secret))
+    if not starts:
+        return pieces
+    scrubbed, offset = [], 0
+    for piece in pieces:
+        kept = [
+            REDACTED if offset + i in starts else ch
+            for i, ch in enumerate(piece)
+            if not hidden[offset + i] or offset + i in starts
+        ]
+        scrubbed.append("".join(kept))
+        offset += len(piece)
+    return scrubbed
+
+
+def scrub_stream(events: list[Json], secrets: list[str]) -> list[Json]:
+    """A stream's events with every secret removed, also one split across the deltas of a block."""
+    events = scrub(events, secrets)
+    runs: dict[tuple[Any, str], list[dict[str, Any]]] = {}
+    for event in events:
+        delta = event.get("data", {}).get("delta") if event.get("event") == "content_block_delta" else None
+        field = _JOINED_DELTAS.get(delta.get("type")) if isinstance(delta, dict) else None
+        if field and isinstance(delta.get(field), str):
+            runs.setdefault((event["data"].get("index"), field), []).append(delta)
+    for (_, field), deltas in runs.items():
+        for delta, piece in zip(deltas, _scrub_pieces([d[field] for d in deltas], secrets), strict=True):
+            delta[field] = piece
+    return events
+
+
 def body_of(content: bytes) -> Any:
     """A request body as stored: its JSON, or its text."""
     if not content:
@@ -335,7 +380,8 @@ class WorkbookTransport(httpx2.BaseTransport):
         if upstream.headers.get("content-type", "").startswith("text/event-stream"):
 
             def save_stream(chunks: list[tuple[float, bytes]], end: Any) -> None:
-                response = {"status": status, "headers": headers, "events": decode_events(chunks)}
+                events = scrub_stream(decode_events(chunks), secrets)
+                response = {"status": status, "headers": headers, "events": events}
                 save({**response, "end": end} if end != COMPLETE else response, sample)
 
             stream = RecordingStream(upstream, started, save_stream)
