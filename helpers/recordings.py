@@ -99,13 +99,22 @@ def _event_problem(event: Any) -> str | None:
         return "an event's name is not text"
     if ("data" in event) == ("text" in event):
         return "an event needs exactly one of 'data' or 'text'"
-    if "data" in event and not isinstance(event["data"], dict):
-        return "an event's 'data' is not a JSON object (other data goes in 'text')"
-    if "text" in event and not isinstance(event["text"], str):
-        return "an event's 'text' is not text"
-    at = event.get("at", 0)
-    if isinstance(at, bool) or not isinstance(at, int | float) or at < 0:
-        return f"an event's time 'at' is not a number of seconds: {at!r}"
+    return _payload_problem(event, "data", "an event's") or _seconds_problem(event, "at", "an event's")
+
+
+def _payload_problem(item: Json, json_key: str, whose: str) -> str | None:
+    """What `item` carried: a JSON object under `json_key`, or anything else as 'text'."""
+    if json_key in item and not isinstance(item[json_key], dict):
+        return f"{whose} {json_key!r} is not a JSON object (anything else goes in 'text')"
+    if "text" in item and not isinstance(item["text"], str):
+        return f"{whose} 'text' is not text"
+    return None
+
+
+def _seconds_problem(item: Json, key: str, whose: str) -> str | None:
+    value = item.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return f"{whose} {key!r} is not a number of seconds: {value!r}"
     return None
 
 
@@ -126,13 +135,9 @@ def response_problem(response: Any) -> str | None:
     kinds = [name for name in ("body", "text", "events") if name in response]
     if len(kinds) != 1:
         return f"it needs exactly one of 'body', 'text', 'events' or 'error'; it has {kinds or 'none'}"
-    if "body" in response and not isinstance(response["body"], dict):
-        return "its 'body' is not a JSON object (other bodies go in 'text')"
-    if "text" in response and not isinstance(response["text"], str):
-        return "its 'text' is not text"
-    elapsed = response.get("elapsed", 0)
-    if isinstance(elapsed, bool) or not isinstance(elapsed, int | float) or elapsed < 0:
-        return f"its 'elapsed' is not a number of seconds: {elapsed!r}"
+    problem = _payload_problem(response, "body", "its") or _seconds_problem(response, "elapsed", "its")
+    if problem:
+        return problem
     if "events" in response:
         if not isinstance(response["events"], list):
             return "its 'events' is not a list"

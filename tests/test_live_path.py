@@ -25,6 +25,7 @@ import anthropic
 import pytest
 
 from helpers import MODEL, CorruptRecordingError, MissingRecordingError, SettingsError, get_client, read_settings, wire
+from helpers.checks import message_json
 from helpers.recordings import forget, recorded_message
 from helpers.transport import REDACTED
 from tests.conftest import FAKE_KEY, ROOT
@@ -152,16 +153,7 @@ def loopback() -> Iterator[Callable[[Answer], LoopbackServer]]:
 
 
 def message_saying(text: str) -> Json:
-    return {
-        "id": "msg_loopback",
-        "type": "message",
-        "role": "assistant",
-        "model": MODEL,
-        "content": [{"type": "text", "text": text}],
-        "stop_reason": "end_turn",
-        "stop_sequence": None,
-        "usage": {"input_tokens": 5, "output_tokens": 5},
-    }
+    return message_json(text, usage={"input_tokens": 5, "output_tokens": 5})
 
 
 def refuse_the_key(reply: _Reply, request: Received) -> None:
