@@ -8,7 +8,7 @@ from .cli import run_script
 from .client import get_client
 from .costs import PRICES, cost_usd, usage_line
 from .errors import CorruptRecordingError, MissingRecordingError, SettingsError, WorkbookError
-from .replies import reply_text
+from .replies import describe_block, reply_text
 from .settings import DEFAULT_MODEL, MODEL, Mode, read_settings
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "SettingsError",
     "WorkbookError",
     "cost_usd",
+    "describe_block",
     "get_client",
     "read_settings",
     "reply_text",

@@ -1,7 +1,9 @@
 """What a call cost: token counts from `response.usage` turned into dollars.
 
-Prices are US dollars per million tokens, from Anthropic's public pricing page
-(checked 2026-11-25). Prices change: check the page before you budget with them.
+Prices are US dollars per million tokens, from Anthropic's public pricing and model overview
+pages (checked 2026-11-26; source: https://platform.claude.com/docs/en/about-claude/pricing and
+each model's overview, e.g. https://platform.claude.com/docs/en/models/sonnet-5-5/overview).
+Prices change: check the page before you budget with them.
 """
 
 from __future__ import annotations
@@ -15,35 +17,54 @@ from .settings import MODEL
 
 @dataclass(frozen=True)
 class Price:
-    """Dollars per million tokens of each kind."""
+    """Dollars per million tokens of each kind.
+
+    Cache writes cost 1.25x the input price for the 5-minute cache and 2x for the 1-hour one;
+    cache reads 0.1x. The Message Batches API halves every rate (BATCH_DISCOUNT).
+    """
 
     input: float
     output: float
     cache_write: float  # writing a prompt prefix to the 5-minute cache
+    cache_write_1h: float  # writing it to the 1-hour cache
     cache_read: float  # reading it back on a later call
 
 
+def _price(input: float, output: float) -> Price:
+    """A model's prices from its input and output rates, with the documented cache multipliers."""
+    return Price(input, output, cache_write=input * 1.25, cache_write_1h=input * 2, cache_read=input * 0.1)
+
+
 PRICES: dict[str, Price] = {
-    "claude-sonnet-4-6": Price(input=3.00, output=15.00, cache_write=3.75, cache_read=0.30),
-    "claude-haiku-4-5": Price(input=1.00, output=5.00, cache_write=1.25, cache_read=0.10),
-    "claude-opus-4-6": Price(input=5.00, output=25.00, cache_write=6.25, cache_read=0.50),
-    "claude-sonnet-5-5": Price(input=2.00, output=10.00, cache_write=2.50, cache_read=0.20),
-    "claude-opus-5-5": Price(input=4.00, output=20.00, cache_write=5.00, cache_read=0.40),
+    "claude-sonnet-5-5": _price(2.00, 10.00),
+    "claude-opus-5-5": _price(4.00, 20.00),
+    "claude-sonnet-4-6": _price(3.00, 15.00),
+    "claude-opus-4-6": _price(5.00, 25.00),
+    "claude-haiku-4-5": _price(1.00, 5.00),
 }
 
+BATCH_DISCOUNT = 0.5  # the Message Batches API bills every token at half price
 
-def cost_usd(usage: Usage, model: str = MODEL) -> float | None:
-    """The dollar cost of one call, or None when the model's price is not in the table."""
+
+def cost_usd(usage: Usage, model: str = MODEL, *, batch: bool = False) -> float | None:
+    """The dollar cost of one call, or None when the model's price is not in the table.
+
+    Cache writes are priced by their lifetime when the usage says (`cache_creation`); a usage
+    without that breakdown is priced as 5-minute writes. `batch=True` applies the batch discount.
+    """
     price = PRICES.get(model)
     if price is None:
         return None
-    per_token = 1 / 1_000_000
-    return (
+    written = usage.cache_creation_input_tokens or 0
+    hour_long = usage.cache_creation.ephemeral_1h_input_tokens if usage.cache_creation else 0
+    dollars = (
         usage.input_tokens * price.input
         + usage.output_tokens * price.output
-        + (usage.cache_creation_input_tokens or 0) * price.cache_write
+        + (written - hour_long) * price.cache_write
+        + hour_long * price.cache_write_1h
         + (usage.cache_read_input_tokens or 0) * price.cache_read
-    ) * per_token
+    ) / 1_000_000
+    return dollars * (BATCH_DISCOUNT if batch else 1)
 
 
 def usage_line(usage: Usage, model: str = MODEL) -> str:

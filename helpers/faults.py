@@ -2,9 +2,10 @@
 
 Real failures are rare and never come when a class is watching. So the failures are made
 here, in-process, at the httpx2 transport: the first requests get a 429, a 529, a timeout, a
-stream that breaks off with an error event... exactly as the API would send them (status,
-JSON error body or server-sent events, headers such as retry-after),
-and the requests after that go on to the client's own transport (replay, record or live).
+stream that breaks off with an error event, a 429 for a spent limit... as the API would send
+them (status, JSON error body or server-sent events, headers such as retry-after and the
+anthropic-ratelimit-* ones), and the requests after that go on to the client's own transport
+(replay, record or live).
 The SDK above sees real responses, so its typed errors and its own retries behave as they
 would against the API.
 
@@ -18,6 +19,7 @@ import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import anthropic
 import httpx2
@@ -35,7 +37,53 @@ NETWORK_FAULTS = ("timeout", "connection")
 # text. The SDK raises it as a plain APIStatusError with status_code 200, and does not retry it.
 # A request without streaming cannot fail this way; it gets what the API sends it instead: a 529.
 MIDSTREAM_FAULT = "midstream"
-FAULT_NAMES: tuple[str, ...] = (*STATUS_FAULTS, *NETWORK_FAULTS, MIDSTREAM_FAULT)
+# A 429 that no wait clears: the organization has used up the monthly allowance of its usage tier. The
+# body is a rate_limit_error like any 429's, plus error.details.error_code, from which the SDK raises
+# anthropic.EnforcedSpendLimitReachedError (a RateLimitError; anthropic/_error_classes.py). No
+# retry-after, since access returns only at the start of next month; and no x-should-retry, since
+# nothing documents the API sending one here: so the SDK's own retries (which read only the status)
+# retry it, and a retry rule has to read err.error_code. The message is in our words: its wording
+# is not a contract ("don't match on it", says the SDK), the error_code is.
+SPEND_LIMIT_FAULT = "spend-limit"
+SPEND_LIMIT = (
+    "rate_limit_error",
+    "enforced_spend_limit_reached",
+    "Your organization has reached the monthly API usage limit of its usage tier. "
+    "Access resumes at the start of next month, or sooner if you move to a higher tier.",
+)
+FAULT_NAMES: tuple[str, ...] = (*STATUS_FAULTS, *NETWORK_FAULTS, MIDSTREAM_FAULT, SPEND_LIMIT_FAULT)
+
+# The rate limits the injected 429 reports, in the response headers the API documents for them
+# (anthropic-ratelimit-requests-* and -tokens-*: limit, remaining, and reset as an RFC 3339 time).
+# A Tier 1 sized organization, in one place: the 429's message (helpers.wire.ERRORS) names the same
+# REQUESTS_PER_MINUTE, and a test keeps the two in step.
+REQUESTS_PER_MINUTE = 50
+TOKENS_PER_MINUTE = 30_000
+TOKENS_PER_REQUEST = 300  # what each request of the minute used, on average
+
+
+def rate_limit_headers(retry_after: float, now: datetime | None = None) -> dict[str, str]:
+    """The anthropic-ratelimit-* headers of a 429 for too many requests: none left until retry-after.
+
+    The minute's requests are all used, so the request limit resets when retry-after says; they
+    used some tokens, which flow back at TOKENS_PER_MINUTE / 60 a second until the bucket is full.
+    """
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    used = REQUESTS_PER_MINUTE * TOKENS_PER_REQUEST
+    requests_reset = now + timedelta(seconds=math.ceil(retry_after))
+    tokens_reset = now + timedelta(seconds=math.ceil(60 * used / TOKENS_PER_MINUTE))
+    return {
+        "anthropic-ratelimit-requests-limit": str(REQUESTS_PER_MINUTE),
+        "anthropic-ratelimit-requests-remaining": "0",
+        "anthropic-ratelimit-requests-reset": _rfc3339(requests_reset),
+        "anthropic-ratelimit-tokens-limit": str(TOKENS_PER_MINUTE),
+        "anthropic-ratelimit-tokens-remaining": str(TOKENS_PER_MINUTE - used),
+        "anthropic-ratelimit-tokens-reset": _rfc3339(tokens_reset),
+    }
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_faults(text: str) -> list[str]:
@@ -53,9 +101,11 @@ def parse_faults(text: str) -> list[str]:
 class FaultTransport(httpx2.BaseTransport):
     """Answers the first requests with `faults`, in order (then `always`, if set), and passes the rest on.
 
-    retry_after: the seconds a 429 asks the client to wait (sent as retry-after, rounded up to whole
-    seconds as the API does, and precisely as retry-after-ms, which the SDK reads first). Nothing
-    checks that the client waited: a retry that comes too soon is answered like any other request.
+    retry_after: the seconds a 429 asks the client to wait, sent as retry-after, the header the API
+    documents: whole seconds, rounded up. Also sent precisely as retry-after-ms, an extra that the
+    API does not document but the SDK reads first (anthropic/_base_client.py,
+    _parse_retry_after_header): it keeps the lessons' sub-second waits sub-second. Nothing checks
+    that the client waited: a retry that comes too soon is answered like any other request.
     announce: called with one line per request, to make hidden retries visible (print, say).
     """
 
@@ -95,7 +145,17 @@ class FaultTransport(httpx2.BaseTransport):
             if body.get("stream"):
                 return self._broken_stream(body, number, request)
             fault = "529"
+        if fault == SPEND_LIMIT_FAULT:
+            return self._spend_limit(number, request)
         return self._error_response(fault, number, request)
+
+    def _spend_limit(self, number: int, request: httpx2.Request) -> httpx2.Response:
+        kind, code, message = SPEND_LIMIT
+        request_id = f"req_injected_{number:04d}"
+        body = error_body(kind, message, request_id)
+        body["error"]["details"] = {"error_code": code}
+        headers = {"content-type": "application/json", "request-id": request_id}
+        return httpx2.Response(429, headers=headers, json=body, request=request)
 
     def _broken_stream(self, body: dict, number: int, request: httpx2.Request) -> httpx2.Response:
         """Status 200 and a message_start, then an error event where the text should be."""
@@ -122,7 +182,8 @@ class FaultTransport(httpx2.BaseTransport):
         headers = {"content-type": "application/json", "request-id": request_id}
         if status == 429:
             headers["retry-after"] = str(math.ceil(self.retry_after))  # 0 only when retry-after-ms is 0 too
-            headers["retry-after-ms"] = str(round(self.retry_after * 1000))
+            headers["retry-after-ms"] = str(round(self.retry_after * 1000))  # the SDK-read extra (see above)
+            headers.update(rate_limit_headers(self.retry_after))
         return httpx2.Response(status, headers=headers, json=error_body(kind, message, request_id), request=request)
 
     def close(self) -> None:
@@ -136,6 +197,8 @@ def describe_fault(fault: str | None, retry_after: float = 1.0) -> str:
         return "a timeout" if fault == "timeout" else "a connection error"
     if fault == MIDSTREAM_FAULT:
         return "200, then an overloaded_error event in the stream"
+    if fault == SPEND_LIMIT_FAULT:
+        return f"429 {SPEND_LIMIT[0]} ({SPEND_LIMIT[1]}: no wait clears it)"
     status, kind, _ = STATUS_FAULTS[fault]
     extra = f" (retry-after {retry_after:.2f} s)" if status == 429 else ""
     return f"{status} {kind}{extra}"

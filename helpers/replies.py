@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from anthropic.types import Message
+from anthropic.types import ContentBlock, Message
 
 from .errors import NotAMessageError
 
@@ -20,3 +20,15 @@ def reply_text(message: Message) -> str:
             "Check that ANTHROPIC_BASE_URL points at the Anthropic API or a server compatible with it."
         )
     return "".join(block.text for block in message.content if block.type == "text")
+
+
+def describe_block(block: ContentBlock) -> str:
+    """One short line for a content block: its type, then what it carries."""
+    if block.type == "text":
+        return f"text: {block.text}"
+    if block.type in ("tool_use", "server_tool_use"):
+        return f"{block.type}: {block.name}({block.input})"
+    if block.type == "thinking":
+        shown = f"{len(block.thinking)} characters of reasoning shown" if block.thinking else "reasoning not shown"
+        return f"thinking: {shown}, signed ({len(block.signature)}-character signature)"
+    return block.type

@@ -5,7 +5,10 @@ later. `is_transient` follows the SDK's own rule (the server's x-should-retry he
 sends one; otherwise 408, 409, 429, every 5xx including 529, timeouts and dropped connections)
 and adds one case the SDK cannot retry: an error event inside a stream that had already
 started with status 200, recognised by its error type. A *permanent* failure (400 bad request,
-401, 403, 404...) gets the same answer however often it is sent, so it is raised at once.
+401, 403, 404...) gets the same answer however often it is sent, so it is raised at once. So does
+a 429 whose error_code names a spend limit (enforced_spend_limit_reached,
+contract_spend_limit_reached): it is a RateLimitError, and the SDK would retry it, but the limit
+lasts until someone raises it or the month ends, so no wait clears it.
 
 Between attempts the wait grows exponentially (base_delay, 2x, 4x...), each wait capped at
 max_delay and shortened by a random amount (jitter) so that many clients that failed together
@@ -37,6 +40,13 @@ RETRYABLE_STATUSES = frozenset({408, 409, 429})
 # an error event inside a stream arrives after the HTTP status 200, and the SDK raises it as a plain
 # APIStatusError with status_code 200 (and does not retry it: its retries end when the 200 arrives).
 RETRYABLE_ERROR_TYPES = frozenset({"rate_limit_error", "overloaded_error", "api_error", "timeout_error"})
+# Error codes (the body's error.details.error_code, the SDK's `err.error_code`) that waiting will not
+# clear, though they come with status 429: the SDK raises them as EnforcedSpendLimitReachedError and
+# ContractSpendLimitReachedError, RateLimitErrors that its own retry rule still retries (it reads only
+# the status). Any other code with "spend_limit" in it counts too, e.g. the 402
+# linked_organization_spend_limit_reached. The SDK's other 429 code, ramp_limit_exceeded, clears:
+# its type says "Retry after the time in the retry-after header" (anthropic/types/shared/).
+PERMANENT_ERROR_CODES = frozenset({"enforced_spend_limit_reached", "contract_spend_limit_reached"})
 
 
 @dataclass(frozen=True)
@@ -62,7 +72,8 @@ def is_transient(error: BaseException) -> bool:
     """True when sending the same request again may succeed.
 
     The SDK's rule (x-should-retry when the server sends it; else 408, 409, 429, 5xx, timeouts and
-    connection errors), plus the error types of RETRYABLE_ERROR_TYPES, for errors inside a stream.
+    connection errors), except for the error codes that name a spend limit, plus the error types of
+    RETRYABLE_ERROR_TYPES, for errors inside a stream.
     """
     if isinstance(error, anthropic.APIConnectionError):  # APITimeoutError is one of these
         return True
@@ -71,9 +82,17 @@ def is_transient(error: BaseException) -> bool:
     should = error.response.headers.get("x-should-retry")  # the server's own opinion, when it gives one
     if should in ("true", "false"):
         return should == "true"
+    if is_spend_limit(error):
+        return False
     if error.status_code in RETRYABLE_STATUSES or error.status_code >= 500:
         return True
     return error_type(error) in RETRYABLE_ERROR_TYPES
+
+
+def is_spend_limit(error: BaseException) -> bool:
+    """True when the error's code names a spend limit, which no wait clears (see PERMANENT_ERROR_CODES)."""
+    code = getattr(error, "error_code", None)
+    return isinstance(code, str) and (code in PERMANENT_ERROR_CODES or "spend_limit" in code)
 
 
 def retry_after_seconds(error: BaseException) -> float | None:
@@ -113,7 +132,9 @@ def describe_error(error: BaseException) -> str:
         return "connection error"
     if isinstance(error, anthropic.APIStatusError):
         kind = error_type(error)
-        return f"{error.status_code} {kind}" if kind else str(error.status_code)
+        described = f"{error.status_code} {kind}" if kind else str(error.status_code)
+        code = getattr(error, "error_code", None)
+        return f"{described} ({code})" if code else described
     return type(error).__name__
 
 
@@ -215,6 +236,8 @@ def call_with_retries(
 
 def _reason_to_stop(error: anthropic.APIError, attempt: Attempt, policy: RetryPolicy) -> str | None:
     if not attempt.transient:
+        if is_spend_limit(error):
+            return f"{getattr(error, 'error_code', '')} is not retried: a spend limit does not clear by waiting"
         return "a permanent error is not retried, since the same request gets the same answer"
     if attempt.number >= policy.max_attempts:
         return "max_attempts reached"

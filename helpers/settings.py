@@ -20,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 RECORDINGS_DIR = REPO_ROOT / "recordings"
 
 # The one place the model is named. WORKBOOK_MODEL overrides it (for a local model, say).
-DEFAULT_MODEL = "claude-sonnet-4-6"
+DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
 # Variables in the real environment win over .env, so a test run or CI that sets

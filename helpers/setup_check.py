@@ -10,7 +10,7 @@ import platform
 import re
 from importlib import metadata
 
-from .settings import DEFAULT_BASE_URL, REPO_ROOT, Settings, read_settings
+from .settings import DEFAULT_BASE_URL, REPO_ROOT, Mode, Settings, read_settings
 
 COURSE_PACKAGES = ("anthropic", "httpx2", "jupyterlab", "ipywidgets", "matplotlib", "python-dotenv")
 OK, WARN, INFO = "✅", "❌", "ℹ️"
@@ -53,9 +53,18 @@ def package_lines() -> list[str]:
     return lines
 
 
+# What a key changes, in each mode (helpers/settings.py Mode; helpers/transport.py does it).
+_WITH_KEY = {
+    Mode.AUTO: "Calls never recorded go to the API; replies are kept in recordings/improvised/.",
+    Mode.REPLAY: "Replay mode ignores it: every reply comes from the recordings.",
+    Mode.RECORD: "Every call goes to the API; each reply is saved in recordings/.",
+    Mode.LIVE: "Every call goes to the API; nothing is saved.",
+}
+
+
 def key_line(settings: Settings) -> str:
     if settings.has_key:
-        return f"{OK} ANTHROPIC_API_KEY is set (not shown). Calls that were never recorded go to the API."
+        return f"{OK} ANTHROPIC_API_KEY is set (not shown). {_WITH_KEY[settings.mode]}"
     return (
         f"{INFO} ANTHROPIC_API_KEY is not set. Every lesson still runs from its recordings; "
         "put a key in .env (see .env.example) to call the API."

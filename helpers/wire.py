@@ -148,6 +148,16 @@ def _words(text: str, per_piece: int = 3) -> list[str]:
     ]
 
 
+# What message_delta's usage carries: the final counts (anthropic/types/message_delta_usage.py).
+_DELTA_USAGE = (
+    "input_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+    "output_tokens",
+    "output_tokens_details",
+)
+
+
 def message_events(message: Json, split: Callable[[str], list[str]] = _words) -> list[Json]:
     """A Message (as JSON) as the API streams it: message_start, each block's start, deltas and stop,
     a ping after the first block opens, message_delta with the final usage, message_stop.
@@ -165,11 +175,11 @@ def message_events(message: Json, split: Callable[[str], list[str]] = _words) ->
         kind = block["type"]
         if kind == "text":
             events.append(event("content_block_start", index=index, content_block={**block, "text": ""}))
-            deltas = [{"type": "text_delta", "text": piece} for piece in split(block["text"])]
+            deltas = [{"type": "text_delta", "text": piece} for piece in split(block["text"]) if piece]
         elif kind == "thinking":
             opened = {**block, "thinking": "", "signature": ""}
             events.append(event("content_block_start", index=index, content_block=opened))
-            deltas = [{"type": "thinking_delta", "thinking": piece} for piece in split(block["thinking"])]
+            deltas = [{"type": "thinking_delta", "thinking": piece} for piece in split(block["thinking"]) if piece]
             deltas.append({"type": "signature_delta", "signature": block["signature"]})
         elif kind in ("tool_use", "server_tool_use"):
             events.append(event("content_block_start", index=index, content_block={**block, "input": {}}))
@@ -182,7 +192,8 @@ def message_events(message: Json, split: Callable[[str], list[str]] = _words) ->
         events += [event("content_block_delta", index=index, delta=delta) for delta in deltas]
         events.append(event("content_block_stop", index=index))
     delta = {"stop_reason": message["stop_reason"], "stop_sequence": message.get("stop_sequence")}
-    events.append(event("message_delta", delta=delta, usage={"output_tokens": message["usage"]["output_tokens"]}))
+    final_usage = {name: value for name, value in message["usage"].items() if name in _DELTA_USAGE}
+    events.append(event("message_delta", delta=delta, usage=final_usage))
     events.append(event("message_stop"))
     return events
 

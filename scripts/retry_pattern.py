@@ -59,9 +59,9 @@ def main() -> int:
     client = with_faults(get_client("retry_pattern", max_retries=0), faults, retry_after=args.base_delay * 2)
     print(f"Injected failures: {', '.join(faults) or 'none'}.")
     print(
-        f"Retry policy: up to {policy.max_attempts} attempts; waits from {policy.base_delay:.2f} s, doubling, "
-        f"each at most {policy.max_delay:.2f} s, with jitter; at most {policy.max_total:.2f} s in all, "
-        "each attempt's timeout included.\n"
+        f"Retry policy: {policy.max_attempts} attempt{'s' if policy.max_attempts > 1 else ''}; "
+        f"waits {policy.base_delay:.2f} s doubling to "
+        f"{policy.max_delay:.2f} s, jittered; {policy.max_total:.0f} s in all.\n"
     )
 
     log = RetryLog()

@@ -57,6 +57,22 @@ print(setup_report())
 # | `live` | refuses to start | calls the API for every request, saves nothing |
 
 # %% [markdown]
+# ## The model, and what a key changes
+#
+# Every lesson talks to one model, `MODEL`: the workbook's default model, named once in
+# `helpers/settings.py` and shown on the last line of the setup check. `WORKBOOK_MODEL` in `.env`
+# swaps it; lesson 01 explains model IDs and which ones are current.
+#
+# With a key, in `auto` mode:
+#
+# - a request that was recorded still replays, free and at once;
+# - any other request (a prompt you changed, another model) goes to the API and is billed to your
+#   account, at the prices in `helpers/costs.py`;
+# - those replies are real model output, so their words, token counts and timings differ from the
+#   stored ones, and most of them begin with a `thinking` block before the text (lesson 01).
+# <!-- source: helpers/settings.py (DEFAULT_MODEL, Mode), helpers/setup_check.py, helpers/transport.py -->
+
+# %% [markdown]
 # ## Your first call
 #
 # `get_client()` returns a real `anthropic.Anthropic` client. Its first lines tell you where the
@@ -137,7 +153,7 @@ placements = {"records": ..., "frontier": ..., "offline": ..., "prototype": ...}
 ### BEGIN SOLUTION
 placements = {"records": "local", "frontier": "hosted", "offline": "local", "prototype": "hosted"}
 ### END SOLUTION
-check_placements(placements)
+check_placements("placements")  # the name in quotes: the check finds it, or says to run the cells above
 
 # %% [markdown]
 # ### Exercise 2 · Settings for a local model
@@ -163,4 +179,4 @@ local_settings = {
     "WORKBOOK_MODE": "live",
 }
 ### END SOLUTION
-check_local_settings(local_settings)
+check_local_settings("local_settings")

@@ -17,7 +17,7 @@
 # sample recordings. `reply_text()` from `helpers` picks the text out of a reply (lesson 01).
 
 # %%
-from helpers import MODEL, get_client, reply_text
+from helpers import MODEL, describe_block, get_client, reply_text
 
 client = get_client("02_roles")
 
@@ -30,10 +30,19 @@ client = get_client("02_roles")
 # | **user** | a person, *or your code* | Something to respond to: a question, a request, or a result the model asked for. |
 # | **assistant** | the model, *or your code* | What the model has already said. It continues from there. |
 #
-# For the model this workbook uses (`MODEL`, Claude Sonnet 4.6), the system prompt is not a message at
-# all: it is the separate `system` parameter, and the `messages` list holds only `user` and `assistant`
-# turns. Some newer Claude models also accept a `system` turn in the middle of a conversation, to
-# update the instructions as it goes; check the docs for the model you use before relying on that.
+# In this API the system prompt is not a message: it is the separate `system` parameter, and the
+# `messages` list holds the `user` and `assistant` turns. The newest models also accept a `system` turn
+# *later* in the list, to add instructions partway through without editing `system` (which would
+# spoil the prompt cache, lesson 03). The rules, from the docs:
+#
+# - **Which models:** Claude Opus 4.8, Opus 5 and 5.5, Sonnet 5.5, Haiku 5.5, Fable 5 and 5.1, and
+#   Mythos 5 and 5.1, the workbook's default model among them. Not Claude Sonnet 5, and not older
+#   models such as the lecture's Sonnet 4.6: they reject any `system` turn.
+# - **Where it may stand:** right after a `user` turn (one carrying tool results counts) or after an
+#   `assistant` turn that ends in a server tool's result; and either last in the list or right before
+#   an `assistant` turn. Never between a `tool_use` and its `tool_result`. Anywhere else: a 400 error.
+# - **Never first**, on any model: instructions for the whole conversation go in `system`.
+# <!-- source: https://platform.claude.com/docs/en/build-with-claude/mid-conversation-system-messages (supported models; placement rules; "not for the first message") -->
 
 # %% [markdown]
 # ## system: the same question, two framings
@@ -100,9 +109,11 @@ print(reply_text(with_example))
 # conversation stays consistent from one call to the next, and hand-written ones are a simple way to
 # show the model an example.
 #
-# One limit: the conversation must end with a user turn. Older models let you end it with a partial
-# assistant turn for the model to complete ("prefilling"); from the Claude 4.6 models on, that gets a
-# 400 error. Use the system prompt, or an example exchange like the one above, instead.
+# One limit: the conversation must not end with an assistant turn. Older models let you end it with a
+# partial assistant turn for the model to complete ("prefilling"); from the Claude 4.6 models on, the
+# lecture's model and the workbook's default among them, that gets a 400 error. Use the system
+# prompt, or an example exchange like the one above, instead.
+# <!-- source: https://platform.claude.com/docs/en/about-claude/models/migration-guide (prefilling returns a 400 error from the 4.6 models on) -->
 
 # %% [markdown]
 # ## user: not always a person
@@ -156,7 +167,7 @@ tool_call_reply = client.messages.create(
 
 print("stop_reason:", tool_call_reply.stop_reason)
 for block in tool_call_reply.content:
-    print(f"  {block.type}: {block.text if block.type == 'text' else (block.name, block.input)}")
+    print(" ", describe_block(block))
 
 # %% [markdown]
 # Our code runs the tool, then sends everything back: the model's turn as it was, and a user turn
@@ -240,17 +251,19 @@ response = client.messages.create(model=MODEL, max_tokens=100, **THIS_API)
 print(reply_text(response))
 
 # %% [markdown]
-# The left-hand shape, sent as it is with this workbook's model, is rejected: for Claude Sonnet 4.6,
-# `"system"` is not a role in `messages`. That is one of the malformed histories in the next section.
-# Exercise 1 asks you to convert one shape into the other.
+# The left-hand shape, sent as it is, is rejected by every model: a `system` turn may never be the
+# first message, even on the models that accept one later. That is one of the malformed histories in
+# the next section. Exercise 1 asks you to convert one shape into the other.
 
 # %% [markdown]
 # ## Histories the API rejects
 #
 # The API checks the shape of `messages` before the model sees anything, and answers a malformed
-# request with HTTP status **400** (bad request). The SDK raises that as `anthropic.BadRequestError`,
-# whose `body` holds the API's own explanation. Three common mistakes (the error messages below come
-# from the sample recording; re-record with a key to see what the current API says):
+# request with HTTP status **400** (bad request). The SDK raises that as `anthropic.BadRequestError`.
+# Three common mistakes, each with the status and the error type it gets. The error also carries a
+# `message` in words, but its wording differs between models and changes over time, so read it when
+# you debug and never match on it in code.
+# <!-- source: anthropic/_exceptions.py (APIStatusError.api_message: "Its wording can change, so don't match on it") -->
 
 # %%
 import anthropic
@@ -265,16 +278,15 @@ MALFORMED = {
         {"role": "assistant", "content": ""},
         {"role": "user", "content": "How are you?"},
     ],
-    "uses an unknown role": SYSTEM_FIRST["messages"],
+    "starts with a system turn": SYSTEM_FIRST["messages"],
 }
 
 for problem, messages in MALFORMED.items():
     try:
         client.messages.create(model=MODEL, max_tokens=100, messages=messages)
-        print(f"A history that {problem}: accepted this time; keep to the rules below all the same\n")
+        print(f"A history that {problem}: accepted this time; keep to the rules below all the same")
     except anthropic.BadRequestError as err:
-        print(f"A history that {problem}:")
-        print(f"  HTTP {err.status_code} {err.body['error']['type']}: {err.body['error']['message']}\n")
+        print(f"A history that {problem}: HTTP {err.status_code}, {err.type}")
 
 # %% [markdown]
 # What each one means, and the usual cause:
@@ -285,11 +297,10 @@ for problem, messages in MALFORMED.items():
 #   A history that breaks it usually comes from code that trims old turns and cuts between a question
 #   and its answer (exercise 2 of lesson 03).
 # - **Every message needs content.** An empty turn usually means code appended a reply that failed or
-#   had no text. (The API's message allows an empty *final* assistant turn, which only matters for
-#   models that accept prefilling.)
-# - **Roles are `user` or `assistant`** for this workbook's model. The system prompt goes in the
-#   `system` parameter; tool results go in a user turn. There is never a `"tool"` role, and a `"system"`
-#   turn in `messages` is accepted only by the newer models that support one mid-conversation.
+#   had no text.
+# - **No `system` turn first.** The system prompt goes in the `system` parameter, on every model;
+#   only the models listed above take a `system` turn later, and only where the rules allow. Tool
+#   results go in a user turn: there is never a `"tool"` role.
 #
 # Each error is a bug in the code that built the history, so retrying the same request cannot help:
 # fix the history. (Lesson 05 is about the errors worth retrying.)
@@ -297,8 +308,8 @@ for problem, messages in MALFORMED.items():
 # %% [markdown]
 # ## Key takeaways
 #
-# - **system** frames the whole conversation; for this workbook's model it is the `system` parameter,
-#   not a message.
+# - **system** frames the whole conversation: it is the `system` parameter, not the first message.
+#   The newest models, the workbook's default among them, also take a `system` turn later on.
 # - **user** is whatever the model should respond to: a person's words, or your code reporting a tool
 #   result in a `tool_result` block.
 # - **assistant** is what the model said before, and it continues from it. Your code sends these
@@ -334,7 +345,7 @@ def to_anthropic(messages: list[dict]) -> dict:
     ### END SOLUTION
 
 
-check_to_anthropic(to_anthropic)
+check_to_anthropic("to_anthropic")
 
 # %% [markdown]
 # ### Exercise 2 · Send a tool's result back
@@ -355,7 +366,7 @@ def tool_result_message(call, output: str) -> dict:
     ### END SOLUTION
 
 
-check_tool_result_message(tool_result_message)
+check_tool_result_message("tool_result_message")
 
 # %% [markdown]
 # ### Exercise 3 · Catch a malformed history before the API does
@@ -364,7 +375,8 @@ check_tool_result_message(tool_result_message)
 # `False` when it breaks one: the first message comes from the user (the safe rule); every role is
 # `"user"` or `"assistant"` (as for this workbook's model); every message has non-empty content.
 # (Content is a string or a list of blocks; both can be empty. An empty list of messages is not a
-# valid history either.)
+# valid history either, and neither is one with a message that has no `"role"` or no `"content"`:
+# return `False` for it, don't crash.)
 
 # %%
 from helpers.checks.lesson02 import check_is_valid_history
@@ -374,10 +386,10 @@ def is_valid_history(messages: list[dict]) -> bool:
     # Return False if any rule is broken, True otherwise.  # STUDENT
     return None  # STUDENT
     ### BEGIN SOLUTION
-    if not messages or messages[0]["role"] != "user":
+    if not messages or messages[0].get("role") != "user":
         return False
-    return all(m["role"] in ("user", "assistant") and m["content"] for m in messages)
+    return all(m.get("role") in ("user", "assistant") and m.get("content") for m in messages)
     ### END SOLUTION
 
 
-check_is_valid_history(is_valid_history)
+check_is_valid_history("is_valid_history")

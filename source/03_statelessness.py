@@ -93,6 +93,31 @@ for number, usage in enumerate(turn_usages, start=1):
 figure = plot_token_growth(turn_usages, title="A three-turn chat: input tokens per turn")
 
 # %% [markdown]
+# ### Beside the lecture's figures
+#
+# **The lecture says** its `conversation.py` sees input tokens climb from 32 to 50 to 93. **This run**
+# (next cell) has other figures, and should:
+#
+# - **Other questions.** The lecture asks about France. This workbook asks about Canada on purpose:
+#   its capital, Ottawa, is not its largest city, which gives the third question something to
+#   compare. "How does that compare with Toronto?" leans on the history twice: which city "its"
+#   meant, and which number "that" is. This lesson also sends a short system prompt with every turn,
+#   and that is input too.
+# - **Another model and tokenizer.** The lecture's model is not the workbook's default model, which
+#   cuts the same text into a different number of tokens.
+# - **Sample replies.** Unless you re-recorded them, the stored outputs are hand-written replies whose
+#   token counts come from the workbook's estimator, not from a model.
+#
+# What stays the same is the shape: every turn sends more than the one before.
+# <!-- source: /work/shared/lecture/working-with-llm-apis.txt (32, 50, 93); https://platform.claude.com/docs/en/models/sonnet-5/migration-guide (new tokenizer); https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5 (same tokenizer as Sonnet 5) -->
+
+# %%
+LECTURE_INPUT_TOKENS = (32, 50, 93)  # the lecture's conversation.py, with its own questions and model
+print("turn  lecture  this run")
+for number, (lecture, usage) in enumerate(zip(LECTURE_INPUT_TOKENS, turn_usages, strict=True), start=1):
+    print(f"{number:>4}  {lecture:>7}  {usage.input_tokens:>8}")
+
+# %% [markdown]
 # ## An agent's history grows much faster
 #
 # In a chat, each turn adds a question and a short answer. An *agent* (a model that uses tools in a
@@ -192,7 +217,10 @@ AGENT_SYSTEM = (
 
 # %% [markdown]
 # The agent loop: call the model; if it asks for tools, run them, append its turn and the results,
-# and call again; stop when it answers without asking for a tool.
+# and call again; stop when it answers without asking for a tool. Its turn goes back exactly as it
+# came, `agent_reply.content` whole: on the current models it holds `thinking` blocks, and in a tool
+# loop those must be sent back unchanged, signature and all.
+# <!-- source: anthropic/types/thinking_block.py ("pass them back exactly as received"); https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5 (thinking blocks are tied to the model and the conversation) -->
 
 # %%
 TASK = "One of this project's tests fails. Find out why, and tell me what to change."
@@ -248,12 +276,15 @@ print(f"over all {len(agent_usages)} calls:")
 print(f"  input:  {growth.total:>6,} tokens at ${price.input:.2f} per million: ${input_cost:.4f}")
 print(f"  output: {output_tokens:>6,} tokens at ${price.output:.2f} per million: ${output_cost:.4f}")
 print(f"the whole exchange: ${sum(cost_usd(usage) for usage in agent_usages):.4f}")
+print(f"input cost / output cost: {input_cost / output_cost:.1f}", end="  ")
+print(f"(an output token costs {price.output / price.input:g} times an input token)")
 
 # %% [markdown]
 # Lesson 01 said that long replies usually dominate the bill of a simple chat, and that an agent tips
-# the balance the other way. Here it has: an output token still costs five times as much as an input
-# token, but in this sample run the agent read 3,713 input tokens and wrote only 296, so its input cost
-# about 1.1 cents against 0.44 cents for its output: two and a half times as much.
+# the balance the other way. Compare the two costs above: each call wrote a little, but re-read the
+# whole history, so an agent's input tokens usually far outnumber its output tokens. Thinking, which
+# the current models do by default and which is billed as output, pulls the other way; the last line
+# says which side won in this run.
 #
 # That is a small sum for one bug hunt, but look at its shape. Every call sends a fixed part (the
 # system prompt, the tool definitions, the task) plus a history that grows by about the same amount
@@ -278,21 +309,27 @@ for calls in (6, 12, 24, 48, 96):
     previous_total = total
 
 # %% [markdown]
-# Read the ratio column: each doubling of the calls multiplies the total by more than two (here x2.8
-# at first), and the factor climbs towards four as the history outgrows the fixed part.
+# Read the ratio column: each doubling of the calls multiplies the total by more than two, and the
+# factor climbs towards four as the history outgrows the fixed part.
 
 # %% [markdown]
 # ## Keeping a long conversation in bounds
 #
 # **The context window.** A model can read only so much at once: its *context window*, measured in
-# tokens, holds the system prompt, the tools, every message and the reply being written. Current
-# Claude models read 200,000 tokens or more, some up to a million; the model's page in the docs
-# gives the exact figure. A request whose input is larger fails with a 400 error, so a long agent
-# run must manage its history long before that.
-# The projection above shows what usually bites first: even its 96th call sends only about 10,000
-# tokens, a few percent of a 200,000-token window, yet by then the exchange has paid for over half a
-# million input tokens. Cost, and the time each long request takes, become a problem long before the
-# window is full.
+# tokens, holds the system prompt, the tools, every message and the reply being written. The current
+# Claude models, the workbook's default among them, read up to a million tokens; each model's page in
+# the docs gives its figure. A request whose input is larger fails with a 400 error. Against the
+# longest run of the projection above:
+# <!-- source: https://platform.claude.com/docs/en/models/sonnet-5-5/overview (1M-token context window) -->
+
+# %%
+CONTEXT_WINDOW = 1_000_000  # tokens the workbook's default model can read in one call
+print(f"its last call sends {last_call:,.0f} tokens: {last_call / CONTEXT_WINDOW:.1%} of the window")
+print(f"its {calls} calls send {total:,.0f} input tokens in all, for ${dollars:.2f}")
+
+# %% [markdown]
+# No single call comes near the window, yet the run as a whole pays for every token of every call.
+# Cost, and the time each long request takes, become a problem long before the window is full.
 #
 # Three ways to keep the history, and the bill, in check:
 #
@@ -310,20 +347,35 @@ for calls in (6, 12, 24, 48, 96):
 # tools, the same earlier turns. *Prompt caching* lets the API keep the processed form of that
 # repeated beginning (the *prefix*) for a few minutes, so the next call can reuse it:
 #
-# - Mark the end of the prefix to cache with `"cache_control": {"type": "ephemeral"}` on a block.
-# - The first call *writes* the prefix to the cache: `usage.cache_creation_input_tokens`, billed at
-#   1.25 times the input price.
+# - Mark where the prefix ends with `"cache_control": {"type": "ephemeral"}` on a block, or pass
+#   `cache_control={"type": "ephemeral"}` to `messages.create` itself (*automatic caching*): the API
+#   then marks the last block it can cache, so a growing conversation is cached up to its newest turn
+#   without your code moving the marker.
+# - The first call *writes* the prefix to the cache: `usage.cache_creation_input_tokens`, at a higher
+#   price than plain input.
 # - A later call with the same prefix, within five minutes of the last use, *reads* it:
-#   `usage.cache_read_input_tokens`, at a tenth of the input price.
+#   `usage.cache_read_input_tokens`, at a fraction of the input price. For a prefix reused less
+#   often, `{"type": "ephemeral", "ttl": "1h"}` keeps it for an hour, at a higher write price.
 # - `usage.input_tokens` then counts only what came after the prefix.
 #
 # The prefix must be identical, byte for byte, and at least a minimum length that depends on the
-# model: from 1,024 to 4,096 tokens for current Claude models, and sources disagree for some of them,
-# so check the model's page in the docs. A shorter prefix is simply not cached, without any error.
-#
+# model: 512 tokens on the 5.5 models, the workbook's default among them; 1,024 on Claude Sonnet 4.6,
+# Sonnet 5 and Opus 4.8; up to 4,096 on some others, such as Claude Haiku 4.5 (each model's figure is
+# in the docs). A shorter prefix is simply not cached, without any error.
+# <!-- source: anthropic/resources/messages/messages.py (top-level cache_control: "automatically applies a cache_control marker to the last cacheable block"); anthropic/types/cache_control_ephemeral_param.py (ttl "5m" or "1h"); https://platform.claude.com/docs/en/build-with-claude/prompt-caching (minimum cacheable prompt length per model; 1-hour writes at 2x input) -->
+
+# %%
+print(f"{MODEL}, dollars per million tokens: input ${price.input:.2f}")
+for label, rate in (
+    ("cache write, 5 minutes", price.cache_write),
+    ("cache write, 1 hour", price.cache_write_1h),
+    ("cache read", price.cache_read),
+):
+    print(f"  {label:<22} ${rate:>5.2f}  ({rate / price.input:g} x input)")
+
+# %% [markdown]
 # Here a shop assistant answers from its catalogue: 150 lines that every call sends in the system
-# prompt, which makes them a good candidate for caching. By the workbook's estimate the catalogue is
-# over 2,048 tokens, so it clears the minimum for this workbook's model whichever figure is right.
+# prompt, which makes them a good candidate for caching.
 
 # %%
 import itertools
@@ -374,13 +426,16 @@ print(reply_text(cache_read_reply))
 
 # %% [markdown]
 # The usage of the two calls shows the cache at work: the first call wrote the catalogue to the
-# cache, and the second read it back.
+# cache, and the second read it back, as long as the catalogue clears the minimum.
 
 # %%
+MIN_CACHEABLE = 512  # tokens: the minimum cacheable prefix on the 5.5 models (prompt-caching docs)
 for label, usage in (("first call ", cache_write_reply.usage), ("second call", cache_read_reply.usage)):
     print(f"{label}: input_tokens={usage.input_tokens:<3}", end="  ")
     print(f"cache_creation_input_tokens={usage.cache_creation_input_tokens:<4}", end="  ")
     print(f"cache_read_input_tokens={usage.cache_read_input_tokens}")
+cached = cache_write_reply.usage.cache_creation_input_tokens or 0
+print(f"the cached prefix: {cached:,} tokens; the minimum: {MIN_CACHEABLE}")
 
 # %% [markdown]
 # In dollars, against the same two calls without caching (every token at the plain input price):
@@ -405,8 +460,8 @@ print(f"saved over both calls: ${saved:.5f}")
 
 # %% [markdown]
 # Writing to the cache makes the first call a little dearer; every call that reads it is much
-# cheaper, so caching pays for itself from the second call on. For an agent, mark the last block of
-# the history on each call, and each call reads what the previous one wrote.
+# cheaper, so caching pays for itself from the second call on. For an agent, automatic caching fits:
+# each call writes the history so far, and the next one reads it back.
 
 # %% [markdown]
 # ## Key takeaways
@@ -418,8 +473,8 @@ print(f"saved over both calls: ${saved:.5f}")
 #   outweighs the fixed part of each call.
 # - Agents grow their history fastest: what each tool returns stays in it for the rest of the run.
 # - Keep long conversations in bounds by trimming or summarising old turns, and make the repeated
-#   prefix cheaper with prompt caching (`cache_control`; watch `cache_creation_input_tokens` and
-#   `cache_read_input_tokens` in the usage).
+#   prefix cheaper with prompt caching (`cache_control` on a block or on the whole request; watch
+#   `cache_creation_input_tokens` and `cache_read_input_tokens` in the usage).
 #
 # ## Exercises
 #
@@ -451,7 +506,7 @@ def chat(client, messages: list, user_text: str) -> str:
     ### END SOLUTION
 
 
-check_chat(chat)
+check_chat("chat")
 
 # %% [markdown]
 # With a key, try it for real: `history = []`, then `chat(client, history, "Hello!")` and a follow-up.
@@ -479,4 +534,4 @@ def trim_history(messages: list[dict], max_messages: int) -> list[dict]:
     ### END SOLUTION
 
 
-check_trim_history(trim_history)
+check_trim_history("trim_history")

@@ -35,8 +35,7 @@ client = get_client("04_streaming")
 # 2. **Long generations stay within timeouts.** A call without streaming is one HTTP response that
 #    sends nothing until the reply is complete. A connection that stays silent for minutes is what
 #    timeouts, proxies and load balancers cut. A stream sends data all along, so only the gap
-#    *between* pieces has to stay short. The Python SDK even refuses, with its default timeout, a
-#    non-streamed call whose `max_tokens` could take longer than about ten minutes, and says to stream.
+#    *between* pieces has to stay short (the SDK's own check for long calls is below).
 # 3. **A user-facing app feels alive.** Text that moves shows that something is happening, and lets
 #    the user stop a reply that is going the wrong way without waiting for its end.
 #
@@ -44,6 +43,32 @@ client = get_client("04_streaming")
 # reply before acting on it), streaming only adds code: you need the whole reply anyway. A plain
 # call is simpler there. The exception is a reply long enough to risk a timeout: stream it, and
 # collect the final message at the end, as the next section shows.
+
+# %% [markdown]
+# ### The SDK's ten-minute check, and this workbook's client
+#
+# Before it sends a call without streaming, the SDK estimates the longest it could take: an hour for
+# 128,000 output tokens, so `3600 × max_tokens / 128,000` seconds. Above ten minutes it raises a
+# `ValueError` that says to stream, and sends nothing. But it runs this check **only when the client
+# still has the SDK's default timeout** (ten minutes). `get_client()` gives this workbook's clients a
+# 120-second timeout, so for them the check never runs: the call is sent, and when the whole reply
+# takes more than 120 s to arrive, the client gives up with an `APITimeoutError`. The SDK retries a
+# timeout (twice, by default), so you may wait three times 120 s before you see it. No request below
+# is sent: the `ValueError` comes first, and the last line only reads the client's setting.
+# <!-- source: anthropic/resources/messages/messages.py (create: the check runs only if self._client.timeout == DEFAULT_TIMEOUT); anthropic/_base_client.py (_calculate_nonstreaming_timeout; timeouts are retried); anthropic/_constants.py (DEFAULT_TIMEOUT, MODEL_NONSTREAMING_TOKENS: lower caps for a few Claude Opus 4 IDs only); helpers/client.py (DEFAULT_TIMEOUT) -->
+
+# %%
+import anthropic
+
+limit = 10 * 60 * 128_000 // 3600  # the largest max_tokens the estimate lets through
+print(f"with the SDK's default timeout, the check refuses max_tokens above {limit:,}")
+
+sdk_defaults = anthropic.Anthropic(api_key="not-needed: nothing is sent")
+try:
+    sdk_defaults.messages.create(model=MODEL, max_tokens=limit + 1, messages=[{"role": "user", "content": "Hi"}])
+except ValueError as err:
+    print("ValueError before sending:", str(err).split(".")[0])
+print(f"this workbook's client waits at most {client.timeout.read:g} s for a reply, and skips the check")
 
 # %% [markdown]
 # ## Streaming with `messages.stream`
@@ -210,7 +235,7 @@ def collect(client, prompt):
     ### END SOLUTION
 
 
-check_collect(collect)
+check_collect("collect")
 
 # %% [markdown]
 # ### Exercise 2 · Feel the difference (no check)

@@ -11,9 +11,10 @@
 #
 # - Recognise the ways a call fails, and tell transient failures from permanent ones
 # - Make any client fail on demand, to test error handling without waiting for a real outage
+# - Tell a 429 that passes with time from one that never will
 # - Retry with exponential backoff and jitter, honour retry-after, and fail fast on permanent errors
 # - Choose between the SDK's built-in retries and your own loop, and set timeouts
-# - Validate structured output, ask again once with the error, then fail clearly
+# - Validate structured output and tool calls, ask again once with the error, then fail clearly
 #
 # **Two words first.** A *transient* failure says nothing about your request: the same request may
 # well succeed a moment later (the service was busy). A *permanent* failure is about the request
@@ -79,8 +80,10 @@ for fault in ["429", "529", "500", "timeout", "connection", "400"]:
         print(f"{fault:>10}  ->  {type(err).__name__:<22} status {status}")
 
 # %% [markdown]
-# A `RateLimitError` up close: the status, the header that says how long to wait, and the body.
-# Quote the `request_id` when you ask the provider's support about a failed call.
+# A `RateLimitError` up close: the status, the body, and `retry-after`, the documented header that
+# says how many seconds to wait (the SDK also reads a more precise `retry-after-ms` when a server
+# sends one). Quote the `request_id` when you ask the provider's support about a failed call.
+# <!-- source: https://platform.claude.com/docs/en/api/rate-limits (retry-after); anthropic/_base_client.py (_parse_retry_after_header reads retry-after-ms first) -->
 
 # %%
 try:
@@ -88,64 +91,165 @@ try:
 except anthropic.RateLimitError as err:
     print("status_code:", err.status_code)
     print("retry-after:", err.response.headers["retry-after"], "(whole seconds, rounded up)")
-    print("retry-after-ms:", err.response.headers["retry-after-ms"], "(the same, in milliseconds)")
+    print("retry-after-ms:", err.response.headers["retry-after-ms"], "(the SDK reads this first, when sent)")
     print("error type: ", err.body["error"]["type"])
     print("message:    ", err.body["error"]["message"])
     print("request_id: ", err.request_id)
 
 # %% [markdown]
-# ## A first retry loop
+# ## Not every 429 passes with time
 #
-# The simplest fix is to try again. Here is a loop written from scratch: it retries a rate limit
-# twice, waiting the same short time before each new try. The injected 429s ask for 0.2 s.
+# Most 429s clear once you wait as long as the server asks. Some never do:
+#
+# - `anthropic.EnforcedSpendLimitReachedError`: the organisation crossed the monthly usage threshold
+#   of its API tier;
+# - `anthropic.ContractSpendLimitReachedError`: it reached the spend limit of its contract.
+#
+# Both are kinds of `RateLimitError`, so `except anthropic.RateLimitError` catches them too, and a
+# loop that retries every 429 waits in vain. Tell them apart by `err.error_code`: a stable code that
+# names the cause, from the body's `error.details.error_code` (`None` when there is none). Branch on
+# it, never on the wording of the message. The header `x-should-retry: false` says the same for any
+# error: the server itself tells you that retrying cannot help, and the SDK's own retries obey it.
+# <!-- source: anthropic/_exceptions.py (APIStatusError.error_code); anthropic/types/shared/enforced_spend_limit_reached_error.py, contract_spend_limit_reached_error.py; anthropic/_error_classes.py (make_status_error: class from status and error_code); anthropic/_base_client.py (_should_retry reads x-should-retry) -->
 
 # %%
-def call_with_simple_retry(make_call, tries=3, wait=0.2):
-    for attempt in range(1, tries + 1):
-        try:
-            return make_call()
-        except anthropic.RateLimitError:
-            if attempt == tries:
-                raise
-            print(f"attempt {attempt}: rate limited, trying again in {wait} s")
-            time.sleep(wait)
+NEVER_CLEARS = {"enforced_spend_limit_reached", "contract_spend_limit_reached"}
 
 
-flaky = with_faults(client, ["429", "429"], retry_after=0.2)
-reply = call_with_simple_retry(lambda: flaky.messages.create(**REQUEST))
-print("then:", reply_text(reply)[:60], "...")
+def waiting_helps(err: anthropic.APIStatusError) -> bool:
+    """False when the server, or the error's code, says that a retry cannot succeed."""
+    if err.response.headers.get("x-should-retry") == "false":
+        return False
+    return err.error_code not in NEVER_CLEARS
+
+
+caught = []
+for fault in ("429", "spend-limit"):  # an ordinary rate limit, then a spent monthly limit
+    try:
+        with_faults(client, [fault]).messages.create(**REQUEST)
+    except anthropic.RateLimitError as err:
+        caught.append(err)
+        print(f"{type(err).__name__:<31} error_code={err.error_code!r:<32} waiting helps: {waiting_helps(err)}")
 
 # %% [markdown]
-# It works for this one case, and has four problems:
+# The SDK's own retries go by the status and `x-should-retry` alone, so without that header they
+# retry a spent limit like any 429; `call_with_retries`, below, reads `error_code` and stops at once.
 #
-# 1. **It catches only 429.** A 529, a 500 or a timeout, all transient, escape at once (below).
-# 2. **It ignores `retry-after`.** Its fixed 0.2 s happened to match what these 429s asked for. Had
-#    the server asked for 5 s, it would have come back too early, and a real server turns away a retry
-#    that comes before the time it gave. (The injected faults do not check this: they fail in the
-#    order given, however long the client waited.)
-# 3. **The wait never grows.** If the service is overloaded, hammering it at a fixed rate keeps it
-#    overloaded. And thousands of clients that failed at the same moment all come back at the same
-#    moment too.
-# 4. **Its budget is only a count.** Nothing bounds the total time a caller may be kept waiting.
+# ### The rate-limit headers
+#
+# Replies from the API, successes and 429s alike, say where you stand in headers named
+# `anthropic-ratelimit-<kind>-<part>`: for requests, and for tokens (input, output, and both
+# together), the limit, what remains, and when it resets (an RFC 3339 time). The injected 429 carries
+# some, as the API would; `with_raw_response` gives you a successful reply's headers along with the
+# reply. The recordings keep only a few headers, so a replayed reply shows none; with a key you see
+# your own limits.
+# <!-- source: https://platform.claude.com/docs/en/api/rate-limits (response headers; retry-after in seconds); https://docs.aws.amazon.com/claude-platform/latest/userguide/rate-limits.html (the same header names); helpers/faults.py (rate_limit_headers); helpers/transport.py (KEPT_RESPONSE_HEADERS) -->
 
 # %%
-flaky = with_faults(client, ["529"])
-try:
-    call_with_simple_retry(lambda: flaky.messages.create(**REQUEST))
-except anthropic.APIError as err:
-    print(f"escaped the loop: {type(err).__name__} (status {err.status_code})")
+raw = client.messages.with_raw_response.create(**REQUEST)  # a successful reply, with its headers
+reply = raw.parse()  # the Message itself, as create() returns it
+for label, headers in (("the injected 429", caught[0].response.headers), ("this reply", raw.headers)):
+    found = {name: value for name, value in headers.items() if name.startswith("anthropic-ratelimit-")}
+    print(f"{label}: {len(found)} rate-limit headers")
+    for name, value in found.items():
+        shown = "(a time, such as 2026-01-31T12:00:00Z)" if name.endswith("-reset") else value  # differs each run
+        print(f"  {name:<40} {shown}")
+
+# %% [markdown]
+# ## The lecture's retry loop
+#
+# The lecture's `call_with_retry` retries two failures, a rate limit (429) and an overloaded service
+# (529): five tries, with a wait of 1, 2, 4, 8, then 16 seconds after each failed one. It re-raises
+# any other error at once, and when all five fail it raises a plain `Exception`. Here is a loop that
+# behaves the same, written so that its waits can be watched: it takes the call to make, and the
+# function to `sleep` with.
+
+# %%
+def lecture_style_retry(make_call, *, sleep=time.sleep, tries=5):
+    """Like the lecture's loop: retry 429 and 529, waiting 2**n seconds; re-raise the rest; then give up."""
+    for attempt in range(tries):
+        try:
+            return make_call()
+        except anthropic.APIStatusError as err:
+            if err.status_code not in (429, 529):
+                raise
+            sleep(2**attempt)
+    raise Exception(f"still failing after {tries} tries")
+
+
+waits = []  # passed as `sleep`: it writes each wait down instead of waiting, so the cell runs at once
+flaky = with_faults(client, ["429", "529", "429"])
+reply = lecture_style_retry(lambda: flaky.messages.create(**REQUEST), sleep=waits.append)
+print(f"it would have waited {waits} s, {sum(waits)} s in all; then:", reply_text(reply)[:40], "...")
+
+# %% [markdown]
+# For a 429 and a 529 it does its job. Now the failures it was not written for, and one that never
+# stops. The last row uses a client with the SDK's own retries left on (`max_retries=2`, the
+# default); this lesson's `client` has them off.
+
+# %%
+from helpers.faults import fault_transport
+
+
+def run_lecture_loop(faults=(), *, always=None, base=client):
+    """The lecture-style loop through injected faults: the error it raised, its waits, the requests sent."""
+    waits = []
+    flaky = with_faults(base, list(faults), always=always, retry_after=0.001)  # the SDK's retries wait 1 ms
+    try:
+        lecture_style_retry(lambda: flaky.messages.create(**REQUEST), sleep=waits.append)
+    except Exception as err:
+        return err, waits, fault_transport(flaky).requests
+    return None, waits, fault_transport(flaky).requests
+
+
+sdk_retrying = get_client("05_errors_and_retries", quiet=True)  # max_retries=2, the SDK's default
+cases = {
+    "a timeout": run_lecture_loop(["timeout"]),
+    "a dropped connection": run_lecture_loop(["connection"]),
+    "529 for ever": run_lecture_loop(always="529"),
+    "429 for ever, SDK retries on": run_lecture_loop(always="429", base=sdk_retrying),
+}
+print(f"{'case':<30}{'raised':<22}{'waits (s)':<20}requests sent")
+for case, (err, waits, requests) in cases.items():
+    print(f"{case:<30}{type(err).__name__:<22}{waits!s:<20}{requests}")
+
+# %% [markdown]
+# What it lacks:
+#
+# 1. **Timeouts and dropped connections escape at once** (the first two rows), though a retry often
+#    cures them too.
+# 2. **It sleeps after its last failure.** Its last wait is followed by no try at all: the caller
+#    waits for nothing.
+# 3. **It raises a bare `Exception`.** Code above it cannot catch `anthropic.APIError` or read a
+#    status, and the API's last error is lost (next cell).
+# 4. **It stacks on the SDK's own retries.** With `max_retries=2`, each of its tries is up to three
+#    requests (the last row). A loop of your own needs a client made with `max_retries=0`.
+#
+# It also ignores `retry-after` (a real server turns away a retry that comes sooner than it asked),
+# has no jitter, so clients that failed together all come back together, never retries a 500, and
+# has no bound on the total time. **The lecture says** this pattern belongs in every production
+# agent; **today** use the SDK's own retries, or a loop like the next section's, because the SDK
+# already covers the failures this loop misses. (This workbook's `scripts/retry_pattern.py`, named
+# after the lecture's script, runs the next section's loop.)
+
+# %%
+err, waits, _ = cases["529 for ever"]
+print(f"raised {type(err).__name__}: {err}")
+print("an anthropic.APIError?", isinstance(err, anthropic.APIError))
+print("does it carry the API's last error?", err.__cause__ is not None or err.__context__ is not None)
+print(f"its last wait, {waits[-1]} s, came after its last try")
 
 # %% [markdown]
 # ## A better loop: backoff, jitter, retry-after, and a budget
 #
-# `call_with_retries()` in `helpers.retries` fixes all four:
+# `call_with_retries()` in `helpers.retries` fixes all of that:
 #
 # - **It retries only transient failures**, as `is_transient(err)` judges them. It follows the SDK's
 #   own rule: the server's `x-should-retry` header when it sends one; otherwise 408 (request timeout),
 #   409 (conflict), 429, every 5xx (529 included), timeouts and connection errors. It adds one case
 #   the SDK cannot retry, an error inside a stream (below). A 400, 401, 403 or 404 is raised at once.
-# - **Exponential backoff**: the wait before retry *n* is `base_delay × 2^(n−1)`, so 0.1, 0.2, 0.4,
-#   0.8 s... with `base_delay=0.1`, and never more than `max_delay`.
+# - **Exponential backoff**: the wait before retry *n* is `base_delay × 2^(n−1)`: each wait doubles
+#   the one before, and none is longer than `max_delay`.
 # - **Jitter**: each of those waits is cut by a random fraction (up to half), so clients that failed
 #   together spread out when they come back.
 # - **`retry-after` wins**: when the server says how long to wait, it waits exactly that.
@@ -218,17 +322,26 @@ except anthropic.OverloadedError as err:
 
 # %%
 sdk_client = get_client("05_errors_and_retries", max_retries=2, quiet=True)
-flaky = with_faults(sdk_client, ["429", "529"], retry_after=0.3, announce=print)
+ASKED = 0.3  # seconds the injected 429 asks the client to wait
+flaky = with_faults(sdk_client, ["429", "529"], retry_after=ASKED, announce=print)
 
 started = time.monotonic()
 reply = flaky.messages.create(**REQUEST)
 print(f"one call, three requests, {time.monotonic() - started:.2f} s:", reply_text(reply)[:40], "...")
 
 # %% [markdown]
-# Where the time went: before the second request the SDK waited the 0.3 s of the 429's
-# `retry-after-ms`; before the third, the 529 carried no such header, so it used its own backoff for
-# a second retry, 0.5 s × 2 = 1 s, shortened by its jitter of up to a quarter: 0.75 to 1 s. So the
-# call takes between about 1.05 and 1.3 s, a little more or less on each run.
+# Where the time went: before the second request the SDK waited what the 429's `retry-after-ms`
+# asked for; before the third, the 529 carried no such header, so it used its own backoff for a
+# second retry, shortened by its jitter of up to a quarter. From the SDK's own constants:
+# <!-- source: anthropic/_constants.py (INITIAL_RETRY_DELAY, MAX_RETRY_DELAY); anthropic/_base_client.py (_calculate_retry_timeout: jitter = 1 - 0.25 * random()) -->
+
+# %%
+from anthropic._constants import INITIAL_RETRY_DELAY, MAX_RETRY_DELAY
+
+backoff = min(INITIAL_RETRY_DELAY * 2**1, MAX_RETRY_DELAY)  # the second retry's wait, before jitter
+shortest, longest = ASKED + 0.75 * backoff, ASKED + backoff  # jitter cuts a backoff wait by up to 25%
+print(f"waits: {ASKED} s asked for, then {0.75 * backoff:g} to {backoff:g} s of backoff")
+print(f"so the call takes {shortest:.2f} to {longest:.2f} s plus the requests themselves")
 
 # %% [markdown]
 # `client.with_options(max_retries=5)` changes it for some calls only. Which to use?
@@ -399,6 +512,54 @@ except BadOutputError as err:
     print("failed clearly:", err)
 
 # %% [markdown]
+# ### Text when you expected a tool call
+#
+# The other malformed reply the lecture names: your code expects a tool call, and gets words. The
+# current models cannot be forced to call a tool (a `tool_choice` of `any` or of one named tool is an
+# error on them), so the model may always answer in text instead. Before acting, find the `tool_use`
+# block you need, or fail clearly. Here the customer gives no order number, so the model has
+# nothing to look up and is likely to ask for it in words.
+# <!-- source: https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5 (forced tool use returns an error); anthropic/types/tool_use_block.py -->
+
+# %%
+ORDER_TOOL = {
+    "name": "get_order_status",
+    "description": "Look up the shipping status of a customer's order by its ID, such as A1042.",
+    "input_schema": {
+        "type": "object",
+        "properties": {"order_id": {"type": "string", "description": "The order ID, such as A1042."}},
+        "required": ["order_id"],
+    },
+}
+
+
+def require_tool_call(reply, name):
+    """The reply's call to the tool `name`, or BadOutputError saying what came instead."""
+    for block in reply.content:
+        if block.type == "tool_use" and block.name == name:
+            return block
+    kinds = ", ".join(block.type for block in reply.content)
+    raise BadOutputError(f"expected a call to {name}, got [{kinds}], stop_reason {reply.stop_reason!r}")
+
+
+reply = client.messages.create(
+    model=MODEL,
+    max_tokens=1024,
+    system="You are the order-status assistant of an online bookshop. Look orders up with the tool.",
+    tools=[ORDER_TOOL],
+    messages=[{"role": "user", "content": "Where is my order?"}],
+)
+try:
+    call = require_tool_call(reply, "get_order_status")
+    print("tool call:", call.name, call.input)
+except BadOutputError as err:
+    print("failed clearly:", err)
+
+# %% [markdown]
+# Asking again would not help here: the request lacks what the tool needs. Show the model's words to
+# the customer, or ask for the order number, and carry on from there.
+
+# %% [markdown]
 # ## Key takeaways
 #
 # - Retry transient failures (429, 5xx including 529, timeouts, connection errors; also 408 and 409,
@@ -412,6 +573,11 @@ except BadOutputError as err:
 # - A 200 is not a success until the output is validated: ask again once with the error, then fail
 #   clearly.
 # - Make failures happen on purpose (`with_faults`) to test the code that handles them.
+# - Some 429s never clear (spend limits): read `error_code`, and obey `x-should-retry: false`.
+# - The lecture's loop misses timeouts, sleeps after its last try, hides the API's error in a bare
+#   `Exception`, and multiplies with the SDK's retries: prefer the SDK's, or a loop like
+#   `call_with_retries`.
+# - Expecting a tool call? Check that the reply has one before acting on it.
 #
 # ## Exercises
 #
@@ -423,10 +589,11 @@ except BadOutputError as err:
 # 1. Call `make_call()` and return what it returns.
 # 2. If it raises a **transient** error (`anthropic.RateLimitError`, an `anthropic.APIStatusError`
 #    with `status_code >= 500`, or an `anthropic.APIConnectionError`, which includes timeouts), wait
-#    and try again. Re-raise any other error at once. (This is a simplified `is_transient`: it leaves
-#    out 408 and 409, which the Messages API rarely sends, the `x-should-retry` header, and errors
-#    inside a stream, which a call without streaming never meets. It covers every failure the check
-#    sends.)
+#    and try again. Re-raise any other error at once, and also a `RateLimitError` whose
+#    `err.error_code` names a spend limit (`"enforced_spend_limit_reached"`): no wait clears it.
+#    (This is a simplified `is_transient`: it leaves out 408 and 409, which the Messages API rarely
+#    sends, the `x-should-retry` header, and errors inside a stream, which a call without streaming
+#    never meets. It covers every failure the check sends.)
 # 3. Make at most `max_attempts` calls in all; when they all failed, re-raise the last error.
 # 4. Before retry *n* (1, 2, ...) wait `base_delay * 2 ** (n - 1)` seconds times a random factor
 #    of at most 1: between 0.5 and 1 as in `call_with_retries`, or between 0 and 1 ("full jitter");
@@ -435,8 +602,8 @@ except BadOutputError as err:
 # 5. Wait with the `sleep` you are given, not `time.sleep`: the check passes one that waits no time.
 #
 # The check runs your function against injected faults: permanent 400, 401 and 404 errors,
-# transient failures then success, and 529s that never stop (many times over, to see the waits grow
-# and vary).
+# transient failures then success, 529s that never stop (many times over, to see the waits grow
+# and vary), and a 429 for a spent limit.
 
 # %%
 ### BEGIN SOLUTION
@@ -458,9 +625,12 @@ def retry_call(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
         try:
             return make_call()
         except anthropic.APIError as err:
-            transient = isinstance(err, anthropic.RateLimitError | anthropic.APIConnectionError) or (
-                isinstance(err, anthropic.APIStatusError) and err.status_code >= 500
-            )
+            if isinstance(err, anthropic.RateLimitError):
+                transient = "spend_limit" not in (err.error_code or "")
+            else:
+                transient = isinstance(err, anthropic.APIConnectionError) or (
+                    isinstance(err, anthropic.APIStatusError) and err.status_code >= 500
+                )
             if not transient or attempt == max_attempts:
                 raise
             wait = base_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1)
@@ -471,4 +641,4 @@ def retry_call(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
     ### END SOLUTION
 
 
-check_retry(retry_call)
+check_retry("retry_call")

@@ -1,6 +1,7 @@
 """Costs: one price table, one readable line per call."""
 
-from anthropic.types import Usage
+import pytest
+from anthropic.types import CacheCreation, Usage
 
 from helpers import PRICES, cost_usd, usage_line
 
@@ -39,3 +40,24 @@ def test_every_price_keeps_the_usual_ratios():
     for model, price in PRICES.items():
         assert price.output > price.input > price.cache_read, model
         assert price.cache_write > price.input, model
+
+
+def test_a_one_hour_cache_write_costs_twice_the_input_price_and_a_five_minute_one_a_quarter_more():
+    price = PRICES["claude-sonnet-5-5"]
+    assert (price.cache_write, price.cache_write_1h, price.cache_read) == (
+        pytest.approx(price.input * 1.25),
+        pytest.approx(price.input * 2),
+        pytest.approx(price.input * 0.1),
+    )
+    usage = Usage(
+        input_tokens=0,
+        output_tokens=0,
+        cache_creation_input_tokens=3_000_000,
+        cache_creation=CacheCreation(ephemeral_5m_input_tokens=1_000_000, ephemeral_1h_input_tokens=2_000_000),
+    )
+    assert cost_usd(usage, "claude-sonnet-5-5") == pytest.approx(price.cache_write + 2 * price.cache_write_1h)
+
+
+def test_the_batch_api_halves_the_cost():
+    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+    assert cost_usd(usage, "claude-sonnet-5-5", batch=True) == pytest.approx(cost_usd(usage, "claude-sonnet-5-5") / 2)

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import anthropic
 import httpx2
 import pytest
 
 from helpers import MODEL, get_client
 from helpers.checks import message_json, scripted_client
-from helpers.faults import FAULT_NAMES, fault_transport, parse_faults, with_faults
-from helpers.retries import retry_after_seconds
+from helpers.faults import (
+    FAULT_NAMES,
+    REQUESTS_PER_MINUTE,
+    TOKENS_PER_MINUTE,
+    describe_fault,
+    fault_transport,
+    parse_faults,
+    with_faults,
+)
+from helpers.retries import is_transient, retry_after_seconds
+from helpers.wire import ERRORS
 
 REQUEST = {"model": MODEL, "max_tokens": 50, "messages": [{"role": "user", "content": "Hi"}]}
 
@@ -34,6 +45,7 @@ def scripted(max_retries: int = 0) -> anthropic.Anthropic:
         ("timeout", anthropic.APITimeoutError),
         ("connection", anthropic.APIConnectionError),
         ("midstream", anthropic.OverloadedError),  # without streaming, the API would send a 529
+        ("spend-limit", anthropic.EnforcedSpendLimitReachedError),
     ],
 )
 def test_each_fault_reaches_the_student_as_the_sdks_own_error(fault, error):
@@ -54,6 +66,7 @@ def test_every_fault_name_is_covered_above():
         "timeout",
         "connection",
         "midstream",
+        "spend-limit",
     }
 
 
@@ -71,10 +84,47 @@ def test_a_429_carries_retry_after_in_seconds_and_milliseconds():
     with pytest.raises(anthropic.RateLimitError) as caught:
         with_faults(scripted(), ["429"], retry_after=0.25).messages.create(**REQUEST)
     headers = caught.value.response.headers
-    assert headers["retry-after"] == "1", "retry-after is whole seconds, rounded up, as the API sends it"
-    assert headers["retry-after-ms"] == "250"
+    assert headers["retry-after"] == "1", "retry-after is whole seconds, rounded up, as the API documents it"
+    assert headers["retry-after-ms"] == "250", "the SDK-read extra keeps sub-second waits"
     assert retry_after_seconds(caught.value) == 0.25
     assert caught.value.body["error"]["type"] == "rate_limit_error"
+
+
+def test_a_429_carries_the_documented_rate_limit_headers_consistent_with_retry_after_and_its_message():
+    before = datetime.now(UTC).replace(microsecond=0)
+    with pytest.raises(anthropic.RateLimitError) as caught:
+        with_faults(scripted(), ["429"], retry_after=2.5).messages.create(**REQUEST)
+    headers = caught.value.response.headers
+
+    def moment(name: str) -> datetime:
+        return datetime.strptime(headers[name], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+    assert headers["anthropic-ratelimit-requests-limit"] == str(REQUESTS_PER_MINUTE)
+    assert headers["anthropic-ratelimit-requests-remaining"] == "0", "a 429 for requests: none left"
+    assert timedelta(seconds=3) <= moment("anthropic-ratelimit-requests-reset") - before <= timedelta(seconds=4)
+    assert headers["anthropic-ratelimit-tokens-limit"] == str(TOKENS_PER_MINUTE)
+    assert 0 < int(headers["anthropic-ratelimit-tokens-remaining"]) < TOKENS_PER_MINUTE
+    assert timedelta(0) < moment("anthropic-ratelimit-tokens-reset") - before <= timedelta(seconds=61)
+    assert f"{REQUESTS_PER_MINUTE} requests per minute" in ERRORS[429][1], "the message names the same limit"
+
+
+def test_the_spend_limit_fault_is_a_429_with_an_error_code_and_nothing_that_says_wait():
+    with pytest.raises(anthropic.RateLimitError) as caught:
+        with_faults(scripted(), ["spend-limit"]).messages.create(**REQUEST)
+    err = caught.value
+    assert err.body["error"]["type"] == "rate_limit_error"
+    assert err.body["error"]["details"] == {"error_code": "enforced_spend_limit_reached"}
+    assert err.error_code == "enforced_spend_limit_reached" and err.request_id == "req_injected_0001"
+    assert "retry-after" not in err.response.headers and retry_after_seconds(err) is None
+    assert not is_transient(err)
+    assert describe_fault("spend-limit") == "429 rate_limit_error (enforced_spend_limit_reached: no wait clears it)"
+
+
+def test_the_sdks_own_retries_retry_a_spend_limit_which_is_why_a_retry_rule_reads_error_code(sleeps):
+    client = with_faults(scripted(max_retries=2), [], always="spend-limit")
+    with pytest.raises(anthropic.EnforcedSpendLimitReachedError):
+        client.messages.create(**REQUEST)
+    assert fault_transport(client).requests == 3, "the SDK's rule reads the status only"
 
 
 def test_a_zero_retry_after_says_zero_in_both_headers():

@@ -120,14 +120,38 @@ def test_tool_result_message_passes_a_right_answer(capsys):
     assert passed(verdict(capsys))
 
 
+def test_tool_result_content_as_a_list_of_text_blocks_is_valid_and_passes(capsys):
+    check_tool_result_message(tool_result(content=lambda out: [{"type": "text", "text": out}]))
+    out = verdict(capsys)
+    assert passed(out), out
+
+
 # --- lesson 02, exercise 3: is_valid_history -------------------------------------------
 
 
 def valid_right(messages):
     return (
         bool(messages)
+        and messages[0].get("role") == "user"
+        and all(m.get("role") in ("user", "assistant") and m.get("content") for m in messages)
+    )
+
+
+def valid_but_crashes_on_malformed(messages):
+    """Right for every well-formed history; a KeyError for a message with no "role"."""
+    return (
+        bool(messages)
         and messages[0]["role"] == "user"
         and all(m["role"] in ("user", "assistant") and m["content"] for m in messages)
+    )
+
+
+def valid_but_crashes_on_none(messages):
+    """Right for every well-formed history; a TypeError for content None."""
+    return (
+        bool(messages)
+        and messages[0].get("role") == "user"
+        and all(m.get("role") in ("user", "assistant") and len(m.get("content", "")) > 0 for m in messages)
     )
 
 
@@ -142,8 +166,20 @@ def valid_right(messages):
             '"tool" role',
         ),
         (lambda messages: valid_right(messages) and isinstance(messages[0]["content"], str), "list of blocks"),
+        (valid_but_crashes_on_malformed, 'with no "role" it raised KeyError'),
+        (valid_but_crashes_on_none, "return False rather than crash"),
+        (lambda messages: valid_right(messages) or not all("role" in m for m in messages), "should be False"),
     ],
-    ids=["placeholder", "always-true", "ignores-content", "ignores-roles", "rejects-block-lists"],
+    ids=[
+        "placeholder",
+        "always-true",
+        "ignores-content",
+        "ignores-roles",
+        "rejects-block-lists",
+        "crashes-without-role",
+        "crashes-on-none",
+        "accepts-no-role",
+    ],
 )
 def test_is_valid_history_hints(capsys, answer, hint):
     check_is_valid_history(answer)
@@ -280,6 +316,14 @@ def test_chat_check_never_touches_the_recordings(capsys, monkeypatch, tmp_path):
 
 
 def trim_right(messages, max_messages):
+    kept = messages[-max_messages:] if max_messages > 0 else []
+    while kept and kept[0]["role"] != "user":
+        kept = kept[1:]
+    return list(kept)
+
+
+def trim_with_a_plain_slice(messages, max_messages):
+    """Right for every max_messages but 0, for which messages[-0:] is the whole list."""
     kept = messages[-max_messages:]
     while kept and kept[0]["role"] != "user":
         kept = kept[1:]
@@ -296,6 +340,7 @@ def trim_right(messages, max_messages):
         (lambda messages, n: (messages.__delitem__(slice(0, -n)), trim_right(messages, n))[1], "changed the list"),
         (lambda messages, n: [m for m in messages[-n:] if m["role"] == "user"], "most recent"),
         (lambda messages, n: trim_right(messages, n)[-1:], "the most that fit"),
+        (trim_with_a_plain_slice, "messages[-0:] is the whole list"),
     ],
     ids=[
         "placeholder",
@@ -305,6 +350,7 @@ def trim_right(messages, max_messages):
         "mutates",
         "drops-assistants",
         "too-few",
+        "plain-slice-keeps-all-for-0",
     ],
 )
 def test_trim_history_hints(capsys, answer, hint):

@@ -58,7 +58,8 @@ def collect_crashing(client, prompt):
         (collect_early_usage, "message_start"),
         (collect_without_streaming, "without streaming"),
         (collect_crashing, "raised KeyError"),
-        ("not a function", "define a function"),
+        (42, "define a function"),
+        ("collect_missing", "run the cells above first"),
     ],
 )
 def test_check_collect_names_the_mistake(function, expected, capsys):
@@ -72,6 +73,15 @@ def test_check_collect_names_the_mistake(function, expected, capsys):
 
 
 def transient(err):
+    if isinstance(err, anthropic.RateLimitError):
+        return "spend_limit" not in (err.error_code or "")
+    return isinstance(err, anthropic.APIConnectionError) or (
+        isinstance(err, anthropic.APIStatusError) and err.status_code >= 500
+    )
+
+
+def transient_every_429(err):
+    """The rule before spend limits: every RateLimitError is transient."""
     return isinstance(err, anthropic.RateLimitError | anthropic.APIConnectionError) or (
         isinstance(err, anthropic.APIStatusError) and err.status_code >= 500
     )
@@ -83,6 +93,18 @@ def retry_right(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
             return make_call()
         except anthropic.APIError as err:
             if not transient(err) or attempt == max_attempts:
+                raise
+            wait = base_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1)
+            sleep(max(wait, retry_after_seconds(err) or 0))
+
+
+def retry_spend_limits_too(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    """Right in every way but one: it retries a 429 whatever its error_code."""
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return make_call()
+        except anthropic.APIError as err:
+            if not transient_every_429(err) or attempt == max_attempts:
                 raise
             wait = base_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1)
             sleep(max(wait, retry_after_seconds(err) or 0))
@@ -228,6 +250,17 @@ def retry_with(jitter):
     return retry
 
 
+def retry_shifted(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    """Counts retries from 0 and has no jitter: every wait is twice its ceiling."""
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return make_call()
+        except anthropic.APIError as err:
+            if not transient(err) or attempt == max_attempts:
+                raise
+            sleep(max(base_delay * 2**attempt, retry_after_seconds(err) or 0))
+
+
 JITTER_STYLES = {
     "half (0.5 to 1)": lambda: random.uniform(0.5, 1),
     "full (0 to 1)": random.random,
@@ -239,7 +272,13 @@ JITTER_STYLES = {
 @pytest.mark.parametrize(
     ("function", "expected"),
     [
-        (retry_right, "fails fast on 400, 401 and 404"),
+        (retry_right, "fails fast on 400, 401, 404 and a spent limit"),
+        (retry_spend_limits_too, "err.error_code is 'enforced_spend_limit_reached'"),
+        (retry_with(lambda: random.uniform(0.5, 1.5)), "jitter that lengthens waits"),
+        (retry_with(lambda: random.uniform(0.8, 1.2)), "the random factor goes above 1"),
+        (retry_with(lambda: random.uniform(-0.5, 0.5)), "a negative wait"),
+        (retry_with(lambda: 1 + random.random()), "Either retries are counted from 0"),
+        (retry_shifted, "every wait is exactly twice its ceiling. Count retries from 1"),
         (retry_placeholder, "never calls make_call()"),
         (retry_everything, "retrying a 400"),
         (retry_all_but_400, "retrying a 401"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
+import typing
 
 import anthropic
 import httpx2
@@ -11,8 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from helpers.checks import scripted_client
 from helpers.faults import fault_transport, with_faults
 from helpers.retries import (
+    PERMANENT_ERROR_CODES,
     RETRYABLE_ERROR_TYPES,
     RetryLog,
     RetryPolicy,
@@ -21,6 +25,7 @@ from helpers.retries import (
     is_transient,
     retry_after_seconds,
 )
+from helpers.wire import ERRORS, error_body
 from tests.test_faults import REQUEST, scripted
 
 
@@ -114,6 +119,115 @@ def test_an_error_inside_a_stream_is_judged_by_its_type(kind):
 
 def test_a_permanent_error_type_inside_a_stream_stays_permanent():
     assert not is_transient(stream_error("invalid_request_error"))
+
+
+# --- the rule against every error class of the SDK, raised by a real client -------------------
+
+
+def raised(answer) -> anthropic.APIError:
+    """What a real SDK client raises when its transport answers with `answer` (the SDK's own path)."""
+    with pytest.raises(anthropic.APIError) as caught:
+        scripted_client(answer).messages.create(**REQUEST)
+    return caught.value
+
+
+def responding(status: int, kind: str | None = None, code: str | None = None, headers: dict[str, str] | None = None):
+    """A transport answer: the API's error response for `status`, with error.details.error_code if `code`."""
+    kind = kind or ERRORS.get(status, ("api_error" if status >= 500 else "invalid_request_error", ""))[0]
+    body = error_body(kind, f"a {status} for the test")
+    if code is not None:
+        body["error"]["details"] = {"error_code": code}
+    return lambda request: httpx2.Response(status, headers=headers or {}, json=body)
+
+
+def failing(error: type[httpx2.TransportError]):
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        raise error("injected for the test", request=request)
+
+    return answer
+
+
+TRANSIENT, PERMANENT = True, False
+SDK_ERROR_CLASSES = [
+    (anthropic.BadRequestError, responding(400), PERMANENT),
+    (anthropic.AuthenticationError, responding(401), PERMANENT),
+    (anthropic.PaymentRequiredError, responding(402), PERMANENT),
+    (
+        anthropic.LinkedOrganizationSpendLimitReachedError,
+        responding(402, code="linked_organization_spend_limit_reached"),
+        PERMANENT,
+    ),
+    (anthropic.PermissionDeniedError, responding(403), PERMANENT),
+    (anthropic.NotFoundError, responding(404), PERMANENT),
+    (anthropic.RequestTimeoutError, responding(408, "timeout_error"), TRANSIENT),
+    (anthropic.ConflictError, responding(409, "conflict_error"), TRANSIENT),
+    (anthropic.PreconditionFailedError, responding(412), PERMANENT),
+    (anthropic.ContentTooLargeError, responding(413), PERMANENT),
+    (anthropic.UnprocessableEntityError, responding(422), PERMANENT),
+    (anthropic.RateLimitError, responding(429), TRANSIENT),
+    (anthropic.RampLimitExceededError, responding(429, code="ramp_limit_exceeded"), TRANSIENT),
+    (anthropic.EnforcedSpendLimitReachedError, responding(429, code="enforced_spend_limit_reached"), PERMANENT),
+    (anthropic.ContractSpendLimitReachedError, responding(429, code="contract_spend_limit_reached"), PERMANENT),
+    (anthropic.RequestHeaderFieldsTooLargeError, responding(431), PERMANENT),
+    (anthropic.ClientClosedRequestError, responding(499), PERMANENT),
+    (anthropic.InternalServerError, responding(500), TRANSIENT),
+    (anthropic.HTTPNotImplementedError, responding(501), TRANSIENT),
+    (anthropic.InternalServerError, responding(502), TRANSIENT),
+    (anthropic.ServiceUnavailableError, responding(503), TRANSIENT),
+    (anthropic.GatewayTimeoutError, responding(504), TRANSIENT),
+    (anthropic.OverloadedError, responding(529), TRANSIENT),
+    (anthropic.APITimeoutError, failing(httpx2.ReadTimeout), TRANSIENT),
+    (anthropic.APIConnectionError, failing(httpx2.ConnectError), TRANSIENT),
+]
+
+
+@pytest.mark.parametrize(
+    ("error_class", "answer", "transient"),
+    SDK_ERROR_CLASSES,
+    ids=[f"{cls.__name__}-{i}" for i, (cls, _, _) in enumerate(SDK_ERROR_CLASSES)],
+)
+def test_the_retry_rule_gives_the_right_answer_for_each_sdk_error_class_the_spend_limit_ones_included(
+    error_class, answer, transient
+):
+    error = raised(answer)
+    assert type(error) is error_class, f"the SDK raised {type(error).__name__}, not {error_class.__name__}"
+    assert is_transient(error) is transient, (
+        f"{error_class.__name__} should be {'transient' if transient else 'permanent'}"
+    )
+
+
+def error_codes(error_class: type) -> tuple[str, ...]:
+    """The error_code a class of the SDK's stands for, from its Literal annotation."""
+    annotation = error_class.__annotations__["error_code"]
+    if isinstance(annotation, str):
+        return tuple(re.findall(r"[\"'](\w+)[\"']", annotation))
+    return typing.get_args(annotation)
+
+
+def test_every_429_with_a_code_that_the_sdk_knows_is_judged_and_only_spend_limits_are_permanent():
+    subclasses = anthropic.RateLimitError.__subclasses__()
+    codes = {code: cls for cls in subclasses for code in error_codes(cls)}
+    assert {"enforced_spend_limit_reached", "contract_spend_limit_reached"} <= set(codes), sorted(codes)
+    for code, cls in codes.items():
+        error = raised(responding(429, code=code))
+        assert type(error) is cls, f"{code}: the SDK raised {type(error).__name__}"
+        assert is_transient(error) is ("spend_limit" not in code), f"{code}: judged {is_transient(error)}"
+    assert set(codes) >= PERMANENT_ERROR_CODES, "a permanent code the SDK no longer knows"
+
+
+def test_an_unknown_code_on_a_429_leaves_it_transient_and_x_should_retry_still_wins():
+    assert is_transient(raised(responding(429, code="some_future_code")))
+    spent = responding(429, code="enforced_spend_limit_reached", headers={"x-should-retry": "false"})
+    assert not is_transient(raised(spent))
+    assert not is_transient(raised(responding(429, headers={"x-should-retry": "false"})))
+
+
+def test_a_spend_limit_is_raised_at_once_saying_why():
+    result, fake, log, requests = run(["spend-limit"])
+    assert isinstance(result, anthropic.EnforcedSpendLimitReachedError)
+    assert requests == 1 and fake.waits == [], "no wait clears a spend limit"
+    assert log.attempts[0].outcome == "429 rate_limit_error (enforced_spend_limit_reached)"
+    assert "spend limit does not clear by waiting" in result.__notes__[-1]
 
 
 # --- the backoff, property-based ---------------------------------------------------

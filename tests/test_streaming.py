@@ -8,7 +8,7 @@ from contextlib import redirect_stdout
 import matplotlib
 import pytest
 
-from helpers import MODEL, get_client
+from helpers import MODEL, get_client, reply_text
 from helpers.faults import with_faults
 from helpers.plots import attempt_kind, plot_retry_timeline, plot_stream_timing
 from helpers.retries import Attempt, RetryLog
@@ -35,7 +35,7 @@ def test_plain_display_prints_each_piece_then_a_status_line(monkeypatch):
     out = io.StringIO()
     with redirect_stdout(out):
         reply, timing = stream_live(lesson_client(monkeypatch), **REQUEST)
-    text = reply.content[0].text
+    text = reply_text(reply)
     assert out.getvalue().startswith(text), "the pieces, printed in order, make up the whole reply"
     assert "first text after" in out.getvalue().splitlines()[-1]
     assert timing.characters == len(text) and len(timing.arrivals) > 10
@@ -73,7 +73,7 @@ def test_an_instant_replay_reports_the_recorded_times(monkeypatch):
     with redirect_stdout(io.StringIO()) as out:
         _, timing = stream_live(lesson_client(monkeypatch, speed=0), **REQUEST)
     events = recorded_events()
-    deltas = [event for event in events if event["event"] == "content_block_delta"]
+    deltas = [event for event in events if event["data"].get("delta", {}).get("type") == "text_delta"]
     assert timing.source == "recorded"
     assert timing.first_text == deltas[0]["at"] and timing.total == events[-1]["at"]
     assert timing.first_text > 0.1, "the recorded wait before the first token, though the replay was instant"

@@ -20,6 +20,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import jupytext
 import nbformat
@@ -146,6 +147,107 @@ def build(lessons: list[Lesson], index: int, edition: str) -> nbformat.NotebookN
     return notebook
 
 
+# The lecture the workbook serves (working-with-llm-apis), point by point in the workbook's own
+# words, with the lesson (by number) and the section heading that teach each point.
+LECTURE_MAP: list[tuple[str, str, str]] = [
+    (
+        "A model runs on your own hardware (open weights) or at a provider that bills per token",
+        "00",
+        "Two places a model can run",
+    ),
+    (
+        "Learn one provider's API well: messages, roles, tools and streaming look alike everywhere",
+        "02",
+        "Where the system prompt lives",
+    ),
+    ("A call sends a model, an output budget, a system prompt and the messages", "01", "What goes in"),
+    ("The model ID picks one model version", "01", "Model IDs age"),
+    ("Too small a budget cuts the reply short", "01", "A reply cut short"),
+    ("The reply's content, stop reason and usage tell your code what to do next", "01", "What comes out"),
+    ("Usage is what you pay for, and how close you are to the context window", "01", "What the call cost"),
+    ("System frames the conversation, user asks, assistant is what the model said", "02", "Three roles"),
+    ("A tool's result goes back to the model as a user message", "02", "user: not always a person"),
+    (
+        "Some APIs take the system prompt as a parameter, others as the first message",
+        "02",
+        "Where the system prompt lives",
+    ),
+    (
+        "Every call is stateless: your code keeps the messages list and sends all of it",
+        "03",
+        "A conversation is a list your code keeps",
+    ),
+    (
+        'Without the earlier turns, a follow-up such as "its population" means nothing',
+        "03",
+        'Without the history, "its" means nothing',
+    ),
+    (
+        "Input tokens climb every turn, because the whole history is re-sent",
+        "03",
+        "Every turn re-sends everything before it",
+    ),
+    ("Agents grow their history fastest, so context management matters", "03", "An agent's history grows much faster"),
+    ("Keeping a long history in bounds", "03", "Keeping a long conversation in bounds"),
+    ("Streaming hands you the tokens as they are written; optional where nobody watches", "04", "Why stream"),
+    ("Calls fail: rate limits (429), overload (529), timeouts", "05", "How calls fail"),
+    ("Retry transient errors with exponential backoff; fail fast on permanent ones", "05", "The lecture's retry loop"),
+    ("Validate what comes back: JSON that does not parse, text instead of a tool call", "05", "Malformed output"),
+]
+
+# Where the workbook departs from the lecture: (topic, what the lecture says, what holds today and
+# why, lesson number, section heading). Each lesson says the same where it happens.
+DEPARTURES: list[tuple[str, str, str, str, str]] = [
+    (
+        "The model ID",
+        "`claude-sonnet-4-6`",
+        "the workbook's default model, a current one, because the lecture's model is now legacy",
+        "01",
+        "Model IDs age",
+    ),
+    (
+        "A high `max_tokens`",
+        "makes you pay for capacity you don't use",
+        "you pay only for the tokens written; a high ceiling lets a runaway reply, and the thinking, run longer",
+        "01",
+        "A reply cut short",
+    ),
+    (
+        "Input tokens per turn",
+        "32, then 50, then 93",
+        "this run's own counts, shown beside the lecture's: other questions (Ottawa), another model and tokenizer, "
+        "and sample replies with estimated counts",
+        "03",
+        "Beside the lecture's figures",
+    ),
+    (
+        "The retry loop",
+        "`call_with_retry` (and `retry_pattern.py`) belongs in every production agent",
+        "the workbook runs a loop that behaves the same and shows what it misses (timeouts, a wasted last wait, a bare "
+        "`Exception`, stacking on the SDK's retries); its own `retry_pattern.py` uses `call_with_retries`",
+        "05",
+        "The lecture's retry loop",
+    ),
+]
+
+
+def section_link(lessons: list[Lesson], number: str, heading: str) -> str:
+    """A link to a section of a lesson, checked: the heading must be one of the lesson's headings."""
+    lesson = next((lesson for lesson in lessons if lesson.name.startswith(number)), None)
+    if lesson is None:
+        raise SystemExit(f"the contents page names lesson {number}, which does not exist")
+    headings = {
+        match.group(1).strip()
+        for cell in lesson.read().cells
+        if cell.cell_type == "markdown"
+        for match in re.finditer(r"^#{2,3} (.+)$", cell.source, re.MULTILINE)
+    }
+    if heading not in headings:
+        raise SystemExit(f"the contents page links to a section {heading!r} that {lesson.source.name} does not have")
+    anchor = quote(heading.replace("`", "").replace(" ", "-"), safe="-:,'.")  # JupyterLab's heading ids
+    return f"[{number} · {heading}]({lesson.filename}#{anchor})"
+
+
 def contents_notebook(lessons: list[Lesson]) -> nbformat.NotebookNode:
     rows = [
         "# Working with LLM APIs: the workbook",
@@ -160,7 +262,26 @@ def contents_notebook(lessons: list[Lesson]) -> nbformat.NotebookNode:
     for lesson in lessons:
         goals = "<br>".join(lesson.goals)
         rows.append(f"| [{lesson.title}]({lesson.filename}) | {goals} | [solutions](../solutions/{lesson.filename}) |")
-    notebook = nbformat.v4.new_notebook(cells=[_markdown("\n".join(rows), "contents")])
+    lecture = [
+        "## The lecture, point by point",
+        "",
+        "Where each point of the lecture *Working with LLM APIs* is taught:",
+        "",
+        "| The lecture's point | Taught in |",
+        "|---|---|",
+        *(f"| {point} | {section_link(lessons, number, heading)} |" for point, number, heading in LECTURE_MAP),
+        "",
+        "## Where the workbook departs from the lecture",
+        "",
+        "| | The lecture says | Today | Where |",
+        "|---|---|---|---|",
+        *(
+            f"| {topic} | {said} | {today} | {section_link(lessons, number, heading)} |"
+            for topic, said, today, number, heading in DEPARTURES
+        ),
+    ]
+    cells = [_markdown("\n".join(rows), "contents"), _markdown("\n".join(lecture), "lecture-map")]
+    notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
     return notebook
 

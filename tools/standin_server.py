@@ -15,6 +15,7 @@ the shipped sample recordings from it. It can also fail on demand:
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import hashlib
 import json
@@ -36,7 +37,32 @@ ERRORS: dict[str, tuple[int, str, str, dict[str, str]]] = {
 }
 FAULTS = (*ERRORS, "timeout")
 
-MIN_CACHEABLE_TOKENS = 1024
+# The shortest prompt prefix each model family caches (source: the prompt caching docs,
+# https://platform.claude.com/docs/en/build-with-claude/prompt-caching); 512 on the 5.5 models.
+MIN_CACHEABLE_TOKENS = {"claude-sonnet-5-5": 512, "claude-opus-5-5": 512, "claude-haiku-5-5": 512}
+DEFAULT_MIN_CACHEABLE_TOKENS = 1024
+
+# Models that think by default (adaptive thinking), and show the thinking text only when asked:
+# their replies start with a thinking block whose text is omitted but whose signature is there.
+# Source: the models' overview pages and anthropic/types/thinking_config_adaptive_param.py.
+ADAPTIVE_BY_DEFAULT = ("claude-sonnet-5", "claude-opus-5", "claude-haiku-5", "claude-fable-5", "claude-mythos-5")
+# The 5.5 models refuse forced tool use (tool_choice "any" or "tool").
+NO_FORCED_TOOLS = ("claude-sonnet-5-5", "claude-opus-5-5", "claude-haiku-5-5")
+SAMPLING_PARAMETERS = ("temperature", "top_p", "top_k")
+
+
+def accepts_mid_conversation_system(model: str) -> bool:
+    """Models from Claude Opus 4.8 on take a system message inside `messages` (never as the first)."""
+    return model.startswith(ADAPTIVE_BY_DEFAULT) or model == "claude-opus-4-8"
+
+
+def thinks(body: dict[str, Any]) -> bool:
+    """Whether the model thinks before answering this request. At effort "low" the stand-in skips
+    thinking, as the effort docs say a model may on a simple request."""
+    thinking = body.get("thinking") or {}
+    if thinking.get("type") == "disabled" or (body.get("output_config") or {}).get("effort") == "low":
+        return False
+    return str(body["model"]).startswith(ADAPTIVE_BY_DEFAULT) or thinking.get("type") in ("adaptive", "enabled")
 
 
 def _digest(value: Any, size: int = 24) -> str:
@@ -57,8 +83,16 @@ def validate(body: Any) -> str | None:
         return "messages: at least one message is required"
     for index, message in enumerate(messages):
         role = message.get("role")
+        if role == "system" and index > 0 and accepts_mid_conversation_system(str(body["model"])):
+            continue
+        if role == "system":
+            if index == 0:
+                return (
+                    "messages.0.role: the first message cannot be a system message; use the top-level system parameter"
+                )
+            return f"messages.{index}.role: role 'system' is not supported on this model"
         if role not in ("user", "assistant"):
-            return f"messages.{index}.role: Input should be 'user' or 'assistant'"
+            return f"messages.{index}.role: Input should be 'user', 'assistant' or 'system'"
         content = message.get("content")
         is_last = index == len(messages) - 1
         if (content == "" or content == []) and not (is_last and role == "assistant"):
@@ -71,26 +105,46 @@ def validate(body: Any) -> str | None:
     if messages[-1].get("role") == "assistant" and str(body["model"]).startswith("claude-"):
         # Claude's 4.6 and later models refuse a prefilled assistant turn at the end.
         return "This model does not support assistant message prefill. The conversation must end with a user message."
+    model = str(body["model"])
+    if model.startswith(ADAPTIVE_BY_DEFAULT):
+        for name in SAMPLING_PARAMETERS:
+            if name in body:
+                return f"{name}: sampling parameters are not supported on {model}"
+    choice = (body.get("tool_choice") or {}).get("type")
+    if model in NO_FORCED_TOOLS and choice in ("any", "tool"):
+        return f"tool_choice: forced tool use (type {choice!r}) is not supported on {model}; use 'auto'"
     return None
 
 
-def _cache_split(body: dict[str, Any]) -> int:
-    """Tokens of the prompt prefix up to the last block marked cache_control (0 if none)."""
+def _cache_split(body: dict[str, Any]) -> tuple[int, str]:
+    """Tokens of the prompt prefix up to the last block marked cache_control (0 if none), and the
+    cache's lifetime ("5m" or "1h"). A top-level cache_control caches everything up to the last message."""
     prefix: dict[str, Any] = {"messages": []}
-    marked = 0
+    marked, ttl = 0, "5m"
     system = body.get("system")
     if isinstance(system, list):
         for index, block in enumerate(system):
             if block.get("cache_control"):
                 prefix["system"] = system[: index + 1]
                 marked = token_estimate.input_tokens(prefix) - token_estimate.REQUEST_FRAMING
+                ttl = block["cache_control"].get("ttl", "5m")
     for number, message in enumerate(body["messages"]):
         content = message.get("content")
-        if isinstance(content, list) and any(block.get("cache_control") for block in content):
+        marks = (
+            [
+                block["cache_control"]
+                for block in content or []
+                if isinstance(block, dict) and block.get("cache_control")
+            ]
+            if isinstance(content, list)
+            else []
+        )
+        if marks or (body.get("cache_control") and number == len(body["messages"]) - 1):
             prefix["messages"] = body["messages"][: number + 1]
             prefix["system"] = system
             marked = token_estimate.input_tokens(prefix) - token_estimate.REQUEST_FRAMING
-    return marked
+            ttl = (marks[-1] if marks else body["cache_control"]).get("ttl", "5m")
+    return marked, ttl
 
 
 @dataclass
@@ -117,29 +171,47 @@ class StandinState:
 def build_message(body: dict[str, Any], state: StandinState) -> dict[str, Any]:
     """The Message the stand-in answers `body` with, usage included."""
     reply = reply_for(body)
-    blocks = reply.content_blocks(_digest(body, 20))
+    seed = _digest(body, 20)
+    blocks = reply.content_blocks(seed)
     stop_reason = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
+    if thinks(body):
+        # The thinking text is omitted, as these models do by default; the signature lets it be passed back.
+        signature = base64.b64encode(f"workbook-sample-signature:{seed}".encode()).decode()
+        blocks.insert(0, {"type": "thinking", "thinking": "", "signature": signature})
 
     full_tokens = token_estimate.output_tokens(blocks)
-    if full_tokens > body["max_tokens"] and blocks and blocks[0]["type"] == "text":
-        cut = int(body["max_tokens"] * token_estimate.CHARS_PER_TOKEN)
-        blocks = [{"type": "text", "text": blocks[0]["text"][:cut]}]
+    thinking = token_estimate.thinking_tokens(blocks)
+    text_at = next((i for i, block in enumerate(blocks) if block["type"] == "text"), None)
+    if full_tokens > body["max_tokens"] and text_at is not None:
+        # Thinking comes first and counts against max_tokens: what is left of it goes to the text.
+        thinking = min(thinking, body["max_tokens"])
+        cut = int((body["max_tokens"] - thinking) * token_estimate.CHARS_PER_TOKEN)
+        text = [{"type": "text", "text": blocks[text_at]["text"][:cut]}] if cut > 0 else []
+        blocks = [*blocks[:text_at], *text]
         stop_reason = "max_tokens"
         full_tokens = body["max_tokens"]
 
-    usage = {
+    usage: dict[str, Any] = {
         "input_tokens": token_estimate.input_tokens(body),
-        "output_tokens": full_tokens,
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+        "output_tokens": full_tokens,
+        "service_tier": "standard",
     }
-    cached = _cache_split(body)
-    if cached >= MIN_CACHEABLE_TOKENS:
+    if thinking:
+        usage["output_tokens_details"] = {"thinking_tokens": thinking}
+    cached, ttl = _cache_split(body)
+    if cached >= MIN_CACHEABLE_TOKENS.get(str(body["model"]), DEFAULT_MIN_CACHEABLE_TOKENS):
         prefix_key = _digest([body.get("system"), body["messages"][:1], body.get("tools")])
         with state.lock:
             hit = prefix_key in state.cached_prefixes
             state.cached_prefixes.add(prefix_key)
-        usage["cache_read_input_tokens" if hit else "cache_creation_input_tokens"] = cached
+        if hit:
+            usage["cache_read_input_tokens"] = cached
+        else:
+            usage["cache_creation_input_tokens"] = cached
+            usage["cache_creation"][f"ephemeral_{ttl}_input_tokens"] = cached
         usage["input_tokens"] -= cached
 
     return {

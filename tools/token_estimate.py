@@ -8,7 +8,10 @@ than type numbers by hand, the stand-in server counts them with this rule:
 * every message adds 4 tokens of framing, the request adds 3, a system prompt 2;
 * offering tools adds 346 tokens (the tool-use system prompt Anthropic documents
   for its Claude 4 models) plus the tools' JSON definitions;
-* output counts the reply's text, and the JSON input of any tool call it makes.
+* output counts the reply's text, and the JSON input of any tool call it makes;
+* a model that thinks spends thinking tokens too, billed as output though their text is not
+  shown (the thinking block arrives empty, with its signature): counted here as half the
+  visible reply's tokens plus THINKING_BASE, a made-up but fixed rule, so samples stay consistent.
 
 So input_tokens grows with everything re-sent, and output_tokens fits the text.
 Real counts differ by a few percent; re-recording with a key replaces them.
@@ -25,6 +28,7 @@ REQUEST_FRAMING = 3
 MESSAGE_FRAMING = 4
 SYSTEM_FRAMING = 2
 TOOL_USE_SYSTEM_PROMPT = 346
+THINKING_BASE = 24
 
 
 def text_tokens(text: str) -> int:
@@ -65,6 +69,18 @@ def input_tokens(body: dict[str, Any]) -> int:
     return total
 
 
+def thinking_tokens(blocks: list[dict[str, Any]]) -> int:
+    """Estimated thinking tokens of a reply: none without a thinking block; else what the thinking
+    text shows, or, when the text is omitted, half the visible reply plus THINKING_BASE."""
+    thinking = [block for block in blocks if block.get("type") == "thinking"]
+    if not thinking:
+        return 0
+    shown = sum(text_tokens(block.get("thinking", "")) for block in thinking)
+    visible = content_tokens([block for block in blocks if block.get("type") != "thinking"])
+    return shown or THINKING_BASE + visible // 2
+
+
 def output_tokens(blocks: list[dict[str, Any]]) -> int:
-    """Estimated output tokens of a reply's content blocks (at least 1, as on the API)."""
-    return max(1, content_tokens(blocks))
+    """Estimated output tokens of a reply's content blocks, thinking included (at least 1, as on the API)."""
+    visible = content_tokens([block for block in blocks if block.get("type") != "thinking"])
+    return max(1, visible + thinking_tokens(blocks))

@@ -3,18 +3,30 @@
 A check never stops Run All: whatever the student's code does (returns the wrong
 thing, raises, is still `...`), the check reports it and the notebook goes on.
 One module per lesson: `from helpers.checks.lesson01 import check_request`.
+
+A notebook calls a check with the *name* of what it checks, as a string:
+`check_request("my_request")`. The check looks the name up where it was called from (the
+notebook's variables), so when an earlier cell failed and the name does not exist, the check
+says "run the cells above first" instead of the cell stopping Run All with a NameError. Any
+other argument is taken as the value itself (the tests pass values).
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import sys
+import sysconfig
+import traceback
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 import anthropic
 import httpx2
 
 from ..client import build_client
+from ..errors import MissingRecordingError
 from ..settings import MODEL
 
 PASS = "✅ Correct"
@@ -29,15 +41,94 @@ def unanswered(value: Any) -> bool:
     return value is ... or value is None
 
 
+def text_of(content: Any) -> str | None:
+    """The text of a string, or of a non-empty list of text blocks (valid in the API too); else None."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list) or not content:
+        return None
+    if not all(isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str) for b in content):
+        return None
+    return "".join(block["text"] for block in content)
+
+
+class _Missing:
+    """What a name that the notebook has not defined looks up to."""
+
+
+MISSING: Any = _Missing()
+
+
+def lookup(name: str, frame: FrameType | None) -> Any:
+    """The value `name` has where `frame` runs (its local names, then its module's), or MISSING."""
+    if frame is None:
+        return MISSING
+    if name in frame.f_locals:
+        return frame.f_locals[name]
+    return frame.f_globals.get(name, MISSING)
+
+
+def not_run_yet(name: str) -> str:
+    return (
+        f"`{name}` does not exist yet: run the cells above first (from the top, or Run All), then this "
+        "one. If a cell above failed, its message says what to fix."
+    )
+
+
+_HELPERS = os.path.realpath(os.path.dirname(os.path.dirname(__file__))) + os.sep
+_LIBRARIES = tuple(
+    os.path.realpath(path) + os.sep
+    for path in {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+)
+
+
+def _in_students_code(err: BaseException) -> bool:
+    """Whether `err` passed through code that is neither the workbook's helpers nor a library: the student's."""
+    for frame, _ in traceback.walk_tb(err.__traceback__):
+        filename = frame.f_code.co_filename
+        if filename.startswith("<frozen"):
+            continue
+        path = os.path.realpath(filename)
+        if not path.startswith(_HELPERS) and not path.startswith(_LIBRARIES):
+            return True
+    return False
+
+
+def explain(err: Exception) -> str:
+    """The hint for an exception raised while a check ran the student's code."""
+    if isinstance(err, MissingRecordingError) and _in_students_code(err):
+        return (
+            "your function called the API through a client of its own (the notebook's `client`, say), and "
+            "nothing is recorded for that request. Use the client passed to your function: the check hands "
+            "it a scripted model that answers every request."
+        )
+    name, text = type(err).__name__, str(err).strip()
+    if not text:
+        return f"your code raised {name}. Find the line it came from, fix it, run again."
+    stop = "" if text.endswith((".", "!", "?")) else "."
+    advice = "Read the message, fix, run again."
+    if isinstance(err, NameError):
+        advice = "If that name is defined in a cell above, run the cells above first; else fix the name."
+    return f"your code raised {name}: {text}{stop} {advice}"
+
+
 def safely(check: Callable[..., None]) -> Callable[..., None]:
-    """Turn any exception inside a check (usually from the student's code) into a hint."""
+    """Look up the names a check is given; turn any exception inside it (usually the student's code's) into a hint."""
 
     @functools.wraps(check)
     def wrapper(*args: Any, **kwargs: Any) -> None:
+        caller = sys._getframe(1)
         try:
-            return check(*args, **kwargs)
+            values = [lookup(arg, caller) if isinstance(arg, str) else arg for arg in args]
+        finally:
+            del caller  # a frame kept alive would keep every notebook variable alive with it
+        for arg, value in zip(args, values, strict=True):
+            if value is MISSING:
+                return report(False, not_run_yet(arg))
+        try:
+            return check(*values, **kwargs)
         except Exception as err:  # the student's code may raise anything
-            return report(False, f"your code raised {type(err).__name__}: {err}. Read the message, fix, run again.")
+            return report(False, explain(err))
 
     return wrapper
 

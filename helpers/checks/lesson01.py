@@ -9,9 +9,12 @@ from anthropic.types import Message, Usage
 
 from ..costs import PRICES
 from ..settings import MODEL
-from . import message_json, report, safely, unanswered
+from . import message_json, report, safely, text_of, unanswered
 
 EXERCISE_QUESTION = "Name three everyday uses of a Python dictionary."
+
+
+LIST_WORDS = ("list", "bullet", "point", "item")  # a system prompt that asks for a list names one of these
 
 
 @safely
@@ -21,6 +24,13 @@ def check_request(request: Any) -> None:
         return report(False, "replace the `...` with a dict of the four inputs: model, max_tokens, system, messages.")
     if not isinstance(request, dict):
         return report(False, f"`my_request` should be a dict, but it is a {type(request).__name__}.")
+    messages = request.get("messages")
+    if isinstance(messages, list) and any(isinstance(m, dict) and m.get("role") == "system" for m in messages):
+        return report(
+            False,
+            'in this API the system prompt is its own parameter, not a message in the list: take the {"role": '
+            '"system"} message out of messages and put its text in "system".',
+        )
     missing = [name for name in ("model", "max_tokens", "system", "messages") if name not in request]
     if missing:
         return report(False, f"the dict has no {', '.join(missing)}. A call needs model, max_tokens, system, messages.")
@@ -28,18 +38,21 @@ def check_request(request: Any) -> None:
         return report(False, "use the `MODEL` constant for model, rather than typing an ID, so it is named once.")
     if request["max_tokens"] != 200:
         return report(False, f"max_tokens is {request['max_tokens']!r}; the exercise asks for a budget of 200 tokens.")
-    system = request["system"]
-    if not isinstance(system, str) or not system.strip():
+    system = text_of(request["system"])
+    if system is None or not system.strip():
         return report(False, "system should be a non-empty string: the instructions that frame the conversation.")
-    messages = request["messages"]
+    if not any(word in system.lower() for word in LIST_WORDS):
+        return report(
+            False,
+            f"the system prompt {system!r} does not ask for a list; the exercise wants the answer as a bulleted "
+            "list, so say so in the system prompt (e.g. 'Answer as a short bulleted list.').",
+        )
     if not isinstance(messages, list) or len(messages) != 1:
         return report(False, "messages should be a list holding exactly one message: the user's question.")
     message = messages[0]
     if not isinstance(message, dict) or message.get("role") != "user":
-        if isinstance(message, dict) and message.get("role") == "system":
-            return report(False, "in this API the system prompt is its own parameter, not a message in the list.")
         return report(False, 'the message should be a dict with "role": "user".')
-    if message.get("content") != EXERCISE_QUESTION:
+    if text_of(message.get("content")) != EXERCISE_QUESTION:
         return report(False, f"the user message's content should be exactly {EXERCISE_QUESTION!r}.")
     return report(True, "model, max_tokens, system and messages are all in place.")
 
@@ -67,13 +80,23 @@ def check_was_cut_off(function: Any) -> None:
     return report(True, "it spots a reply cut off by max_tokens and nothing else.")
 
 
+def _rounded(value: float, right: float) -> bool:
+    """Whether `value` is `right` rounded: to some decimal places or significant figures, or merely close."""
+    if value == 0 or math.isclose(value, right, rel_tol=1e-6):
+        return False
+    decimals = any(math.isclose(value, round(right, places), rel_tol=1e-9) for places in range(1, 12))
+    figures = any(math.isclose(value, float(f"{right:.{n}g}"), rel_tol=1e-9) for n in range(1, 7))
+    return decimals or figures or math.isclose(value, right, rel_tol=0.05)
+
+
 @safely
-def check_cost(value: Any, usage: Usage, model: str = MODEL) -> None:
-    """Exercise 01.3: the dollar cost of one call, worked out by hand."""
+def check_cost(value: Any, reply: Any, *, model: str = MODEL) -> None:
+    """Exercise 01.3: the dollar cost of one call, worked out by hand. `reply` is the Message (or its usage)."""
     if unanswered(value):
         return report(False, "replace the `...` with your calculation of the cost in dollars.")
-    if not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return report(False, f"the cost should be a number of dollars, not a {type(value).__name__}.")
+    usage: Usage = getattr(reply, "usage", reply)
     price = PRICES[model]
     right = (usage.input_tokens * price.input + usage.output_tokens * price.output) / 1_000_000
     if math.isclose(value, right, rel_tol=1e-6):
@@ -83,6 +106,12 @@ def check_cost(value: Any, usage: Usage, model: str = MODEL) -> None:
         return report(False, "the input and output prices are swapped: output tokens are the expensive ones.")
     if math.isclose(value, right * 1_000_000, rel_tol=1e-6):
         return report(False, "prices are per million tokens: divide by 1_000_000.")
+    if _rounded(value, right):
+        return report(
+            False,
+            f"close, but {value!r} looks rounded. Don't round: keep the full value in `my_cost` (a float "
+            'holds it exactly enough), and round only when you print it: f"{my_cost:.6f}".',
+        )
     return report(
         False,
         f"expected about ${right:.6f}. Multiply input_tokens by the input price and output_tokens by "

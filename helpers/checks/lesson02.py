@@ -7,7 +7,7 @@ from typing import Any
 
 from anthropic.types import ToolUseBlock
 
-from . import report, safely
+from . import report, safely, text_of
 
 _CONVERSATION = [
     {"role": "user", "content": "Good morning!"},
@@ -87,7 +87,7 @@ def check_tool_result_message(function: Any) -> None:
                 False,
                 f'"tool_use_id" should be the id of the call it answers, `call.id` ({call.id!r}).{hint}',
             )
-        if block.get("content") != output:
+        if text_of(block.get("content")) != output:
             return report(False, "the block's \"content\" should be the tool's output string, as it came.")
     return report(True, "a user turn with a tool_result block, tied to its call by tool_use_id.")
 
@@ -124,6 +124,13 @@ _HISTORIES: list[tuple[list[dict[str, Any]], bool, str]] = [
     ),
     ([], False, "no messages at all"),
 ]
+# Malformed messages: a function that reads m["role"] or len(m["content"]) crashes on them.
+_MALFORMED: list[tuple[list[dict[str, Any]], str]] = [
+    ([{"role": "user", "content": "Hi"}, {"content": "Bonjour !"}], 'a message with no "role"'),
+    ([{"content": "Hi"}], 'a first message with no "role"'),
+    ([{"role": "user"}], 'a message with no "content"'),
+    ([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": None}], 'a message whose "content" is None'),
+]
 
 
 @safely
@@ -141,4 +148,15 @@ def check_is_valid_history(function: Any) -> None:
                 False,
                 f"for a history with {description} it returned {got}, but that history {verdict}: {history!r}",
             )
-    return report(True, f"it gets all {len(_HISTORIES)} histories right.")
+    for history, description in _MALFORMED:
+        try:
+            got = function(copy.deepcopy(history))
+        except Exception as err:  # the point of this case: a malformed history must not crash it
+            return report(
+                False,
+                f"for a history with {description} it raised {type(err).__name__}: {err}. A malformed message "
+                'breaks a rule, so return False rather than crash: read with m.get("role") and m.get("content").',
+            )
+        if got is not False:
+            return report(False, f"for a history with {description} it returned {got!r}, but it should be False.")
+    return report(True, f"it gets all {len(_HISTORIES) + len(_MALFORMED)} histories right, malformed ones too.")

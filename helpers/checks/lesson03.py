@@ -154,7 +154,8 @@ def check_trim_history(function: Any) -> None:
     """Exercise 03.2: keep the most recent turns of a history, and keep it valid."""
     if not callable(function):
         return report(False, "define a function `trim_history(messages, max_messages)` that returns a list.")
-    cases = [(7, 4, 3), (7, 3, 3), (7, 10, 7), (6, 4, 4), (7, 1, 1)]  # (turns, max_messages, expected length)
+    # (turns, max_messages, expected length); 0 last: messages[-0:] is the whole list, a trap of its own
+    cases = [(7, 4, 3), (7, 3, 3), (7, 10, 7), (6, 4, 4), (7, 1, 1), (7, 0, 0)]
     for turns, limit, expected_length in cases:
         given = _conversation(turns)
         untouched = copy.deepcopy(given)
@@ -164,6 +165,12 @@ def check_trim_history(function: Any) -> None:
             return report(False, f"{described} it returned {kept!r}; return a list of messages.")
         if given != untouched:
             return report(False, f"{described} it changed the list it was given; return a new list instead.")
+        if limit == 0 and kept:
+            return report(
+                False,
+                f"{described} it kept {len(kept)} messages; it should keep none. Careful: messages[-0:] is the "
+                "whole list, since -0 is 0, so handle max_messages=0 on its own (return []).",
+            )
         if len(kept) > limit:
             return report(False, f"{described} it kept {len(kept)} messages; keep at most {limit}.")
         if kept and kept != untouched[len(untouched) - len(kept) :]:

@@ -10,6 +10,11 @@ backoff wait must lie between 0 and its ceiling, base_delay * 2**(n - 1) for ret
 jitter that only shortens a wait passes (0.5 to 1 of the ceiling, "full jitter" from 0 to 1, or
 none). That the waits grow, and that they vary, is judged over GROWTH_RUNS runs: a correct loop
 with full jitter fails that with probability 2**-GROWTH_RUNS, and with any gentler jitter never.
+A wait past its ceiling is told apart, over GROWTH_RUNS runs too, as retries counted from 0 (every
+wait exactly twice its ceiling), a random factor above 1 (waits that vary past the ceiling), or
+either (waits up to twice the ceiling, as both mistakes give).
+
+Last comes a 429 that no wait clears (a spent limit, told by its error_code): one request, no wait.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any
 import anthropic
 import httpx2
 
-from ..faults import FaultTransport, fault_transport, with_faults
+from ..faults import SPEND_LIMIT, SPEND_LIMIT_FAULT, FaultTransport, fault_transport, with_faults
 from ..settings import MODEL
 from . import message_json, report, safely, scripted_client
 
@@ -124,19 +129,70 @@ def ceiling(retry: int) -> float:
     return BASE_DELAY * 2 ** (retry - 1)
 
 
-def _too_long(waits: list[float], asked: dict[int, float] | None = None) -> str | None:
-    """A hint if a wait passes its ceiling (or, after a retry-after, retry-after plus that ceiling)."""
+def _number(wait: Any) -> bool:
+    return isinstance(wait, int | float) and not isinstance(wait, bool)
+
+
+def _too_long(waits: list[Any], asked: dict[int, float] | None = None) -> tuple[int, Any] | None:
+    """(retry, wait) for the first wait that is not a number, is negative, or passes its ceiling (or,
+    after a retry-after, retry-after plus that ceiling); None when every wait is within bounds."""
     for retry, wait in enumerate(waits, start=1):
-        if not isinstance(wait, int | float) or wait < 0:
-            return f"not backing off: call sleep(seconds) with a number of seconds, 0 or more; got {wait!r}."
-        limit = ceiling(retry) + (asked or {}).get(retry, 0.0)
-        if wait > limit * (1 + SLACK):
-            return (
-                f"waiting too long: before retry {retry} it waited {wait:.2f} s, but base_delay x 2^({retry}-1) "
-                f"is {ceiling(retry):.2f} s, and jitter may only shorten a wait. Count retries from 1: the "
-                "first retry waits at most base_delay."
-            )
+        if not _number(wait) or wait < 0:
+            return retry, wait
+        if wait > (ceiling(retry) + (asked or {}).get(retry, 0.0)) * (1 + SLACK):
+            return retry, wait
     return None
+
+
+def _negative(retry: int, wait: float) -> str:
+    return (
+        f"a negative wait: before retry {retry} it asked sleep() for {wait:.2f} s. If you multiply the wait by a "
+        "random factor (jitter), keep the factor between 0 and 1, e.g. random.uniform(0.5, 1), so every wait "
+        "lies between 0 and base_delay x 2^(n-1)."
+    )
+
+
+def _too_long_hint(
+    function: Any, found: tuple[int, Any], asked: dict[int, float] | None = None, runs: list[list[Any]] | None = None
+) -> str:
+    """The hint for a wait out of bounds: counting from 0, jitter above 1, both possible, or retry-after."""
+    retry, wait = found
+    if not _number(wait):
+        return f"not backing off: call sleep(seconds) with a number of seconds, 0 or more; got {wait!r}."
+    if wait < 0:
+        return _negative(retry, wait)
+    top = ceiling(retry)
+    said = f"before retry {retry} it waited {wait:.2f} s, but base_delay x 2^({retry}-1) is {top:.2f} s"
+    if runs is None:  # the waits of many runs against endless 529s, where no retry-after interferes
+        runs = [endless_waits(function) for _ in range(GROWTH_RUNS)]
+    ratios = [w / ceiling(n) for waits in runs for n, w in enumerate(waits, start=1) if _number(w)]
+    negative = next(((n, w) for waits in runs for n, w in enumerate(waits, start=1) if _number(w) and w < 0), None)
+    if negative:
+        return _negative(*negative)
+    if not any(ratio > 1 + SLACK for ratio in ratios):
+        if asked and retry in asked:
+            return (
+                f"waiting too long after the 429: it asked for {asked[retry]:g} s (retry-after), but {said}. Wait "
+                "what retry-after says, or at most that plus the backoff wait, no longer."
+            )
+        return f"waiting too long: {said}, and jitter may only shorten a wait."
+    if all(abs(ratio - 2) <= 2 * SLACK for ratio in ratios):
+        return (
+            f"waiting too long: {said}, and every wait is exactly twice its ceiling. Count retries from 1: the "
+            "first retry waits at most base_delay."
+        )
+    lowest, highest = min(ratios), max(ratios)
+    if 1.8 <= highest <= 2 * (1 + SLACK):
+        return (
+            f"waiting too long: {said}; over {GROWTH_RUNS} runs the waits reached twice their ceiling. Either "
+            "retries are counted from 0 (count from 1: the first retry waits at most base_delay), or the random "
+            "factor goes above 1 (jitter may only shorten a wait: keep the factor between 0 and 1)."
+        )
+    return (
+        f"jitter that lengthens waits: {said}. Over {GROWTH_RUNS} runs the waits went from {lowest:.2f} to "
+        f"{highest:.2f} times their ceiling, so the random factor goes above 1. Jitter may only shorten a wait: "
+        "multiply by a factor between 0 and 1 (e.g. random.uniform(0.5, 1)), not more, and add nothing to it."
+    )
 
 
 PERMANENT_CHECKED = {
@@ -198,7 +254,10 @@ def diagnose(function: Any) -> tuple[bool, str]:
         return False, f"giving up too early on attempt {good.requests} of {MAX_ATTEMPTS}: {hint}"
     if not isinstance(good.result, anthropic.types.Message):
         return False, f"after the retries it returned {good.result!r}: return what make_call() returned."
-    if len(good.waits) < 3 or any(not isinstance(w, int | float) or w < 0 for w in good.waits) or not any(good.waits):
+    negative = next(((n, w) for n, w in enumerate(good.waits, start=1) if _number(w) and w < 0), None)
+    if negative:
+        return False, _negative(*negative)
+    if len(good.waits) < 3 or not all(_number(w) for w in good.waits) or not any(good.waits):
         return False, "not backing off: call sleep(seconds) with a wait greater than 0 before every retry."
     if good.waits[0] < RETRY_AFTER:
         return False, (
@@ -206,9 +265,9 @@ def diagnose(function: Any) -> tuple[bool, str]:
             f"{good.waits[0]:.2f} s. When the error carries retry-after, wait at least that long "
             "(helpers.retries.retry_after_seconds(err) reads it)."
         )
-    hint = _too_long(good.waits, asked={1: RETRY_AFTER})
-    if hint:
-        return False, hint
+    found = _too_long(good.waits, asked={1: RETRY_AFTER})
+    if found:
+        return False, _too_long_hint(function, found, asked={1: RETRY_AFTER})
 
     # 3. Failures that never stop: exactly max_attempts requests, then the last error.
     endless = run_trial(function, [], always="529")
@@ -236,9 +295,9 @@ def diagnose(function: Any) -> tuple[bool, str]:
     # full jitter each run does with probability 1/2); and the runs must not all wait the same.
     runs = [endless.waits, *(endless_waits(function) for _ in range(GROWTH_RUNS - 1))]
     for waits in runs:
-        hint = _too_long(waits)
-        if hint:
-            return False, hint
+        found = _too_long(waits)
+        if found:
+            return False, _too_long_hint(function, found, runs=runs)
     for retry in range(2, MAX_ATTEMPTS):
         longest = max((waits[retry - 1] for waits in runs if len(waits) >= retry), default=0.0)
         if longest <= ceiling(retry - 1) * (1 + SLACK):
@@ -253,9 +312,29 @@ def diagnose(function: Any) -> tuple[bool, str]:
             f"no jitter: {GROWTH_RUNS} runs all waited exactly the same. Shorten each wait by a random fraction "
             "(e.g. wait * random.uniform(0.5, 1)) so clients that failed together do not retry together."
         )
+
+    # 5. A 429 that no wait clears: a spent limit, told apart from a rate limit by its error_code.
+    spent = run_trial(function, [], always=SPEND_LIMIT_FAULT)
+    _, code, _ = SPEND_LIMIT
+    if spent.runaway or spent.requests > 1:
+        return False, (
+            f"retrying a 429 that no wait clears: it sent the request "
+            f"{spent.requests if not spent.runaway else 'over and over'} times, but this RateLimitError's "
+            f"err.error_code is {code!r}: the organization's spend limit is used up until next month. Check "
+            "err.error_code before retrying a 429, and re-raise at once when it names a spend limit."
+        )
+    if spent.error is None:
+        return False, f"on a 429 with error_code {code!r} it returned instead of raising: re-raise it (`raise`)."
+    if not isinstance(spent.error, anthropic.RateLimitError):
+        return False, f"on a 429 with error_code {code!r} it raised {_name(spent.error)}: re-raise the API's error."
+    if spent.waits:
+        return False, (
+            f"it waited before giving up on a 429 with error_code {code!r}: no wait clears a spend limit, so "
+            "re-raise at once, without sleeping."
+        )
     return True, (
         f"retries transient failures with growing, jittered waits, honours retry-after, fails fast on 400, "
-        f"401 and 404, and gives up after {MAX_ATTEMPTS} attempts."
+        f"401, 404 and a spent limit (error_code), and gives up after {MAX_ATTEMPTS} attempts."
     )
 
 

@@ -21,6 +21,15 @@ PROJECT = (
 )
 
 REPLIES: list[SampleReply] = [
+    # Tools offered, but the request lacks what the tool needs: a model answers in words instead.
+    SampleReply(
+        prompt="Where is my order?",
+        system="You are the order-status assistant of an online bookshop. Look orders up with the tool.",
+        text=(
+            "I can look that up for you. What is your order ID? It starts with a letter followed by four "
+            "digits, like A1042, and you will find it in your confirmation email."
+        ),
+    ),
     SampleReply(
         prompt="Give one tip for writing a clear error message, in one sentence.",
         text=(
