@@ -201,8 +201,7 @@ except TypeError as err:
 # ## A reply cut short
 #
 # Here is the same question with a budget of only 25 output tokens. The call succeeds (no error is
-# raised!), but the reply is incomplete: the text stops mid-sentence, or never starts when thinking
-# used up the budget first, and `stop_reason` says why.
+# raised!), but the reply is incomplete, and `stop_reason` says why.
 
 # %%
 short = client.messages.create(
@@ -216,6 +215,26 @@ print()
 print("blocks:       ", [block.type for block in short.content])
 print("stop_reason:  ", short.stop_reason)
 print("output_tokens:", short.usage.output_tokens)
+
+# %% [markdown]
+# When the model thinks first, its thinking spends the budget before any text is written: the reply
+# may hold no text at all. Ask for less thinking with `output_config={"effort": "low"}` (on a question
+# this simple the model may then skip thinking), and the same 25 tokens go to the text, which stops
+# mid-sentence:
+# <!-- source: anthropic/types/output_config_param.py (effort); https://platform.claude.com/docs/en/build-with-claude/effort -->
+
+# %%
+terse = client.messages.create(
+    model=MODEL,
+    max_tokens=25,
+    system=SYSTEM,
+    output_config={"effort": "low"},
+    messages=[{"role": "user", "content": question}],
+)
+print(reply_text(terse) or "(no text at all)")
+print()
+print("blocks:       ", [block.type for block in terse.content])
+print("stop_reason:  ", terse.stop_reason)
 
 # %% [markdown]
 # A truncated reply is easy to miss, because nothing fails. Check `stop_reason` before you use a
