@@ -6,10 +6,12 @@ client = get_client("01_call_anatomy")
 
 from .cli import run_script
 from .client import get_client
-from .costs import PRICES, cost_usd, usage_line
+from .costs import PRICES, cost_usd, price_for, priced_as, usage_line
 from .errors import CorruptRecordingError, MissingRecordingError, SettingsError, WorkbookError
 from .replies import describe_block, reply_text
-from .settings import DEFAULT_MODEL, MODEL, Mode, read_settings
+from .settings import DEFAULT_MODEL, MODEL, Mode, read_settings, seed_random_numbers
+
+seed_random_numbers()  # only when WORKBOOK_SEED is set: the tests and notebook builds
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -23,6 +25,8 @@ __all__ = [
     "cost_usd",
     "describe_block",
     "get_client",
+    "price_for",
+    "priced_as",
     "read_settings",
     "reply_text",
     "run_script",

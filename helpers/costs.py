@@ -8,11 +8,12 @@ Prices change: check the page before you budget with them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from anthropic.types import Usage
 
-from .settings import MODEL
+from .settings import DEFAULT_MODEL, MODEL
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,19 @@ class Price:
     cache_write: float  # writing a prompt prefix to the 5-minute cache
     cache_write_1h: float  # writing it to the 1-hour cache
     cache_read: float  # reading it back on a later call
+
+    def cost(self, usage: Usage, *, batch: bool = False) -> float:
+        """The dollar cost of one call's usage at these prices (see cost_usd)."""
+        written = usage.cache_creation_input_tokens or 0
+        hour_long = usage.cache_creation.ephemeral_1h_input_tokens if usage.cache_creation else 0
+        dollars = (
+            usage.input_tokens * self.input
+            + usage.output_tokens * self.output
+            + (written - hour_long) * self.cache_write
+            + hour_long * self.cache_write_1h
+            + (usage.cache_read_input_tokens or 0) * self.cache_read
+        ) / 1_000_000
+        return dollars * (BATCH_DISCOUNT if batch else 1)
 
 
 def _price(input: float, output: float) -> Price:
@@ -53,18 +67,23 @@ def cost_usd(usage: Usage, model: str = MODEL, *, batch: bool = False) -> float 
     without that breakdown is priced as 5-minute writes. `batch=True` applies the batch discount.
     """
     price = PRICES.get(model)
-    if price is None:
-        return None
-    written = usage.cache_creation_input_tokens or 0
-    hour_long = usage.cache_creation.ephemeral_1h_input_tokens if usage.cache_creation else 0
-    dollars = (
-        usage.input_tokens * price.input
-        + usage.output_tokens * price.output
-        + (written - hour_long) * price.cache_write
-        + hour_long * price.cache_write_1h
-        + (usage.cache_read_input_tokens or 0) * price.cache_read
-    ) / 1_000_000
-    return dollars * (BATCH_DISCOUNT if batch else 1)
+    return None if price is None else price.cost(usage, batch=batch)
+
+
+def priced_as(model: str = MODEL) -> str:
+    """The model whose prices price_for(model) gives: the model itself, or DEFAULT_MODEL standing in."""
+    return model if model in PRICES else DEFAULT_MODEL
+
+
+def price_for(model: str = MODEL, *, say: Callable[[str], object] | None = print) -> Price:
+    """The model's prices; for a model the table does not know (a local one, say), DEFAULT_MODEL's
+    stand in, so a lesson's arithmetic still runs, and `say` gets one line that says so."""
+    if priced_as(model) != model and say is not None:
+        say(
+            f"No price for {model!r} in helpers/costs.py (a local model has none): "
+            f"the dollar figures below use {DEFAULT_MODEL}'s prices, as an example."
+        )
+    return PRICES[priced_as(model)]
 
 
 def usage_line(usage: Usage, model: str = MODEL) -> str:

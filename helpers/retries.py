@@ -138,6 +138,26 @@ def describe_error(error: BaseException) -> str:
     return type(error).__name__
 
 
+class SimulatedTime:
+    """A clock that moves only when slept on: waits are exact and take no time.
+
+    Pass `sleep=timer.sleep, clock=timer.clock` to call_with_retries() to see what a retry policy
+    does without waiting for it (tests, exercise checks, a lesson that must read the same every
+    run). Leave both out in real code, which must really wait.
+    """
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
 @dataclass
 class Attempt:
     """One request: when it started and ended (seconds since the first began), and what came of it."""

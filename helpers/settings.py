@@ -1,12 +1,19 @@
 """Where the workbook's settings come from: the environment first, then .env.
 
 Every setting is listed, with a comment, in .env.example at the top of the repo.
+
+One way to read them: read_settings(), on every call, so a changed mode, key or base URL is seen at
+once. The model is the exception, read once per process (kernel or script) into MODEL, and
+read_settings().model is that same MODEL: the requests a lesson sends (`model=MODEL`), the banner of
+get_client(), the setup check and the prices always name one model. After changing WORKBOOK_MODEL,
+restart the kernel.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import random
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -50,6 +57,10 @@ def setting(name: str) -> str | None:
     """A variable's value, with blank treated as unset (a copied .env.example has blanks)."""
     value = os.environ.get(name, "").strip()
     return value or None
+
+
+MODEL: str = setting("WORKBOOK_MODEL") or DEFAULT_MODEL
+"""The model every lesson and script uses, read once per process; set WORKBOOK_MODEL to use another one."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +141,8 @@ def _checked_stream_speed(raw: str | None) -> float:
 
 
 def read_settings() -> Settings:
-    """Read the settings now (not at import), so a changed environment is seen."""
+    """Read the settings now (not at import), so a changed environment is seen: all but the model,
+    which is MODEL, read once per process (see the module's docstring)."""
     raw_mode = (setting("WORKBOOK_MODE") or "auto").lower()
     try:
         mode = Mode(raw_mode)
@@ -143,7 +155,7 @@ def read_settings() -> Settings:
 
     return Settings(
         mode=mode,
-        model=setting("WORKBOOK_MODEL") or DEFAULT_MODEL,
+        model=MODEL,
         base_url=_checked_base_url(setting("ANTHROPIC_BASE_URL")),
         api_key=setting("ANTHROPIC_API_KEY"),
         recordings_dir=Path(setting("WORKBOOK_RECORDINGS_DIR") or RECORDINGS_DIR),
@@ -151,5 +163,16 @@ def read_settings() -> Settings:
     )
 
 
-MODEL: str = setting("WORKBOOK_MODEL") or DEFAULT_MODEL
-"""The model every lesson uses; set WORKBOOK_MODEL to use another one."""
+def seed_random_numbers() -> None:
+    """Seed Python's random numbers from WORKBOOK_SEED, when it is set (tests and notebook builds
+    set it, so jittered waits print the same on every run); otherwise leave them random."""
+    raw = setting("WORKBOOK_SEED")
+    if raw is None:
+        return
+    try:
+        seed = int(raw)
+    except ValueError:
+        raise SettingsError(
+            f"WORKBOOK_SEED={raw!r} is not a whole number: use one (e.g. 2026), or remove it."
+        ) from None
+    random.seed(seed)

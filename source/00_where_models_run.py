@@ -29,16 +29,19 @@
 # | **Capability** | Limited by your memory and GPU: the strongest frontier models are far too large for a laptop. | The most capable models available, at any scale, with no hardware of your own. |
 # | **Fits** | Sensitive data, offline work, experiments with fine-tuning, high steady volume on hardware you own. | Building agents and products that need the best models, spiky or unknown demand, no GPU at hand. |
 #
-# Most agents today run on hosted models, and that is what this course uses. The good news: the
-# concepts (messages, roles, tool calls, streaming) look the same at every provider, and several
-# local servers even speak the Anthropic Messages API itself, as you will see below.
+# Most agents today run on hosted models, and that is what this course uses, with Anthropic's API in
+# Python. Neither choice is fundamental: the concepts (messages, roles, tool calls, streaming) look
+# the same at every provider, so learning one API well teaches you the others. Libraries such as
+# LangChain go one step further and hide several providers behind one interface. Several local
+# servers even speak the Anthropic Messages API itself, as you will see below.
 
 # %% [markdown]
 # ## Check your setup
 #
 # Run the next cell first, every time you set up a new machine. It checks your Python and the
 # workbook's packages, tells you whether an API key is configured (without ever showing it), and
-# which mode the workbook is in.
+# which mode the workbook is in. (The output stored below was made by the tests, in `replay` mode;
+# on your machine, without a `.env`, it says `auto`.)
 
 # %%
 from helpers.setup_check import setup_report
@@ -95,6 +98,10 @@ print(reply_text(response))
 print(usage_line(response.usage))
 
 # %% [markdown]
+# More output tokens than that one sentence needs? The model thought before answering, and thinking
+# is billed as output too; lesson 01 shows where those tokens went.
+
+# %% [markdown]
 # ## The same notebooks on a local model
 #
 # Ollama and vLLM can serve open-weight models behind the **Anthropic Messages API**: the same
@@ -110,7 +117,9 @@ print(usage_line(response.usage))
 # ```
 #
 # `live` keeps local replies out of `recordings/`. (In `auto` mode they would be saved there, since a
-# request naming another model never matches a recording.) Restart the kernel after editing `.env`.
+# request naming another model never matches a recording.) Restart the kernel after editing `.env`:
+# the workbook reads `MODEL` once, when the kernel starts, so every request and every line it prints
+# name the same model.
 #
 # What changes when you do:
 #
@@ -119,9 +128,13 @@ print(usage_line(response.usage))
 # - **Token counts.** Each model family has its own *tokenizer*, the rule that cuts text into tokens
 #   (chunks of about three to four characters, lesson 01), so the same text gives different
 #   `input_tokens` and `output_tokens`, and some servers only estimate them.
-# - **Cost.** There is no price per token: `usage_line()` says the cost is unknown.
+# - **Cost.** There is no price per token: `usage_line()` says the cost is unknown. Where a lesson
+#   works out dollars, the default model's prices stand in, and a line says so.
 # - **Features.** Compatibility layers implement a subset of the API. Basic calls, system prompts
 #   and streaming usually work; prompt caching, some tool features and exact error types may not.
+# - **Replies a step needs.** A small model may answer in words where a lesson expects a tool call,
+#   write JSON that does not parse, or send no thinking blocks; a server may report no cache fields.
+#   Where a reply does not allow a step, the lesson says so in one line and carries on.
 # - **Answers.** A small local model answers faster on a good GPU, slower on a laptop CPU, and less
 #   well than a frontier model on hard questions. The recorded outputs in these notebooks will not
 #   match what you see.

@@ -64,7 +64,7 @@ from helpers import DEFAULT_MODEL
 
 LECTURE_MODEL = "claude-sonnet-4-6"
 known = typing.get_args(typing.get_args(Model)[0])  # Model is Literal["claude-...", ...] | str
-print(f"{len(known)} model IDs in this SDK's list. Near end of life:")
+print(f"{len(known)} model IDs in this SDK's list. Deprecated, with their end-of-life dates:")
 for model_id, date in DEPRECATED_MODELS.items():
     print(f"  {model_id:<28} {date}")
 for label, model_id in (("the lecture's model:   ", LECTURE_MODEL), ("the workbook's default:", DEFAULT_MODEL)):
@@ -99,12 +99,18 @@ response = client.messages.create(
 print(reply_text(response))
 
 # %% [markdown]
+# The same call as a script, outside Jupyter: `scripts/hello_api.py` (run it with the workbook's
+# Python, `.venv/bin/python scripts/hello_api.py`; add your own question as an argument).
+
+# %% [markdown]
 # ## What comes out
 #
 # The SDK turns the JSON reply into a typed `Message` object. Three of its fields decide what your
 # code does next:
 #
-# - **`content`**, a *list* of blocks, each with a `type`. It is a list because one reply can hold
+# - **`content`**, a *list* of blocks, each with a `type`. (**The lecture says** it is text in most
+#   cases; **today** a reply usually starts with a `thinking` block, so never assume the first block
+#   is text.) It is a list because one reply can hold
 #   several kinds of output, in order. On the current models, the workbook's default among them, a
 #   reply usually starts with a `thinking` block (the model's reasoning before it answers), then a
 #   `text` block with the answer; a request to use a tool comes as a `tool_use` block (lesson 02).
@@ -131,6 +137,8 @@ print("usage:      ", response.usage.input_tokens, "input tokens,", response.usa
 # <!-- source: anthropic/types/thinking_block.py; https://platform.claude.com/docs/en/models/sonnet-5/migration-guide (thinking blocks before the first text block: select blocks by type) -->
 
 # %%
+from helpers.notices import say_if_no_thinking
+
 for block in response.content:
     if block.type == "thinking":
         print(f"thinking: {len(block.thinking)} characters shown, a signature of {len(block.signature)}")
@@ -139,6 +147,7 @@ for block in response.content:
     else:
         print(block.type)
 print("does content[0] have .text?", hasattr(response.content[0], "text"))
+say_if_no_thinking(response, so="there is none to look at here")
 
 # %% [markdown]
 # So pick blocks by their `type`, never by their position. The text of a reply, whatever it holds:
@@ -162,7 +171,7 @@ print(len(text), "characters of text")
 # | `max_tokens` | It hit your `max_tokens` ceiling mid-reply. | Treat the text as incomplete (below). |
 # | `tool_use` | It wants your code to run a tool and send back the result. | Run the tool, continue the conversation (lessons 02 and 03 show the shape). |
 # | `stop_sequence` | It wrote one of the `stop_sequences` you passed. | Use the reply; `response.stop_sequence` says which one. |
-# | `pause_turn` | A server-side tool (such as web search) paused a long turn. | Append the paused reply to `messages` as an assistant turn, unchanged, then send the request again: the model carries on from there. |
+# | `pause_turn` | A server-side tool (such as web search) paused a long turn. | Append the paused reply to `messages` as an assistant turn, unchanged, then send the request again: the model carries on from there. (This is not the refused prefill below: the turn is the model's own, ending in its tool's block.) |
 # | `refusal` | The model declined, for safety reasons. | Show the user a message; do not retry blindly. |
 # | `model_context_window_exceeded` | The reply filled the rest of the model's context window. | Treat it like `max_tokens`: shorten the input. |
 #
@@ -262,13 +271,12 @@ print("stop_reason:  ", terse.stop_reason)
 # price table in `helpers/costs.py`.
 
 # %%
-from helpers import PRICES
+from helpers import price_for
 
 print("full answer:", usage_line(response.usage))
 print("cut short:  ", usage_line(short.usage))
-if MODEL in PRICES:
-    rates = PRICES[MODEL]
-    print(f"an output token costs {rates.output / rates.input:g} times an input token")
+rates = price_for(MODEL)  # for a model with no price (a local one), the default model's, and a line saying so
+print(f"an output token costs {rates.output / rates.input:g} times an input token")
 
 # %% [markdown]
 # Both calls sent the same system prompt and question, so their `input_tokens` are equal; only the
@@ -341,10 +349,10 @@ check_was_cut_off("was_cut_off")
 # cost, in dollars. Use its `usage`.
 
 # %%
-from helpers import PRICES
+from helpers import price_for
 from helpers.checks.lesson01 import check_cost
 
-price = PRICES[MODEL]
+price = price_for(MODEL)  # for a model with no price (a local one), the default model's, and a line saying so
 print(f"input: ${price.input} per million tokens, output: ${price.output} per million tokens")
 
 my_cost = ...  # STUDENT

@@ -69,9 +69,10 @@ for system in (BEGINNER_TUTOR, SENIOR_COLLEAGUE):
     print("\n" + "-" * 80 + "\n")
 
 # %% [markdown]
-# Same words from the user, two very different answers: the system prompt sets the audience, the
-# tone and the format before the user says anything. That is why instructions about *how* to answer
-# belong there rather than in each user message.
+# Same words from the user, two different answers (sample replies here, but real models differ just
+# as much): the system prompt sets the audience, the tone and the format before the user says
+# anything. That is why instructions about *how* to answer belong there rather than in each user
+# message.
 
 # %% [markdown]
 # ## assistant: the model continues from what "it" said
@@ -105,9 +106,10 @@ with_example = client.messages.create(
 print(reply_text(with_example))
 
 # %% [markdown]
-# The model kept to the pattern "it" had set: emoji only, no explanation. Assistant turns are how a
-# conversation stays consistent from one call to the next, and hand-written ones are a simple way to
-# show the model an example.
+# The reply keeps to the pattern that the earlier assistant turn set: emoji only, no explanation (a
+# sample reply; real models follow such a pattern closely). Assistant turns are how a conversation
+# stays consistent from one call to the next, and hand-written ones are a simple way to show the
+# model an example.
 #
 # One limit: the conversation must not end with an assistant turn. Older models let you end it with a
 # partial assistant turn for the model to complete ("prefilling"); from the Claude 4.6 models on, the
@@ -135,9 +137,9 @@ ORDERS = {
 }
 
 
-def get_order_status(order_id: str) -> str:
+def get_order_status(order_id: str = "") -> str:
     """The tool itself: ordinary Python, run by our code, never by the model."""
-    return json.dumps({"order_id": order_id, **ORDERS[order_id]})
+    return json.dumps({"order_id": order_id, **ORDERS.get(order_id, {"error": "no such order"})})
 
 
 TOOLS = [
@@ -174,17 +176,22 @@ for block in tool_call_reply.content:
 # with the result. `tool_use_id` ties the result to the request it answers.
 
 # %%
-call = next(block for block in tool_call_reply.content if block.type == "tool_use")
-conversation.append({"role": "assistant", "content": tool_call_reply.content})
-conversation.append(
-    {
-        "role": "user",
-        "content": [{"type": "tool_result", "tool_use_id": call.id, "content": get_order_status(**call.input)}],
-    }
-)
-answer_reply = client.messages.create(
-    model=MODEL, max_tokens=300, system=SUPPORT_SYSTEM, tools=TOOLS, messages=conversation
-)
+from helpers.notices import expect_tool_call
+
+call = expect_tool_call(tool_call_reply, "get_order_status", so="there is nothing to run: its words are its answer")
+if call is None:
+    answer_reply = tool_call_reply
+else:
+    conversation.append({"role": "assistant", "content": tool_call_reply.content})
+    conversation.append(
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": call.id, "content": get_order_status(**call.input)}],
+        }
+    )
+    answer_reply = client.messages.create(
+        model=MODEL, max_tokens=300, system=SUPPORT_SYSTEM, tools=TOOLS, messages=conversation
+    )
 
 
 def kinds(content) -> str:
@@ -292,8 +299,9 @@ for problem, messages in MALFORMED.items():
 # What each one means, and the usual cause:
 #
 # - **Start with a user turn.** The Messages API has required the first message to come from the user,
-#   and providers that serve Claude, such as Amazon Bedrock, enforce it; the current API may be more
-#   lenient, but a history that opens with a user turn is accepted everywhere, so treat it as the rule.
+#   and providers that serve Claude, such as Amazon Bedrock, enforce it. The 400 printed above comes
+#   from the workbook's stand-in server, which keeps that rule; the current API may be more lenient.
+#   A history that opens with a user turn is accepted everywhere, so treat it as the rule.
 #   A history that breaks it usually comes from code that trims old turns and cuts between a question
 #   and its answer (exercise 2 of lesson 03).
 # - **Every message needs content.** An empty turn usually means code appended a reply that failed or
@@ -373,7 +381,8 @@ check_tool_result_message("tool_result_message")
 #
 # Complete `is_valid_history(messages)`: return `True` when the list keeps the three rules above, and
 # `False` when it breaks one: the first message comes from the user (the safe rule); every role is
-# `"user"` or `"assistant"` (as for this workbook's model); every message has non-empty content.
+# `"user"` or `"assistant"` (a simplification: the default model also accepts a later `system` turn,
+# above); every message has non-empty content.
 # (Content is a string or a list of blocks; both can be empty. An empty list of messages is not a
 # valid history either, and neither is one with a message that has no `"role"` or no `"content"`:
 # return `False` for it, don't crash.)

@@ -20,7 +20,7 @@
 # the way they grow is real. Re-record with a key to get real ones.
 
 # %%
-from helpers import MODEL, PRICES, cost_usd, get_client, reply_text, usage_line
+from helpers import MODEL, get_client, price_for, priced_as, reply_text, usage_line
 from helpers.plots import plot_token_growth, token_growth
 
 client = get_client("03_statelessness")
@@ -109,13 +109,17 @@ figure = plot_token_growth(turn_usages, title="A three-turn chat: input tokens p
 #   token counts come from the workbook's estimator, not from a model.
 #
 # What stays the same is the shape: every turn sends more than the one before.
-# <!-- source: /work/shared/lecture/working-with-llm-apis.txt (32, 50, 93); https://platform.claude.com/docs/en/models/sonnet-5/migration-guide (new tokenizer); https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5 (same tokenizer as Sonnet 5) -->
+# <!-- source: ../shared/lecture/working-with-llm-apis.txt (the lecture this workbook serves) (32, 50, 93); https://platform.claude.com/docs/en/models/sonnet-5/migration-guide (new tokenizer); https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5 (same tokenizer as Sonnet 5) -->
 
 # %%
 LECTURE_INPUT_TOKENS = (32, 50, 93)  # the lecture's conversation.py, with its own questions and model
 print("turn  lecture  this run")
 for number, (lecture, usage) in enumerate(zip(LECTURE_INPUT_TOKENS, turn_usages, strict=True), start=1):
     print(f"{number:>4}  {lecture:>7}  {usage.input_tokens:>8}")
+
+# %% [markdown]
+# The same conversation as a script: `scripts/conversation.py` prints one line per turn, and with
+# `--plot growth.png` saves the plot above.
 
 # %% [markdown]
 # ## An agent's history grows much faster
@@ -184,7 +188,7 @@ def run_tool(name: str, arguments: dict) -> str:
     if name == "list_files":
         return "\n".join(sorted(FILES))
     if name == "read_file":
-        return FILES.get(arguments["path"], f"No such file: {arguments['path']}")
+        return FILES.get(arguments.get("path"), f"No such file: {arguments.get('path')}")
     if name == "run_tests":
         return TEST_REPORT
     return f"Unknown tool: {name}"
@@ -246,6 +250,8 @@ for _ in range(10):  # a safety limit: never loop for ever
             results.append({"type": "tool_result", "tool_use_id": block.id, "content": output})
     agent_messages.append({"role": "user", "content": results})
 
+if len(agent_usages) == 1:  # some models, small local ones especially, never call a tool
+    print("This model answered without calling a tool, so the history never grew: the figures below show one call.")
 print(f"\n{len(agent_messages)} messages in the end. The model's last word:\n{reply_text(agent_reply)}")
 
 # %% [markdown]
@@ -268,14 +274,14 @@ figure = plot_token_growth(agent_usages, title="An agent finding a bug: input to
 # You pay for the input of *every* call, so the bill follows the cumulative line, not the last bar.
 
 # %%
-price = PRICES[MODEL]
+price = price_for(MODEL)  # for a model with no price (a local one), the default model's, and a line saying so
 output_tokens = sum(usage.output_tokens for usage in agent_usages)
 input_cost = growth.total * price.input / 1_000_000
 output_cost = output_tokens * price.output / 1_000_000
 print(f"over all {len(agent_usages)} calls:")
 print(f"  input:  {growth.total:>6,} tokens at ${price.input:.2f} per million: ${input_cost:.4f}")
 print(f"  output: {output_tokens:>6,} tokens at ${price.output:.2f} per million: ${output_cost:.4f}")
-print(f"the whole exchange: ${sum(cost_usd(usage) for usage in agent_usages):.4f}")
+print(f"the whole exchange: ${sum(price.cost(usage) for usage in agent_usages):.4f}")
 print(f"input cost / output cost: {input_cost / output_cost:.1f}", end="  ")
 print(f"(an output token costs {price.output / price.input:g} times an input token)")
 
@@ -296,7 +302,7 @@ print(f"(an output token costs {price.output / price.input:g} times an input tok
 
 # %%
 first_call_tokens = growth.per_turn[0]
-step = (growth.per_turn[-1] - first_call_tokens) / (len(growth.per_turn) - 1)
+step = (growth.per_turn[-1] - first_call_tokens) / max(len(growth.per_turn) - 1, 1)  # 0 after a single call
 print(f"first call {first_call_tokens:,} tokens, then about {step:,.0f} more each call\n")
 print("calls  last call sends  input tokens in total  vs. half as many calls  input cost")
 previous_total = None
@@ -365,7 +371,7 @@ print(f"its {calls} calls send {total:,.0f} input tokens in all, for ${dollars:.
 # <!-- source: anthropic/resources/messages/messages.py (top-level cache_control: "automatically applies a cache_control marker to the last cacheable block"); anthropic/types/cache_control_ephemeral_param.py (ttl "5m" or "1h"); https://platform.claude.com/docs/en/build-with-claude/prompt-caching (minimum cacheable prompt length per model; 1-hour writes at 2x input) -->
 
 # %%
-print(f"{MODEL}, dollars per million tokens: input ${price.input:.2f}")
+print(f"{priced_as(MODEL)}, dollars per million tokens: input ${price.input:.2f}")  # whose prices these are
 for label, rate in (
     ("cache write, 5 minutes", price.cache_write),
     ("cache write, 1 hour", price.cache_write_1h),
@@ -429,13 +435,16 @@ print(reply_text(cache_read_reply))
 # cache, and the second read it back, as long as the catalogue clears the minimum.
 
 # %%
+from helpers.notices import say_if_no_cache_fields
+
 MIN_CACHEABLE = 512  # tokens: the minimum cacheable prefix on the 5.5 models (prompt-caching docs)
 for label, usage in (("first call ", cache_write_reply.usage), ("second call", cache_read_reply.usage)):
     print(f"{label}: input_tokens={usage.input_tokens:<3}", end="  ")
-    print(f"cache_creation_input_tokens={usage.cache_creation_input_tokens:<4}", end="  ")
+    print(f"cache_creation_input_tokens={usage.cache_creation_input_tokens!s:<4}", end="  ")
     print(f"cache_read_input_tokens={usage.cache_read_input_tokens}")
 cached = cache_write_reply.usage.cache_creation_input_tokens or 0
 print(f"the cached prefix: {cached:,} tokens; the minimum: {MIN_CACHEABLE}")
+say_if_no_cache_fields(cache_write_reply.usage, cache_read_reply.usage, so="caching saves nothing below")
 
 # %% [markdown]
 # In dollars, against the same two calls without caching (every token at the plain input price):
@@ -454,8 +463,8 @@ def without_cache(usage):
 
 
 for label, usage in (("first call ", cache_write_reply.usage), ("second call", cache_read_reply.usage)):
-    print(f"{label}: ${cost_usd(usage):.5f} with caching, ${cost_usd(without_cache(usage)):.5f} without")
-saved = sum(cost_usd(without_cache(r.usage)) - cost_usd(r.usage) for r in (cache_write_reply, cache_read_reply))
+    print(f"{label}: ${price.cost(usage):.5f} with caching, ${price.cost(without_cache(usage)):.5f} without")
+saved = sum(price.cost(without_cache(r.usage)) - price.cost(r.usage) for r in (cache_write_reply, cache_read_reply))
 print(f"saved over both calls: ${saved:.5f}")
 
 # %% [markdown]

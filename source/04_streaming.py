@@ -26,12 +26,15 @@ client = get_client("04_streaming")
 # ## Why stream
 #
 # The total time a reply takes is the same either way: the model still has to write every token.
-# What changes is when you get to see them. Three reasons make that matter:
+# What changes is when you get to see them. (The lecture announces three reasons and lists none;
+# these three are the workbook's.)
 #
-# 1. **The reader sees text sooner.** The wait before the first token arrives, the *time to first
-#    token*, is usually a second or two. A long reply can take half a minute to finish. Without
-#    streaming, all of that is a blank screen; with it, people start reading almost at once, and
-#    usually read more slowly than the model writes.
+# 1. **The reader sees text sooner.** The wait before the first piece of text, the *time to first
+#    token*, is short next to the whole reply: a long reply can take half a minute to finish.
+#    Without streaming, all of that is a blank screen; with it, people start reading as soon as the
+#    text begins, and usually read more slowly than the model writes. On a model that thinks first
+#    (the workbook's default), the text begins only after the thinking, which by default streams no
+#    text at all (below).
 # 2. **Long generations stay within timeouts.** A call without streaming is one HTTP response that
 #    sends nothing until the reply is complete. A connection that stays silent for minutes is what
 #    timeouts, proxies and load balancers cut. A stream sends data all along, so only the gap
@@ -109,15 +112,18 @@ print(usage_line(final.usage))
 # | Event | What it carries |
 # |---|---|
 # | `message_start` | The message's id and model, an empty `content`, and the usage so far: input tokens, and an output count that is not final yet. |
-# | `content_block_start` | A new block of the reply begins (here `text`; it can also be `tool_use` or `thinking`), with its `index`. |
+# | `content_block_start` | A new block of the reply begins, with its `index`: `thinking`, `text` or `tool_use`. |
 # | `ping` | Nothing: the server sends it now and then to keep the connection busy. The SDK throws these away (in its `_streaming.py`), so they never reach your loop. |
-# | `content_block_delta` | The next piece of that block: `text_delta` for text, `input_json_delta` for a tool's arguments. Most events are these. |
+# | `content_block_delta` | The next piece of that block: `text_delta` for text, `input_json_delta` for a tool's arguments, `thinking_delta` for shown thinking, and one `signature_delta` that closes a thinking block. Most events are these. |
 # | `content_block_stop` | The block with this `index` is complete. |
 # | `message_delta` | The `stop_reason`, and the final output token count. |
 # | `message_stop` | The end of the stream. |
 #
-# Here is a short reply, event by event (the middle is summarised). Its recording holds one event
-# more than is printed: a `ping`, dropped by the SDK before the loop could see it.
+# Here is a short reply, event by event (the middle is summarised). Block 0 is a `thinking` block:
+# with the default display its text is left out, so it carries only its `signature_delta`; the
+# answer is block 1. Its recording holds one event more than is printed: a `ping`, dropped by the
+# SDK before the loop could see it.
+# <!-- source: anthropic/types/raw_content_block_delta_event.py, thinking_delta.py, signature_delta.py; anthropic/types/thinking_config_adaptive_param.py (display: summarized | omitted) -->
 
 # %%
 from helpers.streaming import print_events
@@ -169,9 +175,10 @@ reply, timing = stream_live(client, model=MODEL, max_tokens=600, messages=[{"rol
 # Two numbers describe how a stream feels:
 #
 # - **time to first token** (TTFT): from sending the request to the first piece of text. It is what
-#   the user waits before anything happens. For a short prompt it is mostly the network and the
-#   wait for a free server; for a long one, mostly the model reading the whole prompt, so it grows
-#   as a conversation gets longer.
+#   the user waits before anything happens: the network, the model reading the whole prompt (so it
+#   grows as a conversation gets longer), and, on a model that thinks first, all of its thinking.
+#   To shorten that wait, ask for less thinking (`output_config={"effort": "low"}`), or show the
+#   thinking as it streams (`thinking={"type": "adaptive", "display": "summarized"}`).
 # - **total time**: until the last piece. This is when a call without streaming would have shown
 #   the reply, all at once.
 #
@@ -179,7 +186,9 @@ reply, timing = stream_live(client, model=MODEL, max_tokens=600, messages=[{"rol
 # was *replayed*, and at the default speed 0 a replay hands over every piece at once, so a clock
 # would read almost nothing. A recording keeps the moment each event arrived when it was made, so for
 # a replay `stream_live()` reports those recorded times instead; `timing.source` says which you have
-# (`"measured"` when the reply came from a model just now).
+# (`"measured"` when the reply came from a model just now). The recordings shipped with the workbook
+# are samples, and their times are the stand-in server's fixed pacing (a pause before the first
+# event, then a steady beat), not a model's: re-record with a key for real ones.
 
 # %%
 print("timings:", timing.source)

@@ -261,16 +261,26 @@ print(f"its last wait, {waits[-1]} s, came after its last try")
 # It raises the API's own last error, with a note saying why it stopped, and writes each attempt
 # into a `RetryLog`. Small delays keep this lesson quick; for real work the defaults are 0.5 s, 8 s
 # and 30 s.
+#
+# The waits in these cells are *simulated*: `SimulatedTime` moves a clock on instead of pausing, so
+# the cells run at once and read the same every time (the tests check retry loops the same way). In
+# your own code, leave `sleep` and `clock` out: a real 429 needs a real wait.
 
 # %%
-from helpers.retries import RetryLog, RetryPolicy, call_with_retries
+from helpers.retries import RetryLog, RetryPolicy, SimulatedTime, call_with_retries
 
 policy = RetryPolicy(max_attempts=5, base_delay=0.1, max_delay=2.0, max_total=10.0)
+timer = SimulatedTime()
 
 flaky = with_faults(client, ["429", "529", "timeout"], retry_after=0.3)
 log = RetryLog()
 reply = call_with_retries(
-    lambda timeout: flaky.messages.create(**REQUEST, timeout=timeout), policy=policy, log=log, report=print
+    lambda timeout: flaky.messages.create(**REQUEST, timeout=timeout),
+    policy=policy,
+    log=log,
+    report=print,
+    sleep=timer.sleep,
+    clock=timer.clock,
 )
 print(log.outcome)
 
@@ -289,7 +299,13 @@ figure = plot_retry_timeline(log, title="429, then 529, then a timeout, then suc
 # %%
 flaky = with_faults(client, ["400"])
 try:
-    call_with_retries(lambda timeout: flaky.messages.create(**REQUEST, timeout=timeout), policy=policy, report=print)
+    call_with_retries(
+        lambda timeout: flaky.messages.create(**REQUEST, timeout=timeout),
+        policy=policy,
+        report=print,
+        sleep=timer.sleep,
+        clock=timer.clock,
+    )
 except anthropic.BadRequestError as err:
     print("raised:", type(err).__name__)
 
@@ -300,7 +316,13 @@ except anthropic.BadRequestError as err:
 # %%
 flaky = with_faults(client, [], always="529")
 try:
-    call_with_retries(lambda timeout: flaky.messages.create(**REQUEST, timeout=timeout), policy=policy, report=print)
+    call_with_retries(
+        lambda timeout: flaky.messages.create(**REQUEST, timeout=timeout),
+        policy=policy,
+        report=print,
+        sleep=timer.sleep,
+        clock=timer.clock,
+    )
 except anthropic.OverloadedError as err:
     print("raised:", type(err).__name__)
     print("note:  ", err.__notes__[-1])
@@ -325,9 +347,8 @@ sdk_client = get_client("05_errors_and_retries", max_retries=2, quiet=True)
 ASKED = 0.3  # seconds the injected 429 asks the client to wait
 flaky = with_faults(sdk_client, ["429", "529"], retry_after=ASKED, announce=print)
 
-started = time.monotonic()
 reply = flaky.messages.create(**REQUEST)
-print(f"one call, three requests, {time.monotonic() - started:.2f} s:", reply_text(reply)[:40], "...")
+print(f"one call, {fault_transport(flaky).requests} requests:", reply_text(reply)[:40], "...")
 
 # %% [markdown]
 # Where the time went: before the second request the SDK waited what the 429's `retry-after-ms`
@@ -497,12 +518,15 @@ def ask_for_json(client, prompt, max_tokens=300):
     raise BadOutputError(f"no usable JSON after {attempt} replies; the last problem: {problem}")
 
 
-project = ask_for_json(client, PROJECT_PROMPT)
-print(project["title"], "-", ", ".join(project["skills"]))
+try:
+    project = ask_for_json(client, PROJECT_PROMPT)
+    print(project["title"], "-", ", ".join(project["skills"]))
+except BadOutputError as err:  # a model that never writes valid JSON (some small local ones)
+    print("failed clearly:", err)
 
 # %% [markdown]
-# The first reply came wrapped in a Markdown code fence (a common habit of models, even when told
-# not to), so `json.loads` rejected it; the second, asked with the error, parsed. With too small a
+# In this sample, the first reply came wrapped in a Markdown code fence (real models often do that,
+# even when told not to), so `json.loads` rejected it; the second, asked with the error, parsed. With too small a
 # budget the reply is cut off, and the function fails with a message that says what to change:
 
 # %%
@@ -515,10 +539,10 @@ except BadOutputError as err:
 # ### Text when you expected a tool call
 #
 # The other malformed reply the lecture names: your code expects a tool call, and gets words. The
-# current models cannot be forced to call a tool (a `tool_choice` of `any` or of one named tool is an
-# error on them), so the model may always answer in text instead. Before acting, find the `tool_use`
-# block you need, or fail clearly. Here the customer gives no order number, so the model has
-# nothing to look up and is likely to ask for it in words.
+# 5.5 models, the workbook's default among them, cannot be forced to call a tool (a `tool_choice` of
+# `any` or of one named tool is an error on them), so the model may always answer in text instead.
+# Before acting, find the `tool_use` block you need, or fail clearly. Here the customer gives no
+# order number, so the model has nothing to look up and is likely to ask for it in words.
 # <!-- source: https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5 (forced tool use returns an error); anthropic/types/tool_use_block.py -->
 
 # %%
@@ -558,6 +582,17 @@ except BadOutputError as err:
 # %% [markdown]
 # Asking again would not help here: the request lacks what the tool needs. Show the model's words to
 # the customer, or ask for the order number, and carry on from there.
+
+# %% [markdown]
+# ### Prevent it at the source: structured outputs
+#
+# Validating is the safety net. Where the API can enforce the shape, ask it to: with
+# `output_config={"format": {"type": "json_schema", "schema": {...}}}` (or `client.messages.parse()`
+# with a pydantic model) the reply's text is JSON that matches your schema, with no code fence, and
+# a tool defined with `"strict": True` gets inputs that match its `input_schema`. Keep the validation
+# above all the same: a reply can still be cut off by `max_tokens`, and a local model or an older one
+# may not support these options.
+# <!-- source: anthropic/types/output_config_param.py (format: JSONOutputFormatParam); anthropic/resources/messages/messages.py (parse); anthropic/types/tool_param.py (strict); https://platform.claude.com/docs/en/build-with-claude/structured-outputs -->
 
 # %% [markdown]
 # ## Key takeaways

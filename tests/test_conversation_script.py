@@ -6,15 +6,28 @@ import re
 import subprocess
 from pathlib import Path
 
+from helpers import reply_text
+from helpers.recordings import RecordingFile, recorded_message
 from tests.conftest import run_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "conversation.py"
+RECORDING = ROOT / "recordings" / "conversation.json"
 TURN_LINE = re.compile(r"^turn (\d+)\s+input_tokens=(\d+)\s+output_tokens=(\d+)", re.MULTILINE)
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return run_script("conversation.py", *args, **env)
+
+
+def recorded_replies() -> list[str]:
+    """The text of each turn's reply in recordings/conversation.json, turn by turn, whatever its words."""
+    interactions = sorted(
+        RecordingFile(RECORDING).data["interactions"], key=lambda item: len(item["request"]["body"]["messages"])
+    )
+    messages = [next(filter(None, map(recorded_message, item["responses"])), None) for item in interactions]
+    assert None not in messages, "a turn of recordings/conversation.json holds no reply"
+    return [reply_text(message) for message in messages]
 
 
 def test_three_turns_offline_with_input_tokens_that_climb_every_turn():
@@ -24,13 +37,19 @@ def test_three_turns_offline_with_input_tokens_that_climb_every_turn():
     assert [n for n, _, _ in turns] == [1, 2, 3], f"expected one 'turn N' line per turn:\n{result.stdout}"
     inputs = [tokens_in for _, tokens_in, _ in turns]
     assert inputs[0] < inputs[1] < inputs[2], f"input_tokens should grow every turn as history is re-sent: {inputs}"
-    assert "Ottawa" in result.stdout, "the replies should follow the turn lines"
+    replies = recorded_replies()
+    assert len(replies) == 3 and all(f"model: {reply}" in result.stdout for reply in replies), (
+        "each recorded reply should be printed"
+    )
 
 
 def test_each_turn_line_comes_before_its_reply():
-    lines = run().stdout.splitlines()
-    first_turn = next(i for i, line in enumerate(lines) if line.startswith("turn 1"))
-    assert lines[first_turn + 2].startswith("model: The capital of Canada is Ottawa")
+    output = run().stdout
+    lines = output.splitlines()
+    for number, reply in enumerate(recorded_replies(), start=1):
+        turn = next(i for i, line in enumerate(lines) if line.startswith(f"turn {number} "))
+        assert lines[turn + 1].startswith("you: "), output
+        assert lines[turn + 2] == f"model: {reply.splitlines()[0] if reply else ''}", output
 
 
 def test_plot_option_saves_a_png(tmp_path):

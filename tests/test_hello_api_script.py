@@ -5,11 +5,17 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from anthropic.types import Message
+
+from helpers import reply_text, usage_line
+from helpers.client import _PROVENANCE_TEXT
+from helpers.recordings import RecordingFile, recorded_message
 from tests.conftest import FAKE_KEY, run_script
 from tools.standin_server import StandinServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "hello_api.py"
+RECORDING = ROOT / "recordings" / "hello_api.json"
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -21,12 +27,25 @@ def after_banner(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout.split("\n", 3)[3]
 
 
+def recorded_reply() -> Message:
+    """The reply recordings/hello_api.json holds for the default question, whatever its words."""
+    (item,) = RecordingFile(RECORDING).data["interactions"]
+    message = next(filter(None, map(recorded_message, item["responses"])), None)
+    assert message is not None, "recordings/hello_api.json holds no reply"
+    return message
+
+
 def test_the_recorded_default_question_replays_offline():
     result = run()
     assert result.returncode == 0, result.stderr
-    assert "stop_reason: end_turn" in result.stdout
-    assert "usage: input_tokens=" in result.stdout and "cost=$" in result.stdout
-    assert "SAMPLE" in result.stdout, "the script should say its reply is a sample"
+    reply = recorded_reply()
+    assert reply_text(reply) in result.stdout, "the script prints the recorded reply"
+    assert f"stop_reason: {reply.stop_reason}" in result.stdout
+    assert f"usage: {usage_line(reply.usage, reply.model)}" in result.stdout, "the usage line, with its cost"
+    provenance = RecordingFile(RECORDING).provenance
+    assert f"recordings/hello_api.json, {_PROVENANCE_TEXT[provenance]}" in result.stdout, (
+        f"the banner should say the recording is {provenance!r}"
+    )
 
 
 def test_a_question_never_recorded_fails_fast_with_one_clear_line():

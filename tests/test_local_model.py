@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import get_client
+from helpers import MODEL, get_client, read_settings
 from helpers.setup_check import setup_report
 from tools.standin_server import StandinServer
 
@@ -67,3 +67,10 @@ def test_the_setup_check_reports_the_local_endpoint_and_never_the_key(monkeypatc
     report = setup_report()
     assert "http://localhost:11434 (from ANTHROPIC_BASE_URL)" in report
     assert "is set (not shown)" in report and "secret-value" not in report
+
+
+def test_the_model_is_read_once_so_the_banner_and_the_requests_name_the_same_one(recordings, monkeypatch, capsys):
+    monkeypatch.setenv("WORKBOOK_MODEL", "qwen3:8b")  # changed after the kernel started, as an edited .env is
+    assert read_settings().model == MODEL, "read_settings() and MODEL must never disagree"
+    get_client("lesson")
+    assert f"Model: {MODEL}." in capsys.readouterr().out, "the banner names the model the requests use"

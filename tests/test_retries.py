@@ -20,6 +20,7 @@ from helpers.retries import (
     RETRYABLE_ERROR_TYPES,
     RetryLog,
     RetryPolicy,
+    SimulatedTime,
     backoff_delay,
     call_with_retries,
     is_transient,
@@ -29,24 +30,9 @@ from helpers.wire import ERRORS, error_body
 from tests.test_faults import REQUEST, scripted
 
 
-class FakeTime:
-    """A clock that only moves when slept on, so waits are exact and instant."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.waits: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
-
-
 def run(faults, always=None, policy=None, retry_after=1.0):
     client = with_faults(scripted(), faults, always=always, retry_after=retry_after)
-    fake, log = FakeTime(), RetryLog()
+    fake, log = SimulatedTime(), RetryLog()
     try:
         result = call_with_retries(
             lambda timeout: client.messages.create(**REQUEST, timeout=timeout),
@@ -261,7 +247,7 @@ def test_without_jitter_the_waits_double_until_the_cap(policy, seed):
 def test_endless_failures_stop_within_both_caps(seed, attempts, total):
     policy = RetryPolicy(max_attempts=attempts, base_delay=0.5, max_delay=4.0, max_total=total)
     client = with_faults(scripted(), [], always="529")
-    fake = FakeTime()
+    fake = SimulatedTime()
     with pytest.raises(anthropic.OverloadedError):
         call_with_retries(
             lambda timeout: client.messages.create(**REQUEST),
@@ -277,7 +263,7 @@ def test_endless_failures_stop_within_both_caps(seed, attempts, total):
 class HangingCall:
     """A request that hangs for `hang` seconds of fake time, or until its timeout, then times out."""
 
-    def __init__(self, fake: FakeTime, hang: float) -> None:
+    def __init__(self, fake: SimulatedTime, hang: float) -> None:
         self.fake, self.hang = fake, hang
         self.timeouts: list[float] = []
 
@@ -290,7 +276,7 @@ class HangingCall:
 def test_the_budget_bounds_attempts_too_not_only_the_waits():
     # The reviewer's case: a 30 s budget, requests that hang for a 25 s timeout. Without handing each
     # attempt the time left, the second attempt ran to 50 s.
-    fake = FakeTime()
+    fake = SimulatedTime()
     call = HangingCall(fake, hang=25.0)
     with pytest.raises(anthropic.APITimeoutError) as caught:
         call_with_retries(
@@ -309,7 +295,7 @@ def test_the_budget_bounds_attempts_too_not_only_the_waits():
     retry_after=st.one_of(st.none(), st.floats(0.01, 20)),
 )
 def test_an_attempt_that_obeys_its_timeout_never_runs_past_the_budget(seed, total, hang, attempts, retry_after):
-    fake = FakeTime()
+    fake = SimulatedTime()
     hanging = HangingCall(fake, hang)
     limited = with_faults(scripted(), [], always="429", retry_after=retry_after or 1.0)
 

@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from helpers import reply_text
+from helpers.recordings import RecordingFile, recorded_message
 from tests.conftest import FAKE_KEY, run_script
 from tools.standin_server import StandinServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "retry_pattern.py"
+RECORDING = ROOT / "recordings" / "retry_pattern.json"
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -39,7 +42,9 @@ def test_offline_it_retries_the_two_injected_failures_then_prints_the_reply():
     assert "attempt 1: 429 rate_limit_error; waiting 0.10 s (retry-after)" in out
     assert "attempt 2: 529 overloaded_error; waiting" in out and "(backoff)" in out
     assert "attempt 3: ok" in out and "succeeded on attempt 3" in out
-    assert "randomness" in out, "the recorded reply is printed at the end"
+    (item,) = RecordingFile(RECORDING).data["interactions"]
+    reply = next(filter(None, map(recorded_message, item["responses"])))
+    assert out.rstrip().endswith(reply_text(reply).rstrip()), "the recorded reply is printed at the end"
 
 
 def test_a_base_delay_of_zero_retries_at_once_with_agreeing_headers():

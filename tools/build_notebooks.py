@@ -157,8 +157,8 @@ LECTURE_MAP: list[tuple[str, str, str]] = [
     ),
     (
         "Learn one provider's API well: messages, roles, tools and streaming look alike everywhere",
-        "02",
-        "Where the system prompt lives",
+        "00",
+        "Two places a model can run",
     ),
     ("A call sends a model, an output budget, a system prompt and the messages", "01", "What goes in"),
     ("The model ID picks one model version", "01", "Model IDs age"),
@@ -204,6 +204,27 @@ DEPARTURES: list[tuple[str, str, str, str, str]] = [
         "the workbook's default model, a current one, because the lecture's model is now legacy",
         "01",
         "Model IDs age",
+    ),
+    (
+        "What `content` holds",
+        "text in most cases",
+        "a reply usually starts with a `thinking` block, so pick blocks by type, never `content[0]`",
+        "01",
+        "What comes out",
+    ),
+    (
+        "Sampling and prefill",
+        "(not covered)",
+        "the current models take no `temperature`, `top_p` or `top_k`, and refuse a final assistant turn",
+        "01",
+        "What the current models change",
+    ),
+    (
+        "Why stream",
+        "three reasons, announced but not listed",
+        "the workbook gives its own three, and says that thinking delays the first text",
+        "04",
+        "Why stream",
     ),
     (
         "A high `max_tokens`",
@@ -329,6 +350,9 @@ def execute(
         resources={"metadata": {"path": str(folder)}},
     )
     client.execute()
+    # Only what the sources decide, as nbdev's clean does: not the kernel's Python version, which
+    # would change every file on a rebuild with another Python.
+    executed.metadata = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
     return executed
 
 

@@ -1,39 +1,51 @@
-"""Re-record every lesson's replies, then refresh the notebooks' stored outputs.
+"""Re-record the lessons' and scripts' replies, and refresh the notebooks' stored outputs: safe to run and re-run.
 
-    .venv/bin/python -m tools.record_lessons            # from the API: needs ANTHROPIC_API_KEY
-    .venv/bin/python -m tools.record_lessons --standin  # hand-written samples, offline
+    .venv/bin/python -m tools.record_lessons              # every lesson and script; needs ANTHROPIC_API_KEY
+    .venv/bin/python -m tools.record_lessons 01 hello     # only those whose name starts with 01 or hello
+    .venv/bin/python -m tools.record_lessons --standin    # the hand-written samples, offline
 
-With a key (in .env or the shell, and ANTHROPIC_BASE_URL for another
-Anthropic-compatible server), each lesson's solution edition is run in record mode,
-so every request it makes is sent and saved; each companion script is run the same
-way. Then both editions are re-run in replay mode to store their new outputs, and a
-summary says what changed and what the recording cost.
+With a key (in .env or the shell, and ANTHROPIC_BASE_URL for another Anthropic-compatible server),
+each lesson's solution edition runs in record mode, so every request it makes is sent and saved, and
+each companion script runs the same way, always with the workbook's default model. Each one records
+into a temporary folder of its own and is then replayed from it (both editions of a lesson, to store
+their outputs; a script, to see it run offline). Only when all of that worked are
+recordings/<name>.json and, for a lesson, its two notebooks replaced: together, by renames that
+Ctrl-C does not split. A lesson or script that fails is one line (where, and the error's last line)
+and keeps its old files; the others go on, and the exit status is 1. A recording that comes back the
+same as the one shipped (timings and request ids aside) is left as it is. The summary at the end
+says, for each one, how many requests it made, how many replies changed, their tokens and cost.
 
---standin records from tools/standin_server.py instead: that is how the sample
-recordings this repository ships were made, and they are labelled `sample`.
+Each run happens in a process of its own, which this one ends on Ctrl-C before it stops.
+
+--standin records from tools/standin_server.py instead: that is how the sample recordings this
+repository ships were made, and they are labelled `sample`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
-from dataclasses import dataclass
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
-from anthropic.types import Usage
-
-from helpers.costs import cost_usd
-from helpers.recordings import recorded_message
-from helpers.settings import RECORDINGS_DIR, read_settings
 from tools import build_notebooks
-from tools.standin_server import StandinServer
+
+if TYPE_CHECKING:  # the parent's imports are made where used, so a lesson's own process starts quickly
+    import nbformat
+    from anthropic.types import Usage
+    from nbclient.exceptions import CellExecutionError
 
 ROOT = build_notebooks.ROOT
+RECORDINGS = ROOT / "recordings"
 
 # Each companion script, run with its default arguments, records into recordings/<name>.json.
 SCRIPTS: dict[str, list[str]] = {
@@ -41,141 +53,471 @@ SCRIPTS: dict[str, list[str]] = {
     "conversation": ["scripts/conversation.py"],
     "retry_pattern": ["scripts/retry_pattern.py"],
 }
+RUN_TIMEOUT = 1800  # seconds for one run of a lesson (recording, or replaying both editions) or of a script
+STOP_TIMEOUT = 10  # seconds a run has to end after Ctrl-C before it is killed
+MAX_ERROR = 240  # the most of an error's last line a failure line quotes
+FAILURE_FILE = "failure.txt"  # where a lesson's process leaves its one line
+
+Json = dict[str, Any]
+Environment = dict[str, str]
+
+
+def base_environment() -> Environment:
+    """What the tests run with (replay, no key, the default model): the base of every run here."""
+    sys.path.insert(0, str(ROOT))
+    from workbook import TEST_ENVIRONMENT
+
+    return dict(TEST_ENVIRONMENT)
+
+
+class RunError(Exception):
+    """A lesson or script did not run to its end; the message is one line that says where and why."""
+
+
+def one_line(text: str, limit: int = MAX_ERROR) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+# --- one job: record it, replay it, then replace its files ---------------------------------------
 
 
 @dataclass
-class Summary:
+class Job:
+    """One lesson or script to re-record.
+
+    record(environment) runs it in record mode (the environment names the temporary recordings
+    folder); replay(environment) runs it again from that folder in replay mode and returns the other
+    files to replace with the recording (a lesson's two notebooks, as bytes). Either raises RunError.
+    """
+
     name: str
-    before: list[dict[str, Any]]
-    after: list[dict[str, Any]]
+    record: Callable[[Environment], None]
+    replay: Callable[[Environment], dict[Path, bytes]]
+
+
+@dataclass
+class Outcome:
+    name: str
+    before: list[Json]  # the interactions shipped until now
+    after: list[Json]  # what this run recorded (also when it failed: those requests were sent, and billed)
+    failure: str | None = None
+    replaced: list[Path] = field(default_factory=list)
+
+    @property
+    def result(self) -> str:
+        if self.failure is not None:
+            return "FAILED"
+        return "updated" if self.replaced else "unchanged"
 
     def changed(self) -> int:
-        """How many requests are new or got a different reply (timings aside: they always differ)."""
-        old = {json.dumps(item["request"], sort_keys=True): content(item["responses"]) for item in self.before}
-        return sum(
-            1
-            for item in self.after
-            if old.get(json.dumps(item["request"], sort_keys=True)) != content(item["responses"])
-        )
+        """How many requests are new or got another reply (timings and request ids aside: they always differ)."""
+        old = {_request(item): content(item["responses"]) for item in self.before}
+        return sum(1 for item in self.after if old.get(_request(item)) != content(item["responses"]))
 
-    def usage(self) -> tuple[int, int, float]:
-        """Input tokens, output tokens and dollars of every successful reply recorded."""
+    def usage(self) -> tuple[int, int, float | None]:
+        """Input tokens (cache writes and reads included), output tokens, and dollars of every reply
+        recorded; dollars is None when a reply's model has no price in helpers/costs.py."""
+        from helpers.costs import cost_usd
+
         tokens_in = tokens_out = 0
-        dollars = 0.0
+        dollars: float | None = 0.0
         for item in self.after:
             for response in item["responses"]:
                 usage = usage_of(response)
                 if usage is None:
                     continue
-                tokens_in += usage.input_tokens
+                tokens_in += usage.input_tokens + (usage.cache_creation_input_tokens or 0)
+                tokens_in += usage.cache_read_input_tokens or 0
                 tokens_out += usage.output_tokens
-                dollars += cost_usd(usage, item.get("model") or "") or 0.0
+                cost = cost_usd(usage, item.get("model") or "")
+                dollars = None if cost is None or dollars is None else dollars + cost
         return tokens_in, tokens_out, dollars
 
 
-def content(responses: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Responses without their timings."""
+def _request(item: Json) -> str:
+    return json.dumps(item["request"], sort_keys=True)
+
+
+def content(responses: list[Json]) -> list[Json]:
+    """Responses without what differs on every run however alike the replies: timings and request ids."""
     stripped = []
     for response in responses:
         response = {key: value for key, value in response.items() if key != "elapsed"}
+        if "headers" in response:
+            response["headers"] = {k: v for k, v in response["headers"].items() if k != "request-id"}
+        if isinstance(response.get("body"), dict):  # an error's body names its request too
+            response["body"] = {k: v for k, v in response["body"].items() if k != "request_id"}
         if "events" in response:
             response["events"] = [{k: v for k, v in event.items() if k != "at"} for event in response["events"]]
         stripped.append(response)
     return stripped
 
 
-def usage_of(response: dict[str, Any]) -> Usage | None:
+def same_replies(before: list[Json], after: list[Json]) -> bool:
+    """Whether two recordings hold the same requests and replies, labelled the same (see `content`), dates aside."""
+
+    def essence(items: list[Json]) -> list[Any]:
+        return [
+            (_request(item), content(item["responses"]), item.get("provenance"), item.get("model")) for item in items
+        ]
+
+    return essence(before) == essence(after)
+
+
+def usage_of(response: Json) -> Usage | None:
     """The usage of one recorded reply, or None for a failure."""
+    from helpers.recordings import recorded_message
+
     message = recorded_message(response)
     return message.usage if message is not None else None
 
 
-def _interactions(path: Path) -> list[dict[str, Any]]:
-    return json.loads(path.read_text())["interactions"] if path.exists() else []
+def interactions_in(path: Path) -> list[Json]:
+    """What a recording file holds; nothing when it is missing or damaged."""
+    from helpers.errors import CorruptRecordingError
+    from helpers.recordings import RecordingFile
+
+    try:
+        return RecordingFile(path).data["interactions"]
+    except CorruptRecordingError:
+        return []
 
 
-def record(environment: dict[str, str], only: list[str]) -> list[Summary]:
-    summaries = []
+def rerecord(job: Job, folder: Path, record_environment: Environment, replay_environment: Environment) -> Outcome:
+    """Record `job` into `folder` (empty, its own), replay it from there, and only if both worked replace
+    the shipped recording and the job's other files. Ctrl-C (KeyboardInterrupt) passes through."""
+    from helpers.errors import CorruptRecordingError
+    from helpers.recordings import RecordingFile
+
+    shipped = RECORDINGS / f"{job.name}.json"
+    recorded = folder / f"{job.name}.json"
+    outcome = Outcome(job.name, interactions_in(shipped), [])
+    here = {"WORKBOOK_RECORDINGS_DIR": str(folder)}
+    try:
+        try:
+            job.record({**record_environment, **here})
+        finally:
+            outcome.after = interactions_in(recorded)
+        if not recorded.exists():
+            raise RunError("it sent no request, so there is nothing to record")
+        try:
+            RecordingFile(recorded)
+        except CorruptRecordingError as error:
+            raise RunError(f"the new recording cannot be read: {error}") from None
+        others = job.replay({**replay_environment, **here})
+    except RunError as failure:
+        outcome.failure = one_line(str(failure))
+        return outcome
+    except Exception as error:  # any other failure of the run: one line too
+        outcome.failure = one_line(f"{type(error).__name__}: {error}")
+        return outcome
+    if shipped.exists() and same_replies(outcome.before, outcome.after):
+        return outcome  # the same replies again: the shipped files stay as they are, byte for byte
+    files = {shipped: recorded.read_bytes(), **others}
+    replace_together(files)
+    outcome.replaced = list(files)
+    return outcome
+
+
+# --- replacing files: old or new, never half ------------------------------------------------------
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C inside the block takes effect when the block is done."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+def _temporary_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def replace_together(files: dict[Path, bytes]) -> None:
+    """Give each path its new content: written in full to a temporary file beside it first, then all renamed
+    over their targets in one go that Ctrl-C does not split. Each file is always either old or new."""
+    temporary: dict[Path, Path] = {}
+    try:
+        for path, data in files.items():
+            for stale in path.parent.glob(f"{_temporary_prefix(path)}*.tmp"):  # left by a run that was killed
+                stale.unlink(missing_ok=True)
+            handle, name = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path), suffix=".tmp")
+            temporary[path] = Path(name)
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.chmod(name, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        with interrupts_deferred():
+            for path, name in temporary.items():
+                os.replace(name, path)
+    finally:
+        for name in temporary.values():
+            name.unlink(missing_ok=True)
+
+
+# --- running a lesson or a script in a process of its own --------------------------------------------
+
+
+def run_process(command: list[str], environment: Environment, what: str) -> subprocess.CompletedProcess[str]:
+    """Run `command` from the repository to its end. On Ctrl-C, end it too (it may hold a kernel), then
+    let the KeyboardInterrupt go on; past RUN_TIMEOUT, end it and raise RunError."""
+    process = subprocess.Popen(
+        [sys.executable, *command],
+        cwd=ROOT,
+        env={**os.environ, "MPLBACKEND": "Agg", **environment},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        stop(process)
+        raise RunError(f"{what}: no end after {RUN_TIMEOUT} s") from None
+    except BaseException:  # Ctrl-C
+        stop(process)
+        raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """End a run: politely (it shuts its kernel down), then for good."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.communicate(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+
+
+def last_line(completed: subprocess.CompletedProcess[str]) -> str:
+    said = [line for line in (completed.stderr or completed.stdout or "").splitlines() if line.strip()]
+    return said[-1] if said else "(it printed nothing)"
+
+
+def lesson_job(lesson: build_notebooks.Lesson) -> Job:
+    """A lesson, recorded and replayed by `python -m tools.record_lessons --run` (see run_lesson)."""
+
+    def run(phase: str, environment: Environment) -> Path:
+        into = Path(environment["WORKBOOK_RECORDINGS_DIR"]) / f"{phase}-outputs"
+        into.mkdir()
+        command = ["-m", "tools.record_lessons", "--run", str(lesson.source), phase, str(into)]
+        completed = run_process(command, environment, f"{lesson.name} ({phase})")
+        if completed.returncode != 0:
+            failure = into / FAILURE_FILE
+            raise RunError(failure.read_text() if failure.exists() else f"{phase}: {last_line(completed)}")
+        return into
+
+    def record(environment: Environment) -> None:
+        run("record", environment)
+
+    def replay(environment: Environment) -> dict[Path, bytes]:
+        into = run("replay", environment)
+        return {
+            folder / lesson.filename: (into / folder.name / lesson.filename).read_bytes()
+            for folder in build_notebooks.EDITIONS.values()
+        }
+
+    return Job(lesson.name, record, replay)
+
+
+def script_job(name: str, command: list[str]) -> Job:
+    def run(environment: Environment, what: str) -> None:
+        completed = run_process(command, environment, f"{command[0]} ({what})")
+        if completed.returncode != 0:
+            raise RunError(f"{command[0]} ({what}) exited with {completed.returncode}: {last_line(completed)}")
+
+    def record(environment: Environment) -> None:
+        run(environment, "recording")
+
+    def replay(environment: Environment) -> dict[Path, bytes]:
+        run(environment, "replaying the new recording")
+        return {}
+
+    return Job(name, record, replay)
+
+
+def all_jobs(only: list[str]) -> list[Job]:
+    jobs = [lesson_job(lesson) for lesson in build_notebooks.all_lessons()]
+    jobs += [script_job(name, command) for name, command in SCRIPTS.items()]
+    return [job for job in jobs if not only or any(job.name.startswith(prefix) for prefix in only)]
+
+
+# --- inside a lesson's process -------------------------------------------------------------------
+
+
+def failed_cell(notebook: nbformat.NotebookNode, error: CellExecutionError) -> int | None:
+    """The number (from 1, as the notebook lists its cells) of the cell `error` came from."""
+    message = str(error)
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.cell_type == "code" and message.startswith(
+            f"An error occurred while executing the following cell:\n------------------\n{cell.source}\n---"
+        ):
+            return number
+    return None
+
+
+def run_notebook(notebook: nbformat.NotebookNode, folder: Path, where: str) -> nbformat.NotebookNode:
+    """Run `notebook` as the build does, in this process's environment; a failure becomes RunError naming the cell."""
+    from nbclient.exceptions import CellExecutionError
+
+    try:
+        return build_notebooks.execute(notebook, folder, dict(os.environ))
+    except CellExecutionError as error:
+        number = failed_cell(notebook, error)
+        cell = f"cell {number} of {where}" if number else where
+        raise RunError(f"{cell}: {error.ename}: {error.evalue}") from None
+    except Exception as error:  # a kernel that died or would not start, a cell that timed out
+        raise RunError(f"{where}: {type(error).__name__}: {error}") from None
+
+
+def notebook_bytes(notebook: nbformat.NotebookNode) -> bytes:
+    """A notebook as nbformat.write stores it (as the build does)."""
+    import nbformat
+
+    text = nbformat.writes(notebook)
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+
+
+def run_lesson(source: Path, phase: str, into: Path) -> int:
+    """One lesson, in the environment this process was given: "record" runs its solution edition;
+    "replay" runs both editions and leaves their notebooks, outputs stored, in `into`/<edition folder>/.
+    A failure leaves its one line in `into`/failure.txt. A lesson outside source/ is built on its own."""
     lessons = build_notebooks.all_lessons()
-    for index, lesson in enumerate(lessons):
-        if only and not any(lesson.name.startswith(prefix) for prefix in only):
-            continue
-        path = RECORDINGS_DIR / f"{lesson.name}.json"
-        before = _interactions(path)
-        path.unlink(missing_ok=True)  # the new file holds exactly what the lesson asks now
-        print(f"recording {lesson.name} ...", flush=True)
-        notebook = build_notebooks.build(lessons, index, "solution")
-        build_notebooks.execute(notebook, build_notebooks.EDITIONS["solution"], environment)
-        summaries.append(Summary(lesson.name, before, _interactions(path)))
-    for name, command in SCRIPTS.items():
-        if only and not any(name.startswith(prefix) for prefix in only):
-            continue
-        path = RECORDINGS_DIR / f"{name}.json"
-        before = _interactions(path)
-        path.unlink(missing_ok=True)
-        print(f"recording {name} ...", flush=True)
-        subprocess.run([sys.executable, *command], cwd=ROOT, env={**os.environ, **environment}, check=True)
-        summaries.append(Summary(name, before, _interactions(path)))
-    return summaries
+    sources = [lesson.source for lesson in lessons]
+    lessons, index = (lessons, sources.index(source)) if source in sources else ([build_notebooks.Lesson(source)], 0)
+    lesson = lessons[index]
+    editions = {"solution": build_notebooks.EDITIONS["solution"]} if phase == "record" else build_notebooks.EDITIONS
+    try:
+        for edition, folder in editions.items():
+            doing = "recording" if phase == "record" else "replaying the new recording"
+            where = f"{folder.name}/{lesson.filename} ({doing})"
+            executed = run_notebook(build_notebooks.build(lessons, index, edition), folder, where)
+            if phase == "replay":
+                (into / folder.name).mkdir(exist_ok=True)
+                (into / folder.name / lesson.filename).write_bytes(notebook_bytes(executed))
+    except RunError as failure:
+        (into / FAILURE_FILE).write_text(one_line(str(failure)))
+        return 1
+    return 0
 
 
-def refresh_outputs(only: list[str]) -> None:
-    """Re-run both editions in replay mode so their stored outputs show the new replies."""
-    lessons = build_notebooks.all_lessons()
-    for index, lesson in enumerate(lessons):
-        if only and not any(lesson.name.startswith(prefix) for prefix in only):
-            continue
-        for edition, folder in build_notebooks.EDITIONS.items():
-            print(f"refreshing {folder.name}/{lesson.filename} ...", flush=True)
-            notebook = build_notebooks.execute(build_notebooks.build(lessons, index, edition), folder)
-            nbformat.write(notebook, folder / lesson.filename)
+# --- the run ----------------------------------------------------------------------------------------
 
 
-def print_summary(summaries: list[Summary]) -> None:
+def dollars_text(dollars: float | None) -> str:
+    return "unknown" if dollars is None else f"${dollars:.4f}"
+
+
+def print_summary(outcomes: list[Outcome]) -> None:
     print()
-    print(f"{'recording':<24}{'requests':>9}{'changed':>9}{'input tok':>11}{'output tok':>11}{'cost':>11}")
-    total = 0.0
-    for summary in summaries:
-        tokens_in, tokens_out, dollars = summary.usage()
-        total += dollars
+    print(
+        f"{'recording':<22}{'result':>10}{'requests':>10}{'changed':>9}{'input tok':>11}{'output tok':>11}{'cost':>11}"
+    )
+    costs = []
+    for outcome in outcomes:
+        tokens_in, tokens_out, dollars = outcome.usage()
+        costs.append(dollars)
+        changed = "-" if outcome.failure is not None else str(outcome.changed())
         print(
-            f"{summary.name:<24}{len(summary.after):>9}{summary.changed():>9}{tokens_in:>11}{tokens_out:>11}"
-            f"{'$' + format(dollars, '.4f'):>11}"
+            f"{outcome.name:<22}{outcome.result:>10}{len(outcome.after):>10}{changed:>9}{tokens_in:>11}"
+            f"{tokens_out:>11}{dollars_text(dollars):>11}"
         )
-    print(f"{'total':<74}{'$' + format(total, '.4f'):>11}")
-    print("Review the changes with `git diff recordings/`, then commit them with the refreshed notebooks.")
+    known = [dollars for dollars in costs if dollars is not None]
+    if None not in costs:
+        total = dollars_text(sum(known))
+    else:
+        total = f"{dollars_text(sum(known))} + unknown" if known else "unknown"
+    print(f"{'total':<73}{total:>11}")
+    if None in costs:
+        print("A cost is unknown where the model's price is not in helpers/costs.py.")
 
 
-def main() -> None:
+def run(jobs: list[Job], record_environment: Environment) -> int:
+    """Re-record every job, print the summary, and return the exit status: 0, 1 if any failed, 130 on Ctrl-C."""
+    replay_environment = base_environment()
+    outcomes: list[Outcome] = []
+    status = 0
+    job = None
+    with tempfile.TemporaryDirectory(prefix="workbook-rerecord-") as scratch:
+        try:
+            for job in jobs:
+                print(f"recording {job.name} ...", flush=True)
+                folder = Path(scratch) / job.name
+                folder.mkdir()
+                outcome = rerecord(job, folder, record_environment, replay_environment)
+                outcomes.append(outcome)
+                if outcome.failure is not None:
+                    print(f"FAILED {job.name}: {outcome.failure}", flush=True)
+                    status = 1
+        except KeyboardInterrupt:
+            where = f" while recording {job.name}" if job else ""
+            print(f"\ninterrupted{where}: its files, and those of the ones after it, are unchanged", flush=True)
+            status = 130
+    print_summary(outcomes)
+    failed = [outcome.name for outcome in outcomes if outcome.failure is not None]
+    if failed:
+        print(f"Failed, and left as they were: {', '.join(failed)} (one line each above).")
+    if any(outcome.replaced for outcome in outcomes):
+        print(
+            "Review with `git diff --stat recordings/` and the notebooks, run `python3 workbook.py test`, then "
+            "commit; `git checkout -- recordings notebooks solutions` undoes it all."
+        )
+    return status
+
+
+def recording_environment(base_url: str, api_key: str) -> Environment:
+    """A run in record mode: the tests' environment (so the default model and the same settings), with a key."""
+    return {
+        **base_environment(),
+        "WORKBOOK_MODE": "record",
+        "ANTHROPIC_API_KEY": api_key,
+        "ANTHROPIC_BASE_URL": base_url,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("only", nargs="*", help="prefixes of the lessons or scripts to record (default: all)")
     parser.add_argument("--standin", action="store_true", help="record the hand-written samples, offline")
-    args = parser.parse_args()
+    parser.add_argument("--run", nargs=3, metavar=("SOURCE", "PHASE", "INTO"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.run:  # inside a lesson's own process
+        source, phase, into = args.run
+        return run_lesson(Path(source), phase, Path(into))
 
-    base = {"WORKBOOK_MODE": "record", "WORKBOOK_STREAM_SPEED": "0", "WORKBOOK_RECORDINGS_DIR": ""}
+    jobs = all_jobs(args.only)
+    if not jobs:
+        parser.error(f"no lesson or script starts with {' or '.join(args.only)}")
     if args.standin:
+        from tools.standin_server import StandinServer
+
         # Paced like a real model, so replayed streams in lecture mode look like streams.
         with StandinServer(pace=0.04, first_token_delay=0.6) as server:
-            environment = {
-                **base,
-                "ANTHROPIC_BASE_URL": server.url,
-                "ANTHROPIC_API_KEY": "standin",
-                "WORKBOOK_MODEL": "",
-            }
-            summaries = record(environment, args.only)
-    else:
-        settings = read_settings()
-        if not settings.has_key:
-            raise SystemExit(
-                "Recording needs ANTHROPIC_API_KEY (in .env or your shell). For a local "
-                "Anthropic-compatible server, set ANTHROPIC_BASE_URL too; any non-empty key works."
-            )
-        summaries = record(
-            {**base, "ANTHROPIC_API_KEY": settings.api_key or "", "ANTHROPIC_BASE_URL": settings.base_url}, args.only
+            return run(jobs, recording_environment(server.url, "standin"))
+
+    from helpers.settings import DEFAULT_MODEL, read_settings, setting
+
+    settings = read_settings()
+    if not settings.has_key:
+        raise SystemExit(
+            "Recording needs ANTHROPIC_API_KEY (in .env or your shell). For a local "
+            "Anthropic-compatible server, set ANTHROPIC_BASE_URL too; any non-empty key works."
         )
-    refresh_outputs(args.only)
-    print_summary(summaries)
+    if setting("WORKBOOK_MODEL"):
+        print(f"Recording with the default model {DEFAULT_MODEL}, which the tests replay; WORKBOOK_MODEL is ignored.")
+    return run(jobs, recording_environment(settings.base_url, settings.api_key or ""))
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

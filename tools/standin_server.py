@@ -10,6 +10,10 @@ the shipped sample recordings from it. It can also fail on demand:
 
     python -m tools.standin_server --port 8765 --fail 429,529   # then answers normally
     python -m tools.standin_server --port 8765 --always 529     # overloaded for ever
+
+With `plain_text=True` (`--plain-text`) it plays a small local model instead: every request gets
+the same short plain-text reply, under the model name asked for, streamed or not; no tool calls,
+no JSON, no thinking, and a usage with only input_tokens and output_tokens (no cache fields).
 """
 
 from __future__ import annotations
@@ -49,6 +53,9 @@ ADAPTIVE_BY_DEFAULT = ("claude-sonnet-5", "claude-opus-5", "claude-haiku-5", "cl
 # The 5.5 models refuse forced tool use (tool_choice "any" or "tool").
 NO_FORCED_TOOLS = ("claude-sonnet-5-5", "claude-opus-5-5", "claude-haiku-5-5")
 SAMPLING_PARAMETERS = ("temperature", "top_p", "top_k")
+
+# What the stand-in says to everything in plain-text mode: no JSON, no tool call.
+PLAIN_TEXT_REPLY = "Sure. Here is a short answer in plain words, as a small local model might give it."
 
 
 def accepts_mid_conversation_system(model: str) -> bool:
@@ -157,6 +164,7 @@ class StandinState:
     first_token_delay: float = 0.0
     hang_seconds: float = 5.0
     mark_as_sample: bool = True  # False plays a real server, whose replies are recorded as `recorded`
+    plain_text: bool = False  # True plays a small local model: plain text only (see the module's docstring)
     requests: list[dict[str, Any]] = field(default_factory=list)
     cached_prefixes: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -168,8 +176,27 @@ class StandinState:
             return self.always
 
 
+def plain_text_message(body: dict[str, Any]) -> dict[str, Any]:
+    """A small local model's reply: PLAIN_TEXT_REPLY (cut at max_tokens), usage without cache fields."""
+    text, stop_reason = PLAIN_TEXT_REPLY, "end_turn"
+    if token_estimate.text_tokens(text) > body["max_tokens"]:
+        text, stop_reason = text[: int(body["max_tokens"] * token_estimate.CHARS_PER_TOKEN)], "max_tokens"
+    return {
+        "id": f"msg_plain_{_digest(body)}",
+        "type": "message",
+        "role": "assistant",
+        "model": body["model"],
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": {"input_tokens": token_estimate.input_tokens(body), "output_tokens": token_estimate.text_tokens(text)},
+    }
+
+
 def build_message(body: dict[str, Any], state: StandinState) -> dict[str, Any]:
     """The Message the stand-in answers `body` with, usage included."""
+    if state.plain_text:
+        return plain_text_message(body)
     reply = reply_for(body)
     seed = _digest(body, 20)
     blocks = reply.content_blocks(seed)
@@ -346,12 +373,14 @@ def main() -> None:
     parser.add_argument("--fail", default="", help=f"faults to answer first, comma-separated: {', '.join(FAULTS)}")
     parser.add_argument("--always", choices=FAULTS, help="answer every request with this fault")
     parser.add_argument("--pace", type=float, default=0.0, help="seconds between streamed chunks")
+    parser.add_argument("--plain-text", action="store_true", help="play a small local model: plain text only")
     args = parser.parse_args()
     failures = [fault for fault in args.fail.split(",") if fault]
     unknown = [fault for fault in failures if fault not in FAULTS]
     if unknown:
         parser.error(f"unknown fault(s) {unknown}; use {', '.join(FAULTS)}")
-    with StandinServer(args.port, failures=failures, always=args.always, pace=args.pace) as server:
+    options = {"failures": failures, "always": args.always, "pace": args.pace, "plain_text": args.plain_text}
+    with StandinServer(args.port, **options) as server:
         print(f"stand-in Messages API at {server.url} (Ctrl-C to stop)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             server.thread.join()

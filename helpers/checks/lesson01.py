@@ -7,7 +7,7 @@ from typing import Any
 
 from anthropic.types import Message, Usage
 
-from ..costs import PRICES
+from ..costs import price_for
 from ..settings import MODEL
 from . import message_json, report, safely, text_of, unanswered
 
@@ -97,7 +97,7 @@ def check_cost(value: Any, reply: Any, *, model: str = MODEL) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return report(False, f"the cost should be a number of dollars, not a {type(value).__name__}.")
     usage: Usage = getattr(reply, "usage", reply)
-    price = PRICES[model]
+    price = price_for(model, say=None)  # the same prices the lesson's cell printed
     right = (usage.input_tokens * price.input + usage.output_tokens * price.output) / 1_000_000
     if math.isclose(value, right, rel_tol=1e-6):
         return report(True, f"${value:.6f}. Output tokens cost {price.output / price.input:g}x input tokens.")
