@@ -23,7 +23,7 @@ DEFAULT_TIMEOUT = httpx2.Timeout(120.0, connect=5.0)
 # Stands in for a key in replay, where nothing is sent anywhere.
 _NO_KEY = "no-key-replay-only"
 
-_PROVENANCE_TEXT = {
+PROVENANCE_TEXT = {
     "sample": "SAMPLE replies written offline, not real model output",
     "recorded": "replies recorded from the API",
     "mixed": "partly SAMPLE replies written offline, partly recorded from the API",
@@ -131,7 +131,7 @@ def _banner(settings: Settings, recordings: LessonRecordings) -> str:
     mode, shipped = settings.mode, recordings.shipped
     lines = [f"Mode: {mode.value} ({mode.explanation})."]
     if mode is not Mode.LIVE:
-        lines.append(f"Recordings: recordings/{shipped.path.name}, {_PROVENANCE_TEXT[shipped.provenance]}.")
+        lines.append(f"Recordings: recordings/{shipped.path.name}, {PROVENANCE_TEXT[shipped.provenance]}.")
     improvised = len(recordings.improvised.data["interactions"])
     if mode is Mode.AUTO and improvised:
         requests = "1 request" if improvised == 1 else f"{improvised} requests"

@@ -8,7 +8,7 @@ from pathlib import Path
 from anthropic.types import Message
 
 from helpers import reply_text, usage_line
-from helpers.client import _PROVENANCE_TEXT
+from helpers.client import PROVENANCE_TEXT
 from helpers.recordings import RecordingFile, recorded_message
 from tests.conftest import FAKE_KEY, run_script
 from tools.standin_server import StandinServer
@@ -43,7 +43,7 @@ def test_the_recorded_default_question_replays_offline():
     assert f"stop_reason: {reply.stop_reason}" in result.stdout
     assert f"usage: {usage_line(reply.usage, reply.model)}" in result.stdout, "the usage line, with its cost"
     provenance = RecordingFile(RECORDING).provenance
-    assert f"recordings/hello_api.json, {_PROVENANCE_TEXT[provenance]}" in result.stdout, (
+    assert f"recordings/hello_api.json, {PROVENANCE_TEXT[provenance]}" in result.stdout, (
         f"the banner should say the recording is {provenance!r}"
     )
 
