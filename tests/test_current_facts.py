@@ -113,3 +113,10 @@ def test_the_sdk_has_no_sampling_parameters_on_create():
     assert not {"temperature", "top_p", "top_k"} & CREATE_PARAMETERS
     with pytest.raises(TypeError):
         anthropic.Anthropic(api_key="x").messages.create(model=DEFAULT_MODEL, max_tokens=1, messages=[], temperature=0)
+
+
+def test_the_readme_names_the_default_model_and_its_prices():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    price = PRICES[DEFAULT_MODEL]
+    assert f"`{DEFAULT_MODEL}`" in readme, f"README.md should name the default model, {DEFAULT_MODEL}"
+    assert f"${price.input:g} / ${price.output:g} per million" in readme, "README.md states other prices than PRICES"
