@@ -58,7 +58,7 @@ client = get_client("04_streaming")
 # takes more than 120 s to arrive, the client gives up with an `APITimeoutError`. The SDK retries a
 # timeout (twice, by default), so you may wait three times 120 s before you see it. No request below
 # is sent: the `ValueError` comes first, and the last line only reads the client's setting.
-# <!-- source: anthropic/resources/messages/messages.py (create: the check runs only if self._client.timeout == DEFAULT_TIMEOUT); anthropic/_base_client.py (_calculate_nonstreaming_timeout; timeouts are retried); anthropic/_constants.py (DEFAULT_TIMEOUT, MODEL_NONSTREAMING_TOKENS: lower caps for a few Claude Opus 4 IDs only); helpers/client.py (DEFAULT_TIMEOUT) -->
+# <!-- source: anthropic/resources/messages/messages.py (create: the check runs only while the client keeps the SDK's DEFAULT_TIMEOUT); anthropic/_base_client.py (_calculate_nonstreaming_timeout; timeouts are retried); anthropic/_constants.py (DEFAULT_TIMEOUT, MODEL_NONSTREAMING_TOKENS: lower caps for a few Claude Opus 4 IDs only); helpers/client.py (DEFAULT_TIMEOUT) -->
 
 # %%
 import anthropic
