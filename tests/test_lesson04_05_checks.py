@@ -184,16 +184,6 @@ def retry_returning_none(make_call, *, sleep=time.sleep, max_attempts=4, base_de
         return None
 
 
-def retry_without_jitter(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
-    for attempt in range(1, max_attempts + 1):
-        try:
-            return make_call()
-        except anthropic.APIError as err:
-            if not transient(err) or attempt == max_attempts:
-                raise
-            sleep(max(base_delay * 2 ** (attempt - 1), retry_after_seconds(err) or 0))
-
-
 def retry_placeholder(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
     return None
 
@@ -212,29 +202,9 @@ def retry_all_but_400(make_call, *, sleep=time.sleep, max_attempts=4, base_delay
             sleep(base_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1))
 
 
-def retry_off_by_one(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
-    """Doubles from the first retry on: 1, 2, 4 x base_delay instead of 1/2, 1, 2."""
-    for attempt in range(1, max_attempts + 1):
-        try:
-            return make_call()
-        except anthropic.APIError as err:
-            if not transient(err) or attempt == max_attempts:
-                raise
-            sleep(max(base_delay * 2**attempt * random.uniform(0.5, 1), retry_after_seconds(err) or 0))
-
-
-def retry_jittered_but_flat(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
-    for attempt in range(1, max_attempts + 1):
-        try:
-            return make_call()
-        except anthropic.APIError as err:
-            if not transient(err) or attempt == max_attempts:
-                raise
-            sleep(max(base_delay * random.uniform(0.5, 1), retry_after_seconds(err) or 0))
-
-
-def retry_with(jitter):
-    """A correct loop whose random factor comes from `jitter()`."""
+def retry_waiting(backoff):
+    """A loop right in everything but its wait: before retry number `attempt` it waits
+    `backoff(attempt, base_delay)`, or what retry-after asks if that is longer."""
 
     def retry(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
         for attempt in range(1, max_attempts + 1):
@@ -243,22 +213,24 @@ def retry_with(jitter):
             except anthropic.APIError as err:
                 if not transient(err) or attempt == max_attempts:
                     raise
-                wait = base_delay * 2 ** (attempt - 1) * jitter()
+                wait = backoff(attempt, base_delay)
                 asked = retry_after_seconds(err)
                 sleep(wait if asked is None else max(wait, asked))
 
     return retry
 
 
-def retry_shifted(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
-    """Counts retries from 0 and has no jitter: every wait is twice its ceiling."""
-    for attempt in range(1, max_attempts + 1):
-        try:
-            return make_call()
-        except anthropic.APIError as err:
-            if not transient(err) or attempt == max_attempts:
-                raise
-            sleep(max(base_delay * 2**attempt, retry_after_seconds(err) or 0))
+def retry_with(jitter):
+    """A correct loop whose random factor comes from `jitter()`."""
+    return retry_waiting(lambda attempt, base_delay: base_delay * 2 ** (attempt - 1) * jitter())
+
+
+retry_without_jitter = retry_with(lambda: 1.0)
+# Doubles from the first retry on: 1, 2, 4 x base_delay instead of 1/2, 1, 2.
+retry_off_by_one = retry_waiting(lambda attempt, base_delay: base_delay * 2**attempt * random.uniform(0.5, 1))
+retry_jittered_but_flat = retry_waiting(lambda attempt, base_delay: base_delay * random.uniform(0.5, 1))
+# Counts retries from 0 and has no jitter: every wait is twice its ceiling.
+retry_shifted = retry_waiting(lambda attempt, base_delay: base_delay * 2**attempt)
 
 
 JITTER_STYLES = {
