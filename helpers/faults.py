@@ -52,6 +52,9 @@ SPEND_LIMIT = (
     "Access resumes at the start of next month, or sooner if you move to a higher tier.",
 )
 FAULT_NAMES: tuple[str, ...] = (*STATUS_FAULTS, *NETWORK_FAULTS, MIDSTREAM_FAULT, SPEND_LIMIT_FAULT)
+# The API path of the calls to the model, for `with_faults(..., paths=MODEL_CALLS)`: an agent's token
+# counts (/v1/messages/count_tokens) then pass untouched, and a `midstream` fault meets a real stream.
+MODEL_CALLS = ("/v1/messages",)
 
 # The rate limits the injected 429 reports, in the response headers the API documents for them
 # (anthropic-ratelimit-requests-* and -tokens-*: limit, remaining, and reset as an RFC 3339 time).
@@ -107,6 +110,8 @@ class FaultTransport(httpx2.BaseTransport):
     _parse_retry_after_header): it keeps the lessons' sub-second waits sub-second. Nothing checks
     that the client waited: a retry that comes too soon is answered like any other request.
     announce: called with one line per request, to make hidden retries visible (print, say).
+    paths: when given, only requests whose URL path ends with one of them meet the faults; the others
+    pass on untouched, and use up no fault.
     """
 
     inner: httpx2.BaseTransport
@@ -114,6 +119,7 @@ class FaultTransport(httpx2.BaseTransport):
     always: str | None = None
     retry_after: float = 1.0
     announce: Callable[[str], object] | None = None
+    paths: tuple[str, ...] | None = None
     answered: list[str] = field(default_factory=list)  # what each request got: a fault's name, or "passed on"
 
     def __post_init__(self) -> None:
@@ -127,6 +133,8 @@ class FaultTransport(httpx2.BaseTransport):
         return len(self.answered)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        if self.paths is not None and not request.url.path.rstrip("/").endswith(self.paths):
+            return self.inner.handle_request(request)
         fault = self.faults.pop(0) if self.faults else self.always
         number = len(self.answered) + 1
         retry = request.headers.get("x-stainless-retry-count", "0")
@@ -211,14 +219,19 @@ def with_faults(
     always: str | None = None,
     retry_after: float = 1.0,
     announce: Callable[[str], object] | None = None,
+    paths: Iterable[str] | None = None,
 ) -> anthropic.Anthropic:
-    """A copy of `client` whose first requests fail with `faults` (then `always`, if given).
+    """A copy of `client` whose first requests fail with `faults` (then `always`, if given); with
+    `paths` (such as MODEL_CALLS), only the requests to those API paths.
 
     The copy keeps the client's settings (max_retries, timeout, base URL) and its transport, so the
     requests that are not failed are replayed, recorded or sent exactly as before.
     """
     inner = client_transport(client)
-    transport = FaultTransport(inner, list(faults), always=always, retry_after=retry_after, announce=announce)
+    only = tuple(paths) if paths is not None else None
+    transport = FaultTransport(
+        inner, list(faults), always=always, retry_after=retry_after, announce=announce, paths=only
+    )
     return rebuild_client(client, transport)
 
 

@@ -161,6 +161,37 @@ def plot_token_growth(usages: Iterable[Any], *, title: str = "Input tokens grow 
     return figure
 
 
+COMPARED_COLOURS = ("#4C72B0", "#55A868", "#DD8452", "#8172B3")
+
+
+def plot_token_growth_compared(
+    runs: Mapping[str, Iterable[Any]], *, title: str = "Input tokens per call, compared"
+) -> Figure:
+    """Bars side by side: the input tokens of each call of several runs (up to four), labelled with
+    each run's total. `runs` maps a label to one entry per call, as plot_token_growth takes them."""
+    growths = {label: token_growth(usages) for label, usages in runs.items()}
+    if not growths or not any(growth.per_turn for growth in growths.values()):
+        raise ValueError("there is nothing to plot: pass at least one run with the usage of at least one call")
+    if len(growths) > len(COMPARED_COLOURS):
+        raise ValueError(f"compare at most {len(COMPARED_COLOURS)} runs in one plot")
+    width = 0.8 / len(growths)
+    with projector_axes(title, "call", "input tokens") as (figure, ax):
+        for number, (label, growth) in enumerate(growths.items()):
+            offset = (number - (len(growths) - 1) / 2) * width
+            ax.bar(
+                [turn + offset for turn in growth.turns],
+                growth.per_turn,
+                width=width,
+                color=COMPARED_COLOURS[number],
+                label=f"{label}: {growth.total:,} in total",
+            )
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_formatter("{x:,.0f}")
+        ax.set_ylim(0, max(max(growth.per_turn, default=0) for growth in growths.values()) * 1.3)
+        ax.legend(loc="upper left")
+    return figure
+
+
 def _label_bars(figure: Figure, ax: Axes, line: Any, growth: TokenGrowth) -> None:
     """Write each bar's count above it; where the line's marker sits on or just above the bar
     (always on the first bar, whose running total is its own count), above the marker instead."""

@@ -72,12 +72,14 @@ def is_success(response: Json) -> bool:
 
 def recorded_message(response: Json) -> Message | None:
     """The Message a stored reply stands for (its JSON body, or its stream folded up by the SDK);
-    None for a failure or a stream that did not end."""
+    None for a failure, a stream that did not end, or the reply of an endpoint that returns no Message."""
     if not is_success(response) or response.get("end", COMPLETE) != COMPLETE:
         return None
     if "events" in response:
         return fold_events(response["events"])
-    return Message.model_validate(response["body"]) if "body" in response else None
+    body = response.get("body")
+    # A successful reply of another endpoint (count_tokens: {"input_tokens": ...}) stands for no Message.
+    return Message.model_validate(body) if isinstance(body, dict) and body.get("type") == "message" else None
 
 
 # --- checking what a file holds ------------------------------------------------

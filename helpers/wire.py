@@ -169,6 +169,8 @@ def message_events(message: Json, split: Callable[[str], list[str]] = _words) ->
         return {"event": name, "data": {"type": name, **data}}
 
     start = {**message, "content": [], "stop_reason": None, "stop_sequence": None}
+    if "stop_details" in message:  # known only at the end, like the stop reason (a refusal's category)
+        start["stop_details"] = None
     start["usage"] = {**message["usage"], "output_tokens": 1}  # before any text exists
     events = [event("message_start", message=start)]
     for index, block in enumerate(message["content"]):
@@ -192,6 +194,8 @@ def message_events(message: Json, split: Callable[[str], list[str]] = _words) ->
         events += [event("content_block_delta", index=index, delta=delta) for delta in deltas]
         events.append(event("content_block_stop", index=index))
     delta = {"stop_reason": message["stop_reason"], "stop_sequence": message.get("stop_sequence")}
+    if message.get("stop_details") is not None:
+        delta["stop_details"] = message["stop_details"]
     final_usage = {name: value for name, value in message["usage"].items() if name in _DELTA_USAGE}
     events.append(event("message_delta", delta=delta, usage=final_usage))
     events.append(event("message_stop"))

@@ -217,6 +217,13 @@ def expect_a_plot(lesson: Lesson, label: str) -> None:
     assert width > 300, f"{lesson.path}: the plot image is {width} px wide: did it render?"
 
 
+def expect_the_agent_plots(lesson: Lesson) -> None:
+    """Lesson 06 plots the run's input tokens, then the whole history against the summarized one."""
+    expect_a_plot(lesson, "agent-token-growth")
+    plots = lesson.page.locator(".jp-OutputArea-output img").count()
+    assert plots >= 2, f"{lesson.path}: {plots} plot(s); expected the token growth and the comparison"
+
+
 def expect_the_live_display_to_grow(lesson: Lesson) -> None:
     """While Run All is going: lesson 04's box fills step by step as the stream is replayed at recorded pace."""
     box = lesson.page.locator(".workbook-live-text").first
@@ -246,6 +253,7 @@ AFTER_RUN_ALL = {
     "03_statelessness": lambda lesson: expect_a_plot(lesson, "token-growth-plot"),
     "04_streaming": expect_live_display_full,
     "05_errors_and_retries": lambda lesson: expect_a_plot(lesson, "retry-timeline"),
+    "06_agent_loop": expect_the_agent_plots,
 }
 
 

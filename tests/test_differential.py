@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import anthropic
+import pydantic
 import pytest
 
 from helpers import MODEL, WorkbookError, get_client
@@ -237,6 +238,7 @@ class Case:
     stream: bool = True  # streamed (run both ways a lesson reads a stream), or a plain create()
     max_retries: int = 0
     timeout: float = NORMAL_TIMEOUT
+    call: str = "create"  # for stream=False: "create", "count-tokens" or "parse" (structured output)
 
 
 def stream_case(id: str, events: Sequence[Event] | bytes, **options: Any) -> Case:
@@ -397,6 +399,19 @@ CASES = [
         json_script(200, HELLO),
         max_retries=2,
     ),
+    # counting tokens (lesson 06's guard), and a server without the endpoint (some local ones)
+    json_case("count-tokens", json_script(200, {"input_tokens": 1234}), call="count-tokens"),
+    json_case("count-tokens-404", error_script(404, "not_found_error", "Not found"), call="count-tokens"),
+    json_case(
+        "count-tokens-429-then-ok",
+        error_script(429, "rate_limit_error", "Too many requests", **{"retry-after": "0"}),
+        json_script(200, {"input_tokens": 7}),
+        max_retries=2,
+        call="count-tokens",
+    ),
+    # structured output read into a pydantic model: a reply that fits, and one that is not JSON
+    json_case("parse", json_script(200, a_message([{"type": "text", "text": '{"city": "Ottawa"}'}])), call="parse"),
+    json_case("parse-not-json", json_script(200, a_message([{"type": "text", "text": "Ottawa."}])), call="parse"),
 ]
 
 
@@ -448,6 +463,18 @@ def run(client: anthropic.Anthropic, case: Case, style: str) -> Json:
 
 def read(client: anthropic.Anthropic, case: Case, style: str) -> Json:
     kwargs = request_kwargs(case)
+    if style == "count-tokens":
+        del kwargs["max_tokens"]
+        try:
+            return {"count": client.messages.count_tokens(**kwargs).model_dump()}
+        except Exception as err:
+            return {"error": outcome_of_error(err)}
+    if style == "parse":
+        try:
+            parsed = client.messages.parse(**kwargs, output_format=City)
+        except Exception as err:
+            return {"error": outcome_of_error(err)}
+        return {"message": parsed.model_dump(), "parsed": parsed.parsed_output.model_dump()}
     if style == "create":
         try:
             message = client.messages.create(**kwargs)
@@ -542,7 +569,13 @@ def workbook_client(case: Case) -> anthropic.Anthropic:
 
 
 def styles(case: Case) -> list[str]:
-    return ["create-stream", "stream-helper"] if case.stream else ["create"]
+    return ["create-stream", "stream-helper"] if case.stream else [case.call]
+
+
+class City(pydantic.BaseModel):
+    """The structured output the parse cases ask for."""
+
+    city: str
 
 
 PARAMS = [pytest.param(case, style, id=f"{case.id}.{style}") for case in CASES for style in styles(case)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import anthropic
@@ -185,3 +186,16 @@ def test_parse_faults_reads_the_command_line_form(text, faults):
 def test_parse_faults_names_the_choices_for_an_unknown_fault():
     with pytest.raises(ValueError, match=r"unknown fault.*503.*429"):
         parse_faults("429,503")
+
+
+def test_faults_meant_for_the_model_calls_let_token_counts_through():
+    from helpers.faults import MODEL_CALLS
+
+    client = with_faults(scripted(), ["429"], paths=MODEL_CALLS)
+    transport = fault_transport(client)
+    with contextlib.suppress(Exception):  # the scripted server may not count tokens; only what it met matters
+        client.messages.count_tokens(model=REQUEST["model"], messages=REQUEST["messages"])
+    assert transport.requests == 0, "a token count must neither meet nor use up a fault"
+    with pytest.raises(anthropic.RateLimitError):
+        client.messages.create(**REQUEST)
+    assert transport.answered == ["429"]

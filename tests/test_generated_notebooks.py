@@ -81,3 +81,16 @@ def test_the_readme_lists_every_lesson_and_script():
         assert f"(notebooks/{lesson.filename})" in readme, f"README's lesson table has no row for {lesson.filename}"
     for script in (build_notebooks.ROOT / "scripts").glob("*.py"):
         assert f"scripts/{script.name}" in readme, f"README's script table has no row for {script.name}"
+
+
+def test_every_cell_that_draws_a_plot_stores_its_image():
+    """A notebook run with MPLBACKEND=Agg (as scripts are) keeps no plot: the stored outputs must have them."""
+    import re
+
+    draws = re.compile(r"^figure = plot_\w+\(", re.MULTILINE)
+    for folder in build_notebooks.EDITIONS.values():
+        for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+            for cell in nbformat.read(path, as_version=4).cells:
+                if cell.cell_type == "code" and draws.search(cell.source):
+                    kinds = [kind for output in cell.outputs for kind in output.get("data", {})]
+                    assert "image/png" in kinds, f"{path.name} {cell.id}: the plot it draws is not stored; rebuild"

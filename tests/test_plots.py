@@ -11,7 +11,15 @@ import pytest
 from anthropic.types import Message, Usage
 
 from helpers import MODEL
-from helpers.plots import DPI, FIGSIZE, input_tokens_of, plot_token_growth, projector_axes, token_growth
+from helpers.plots import (
+    DPI,
+    FIGSIZE,
+    input_tokens_of,
+    plot_token_growth,
+    plot_token_growth_compared,
+    projector_axes,
+    token_growth,
+)
 
 
 def message_with(usage: Usage) -> Message:
@@ -129,3 +137,23 @@ def test_no_bar_label_overlaps_a_marker_of_the_line(counts):
             apart = x + radius < box.x0 or x - radius > box.x1 or y + radius < box.y0 or y - radius > box.y1
             assert apart, f"the label {text.get_text()!r} overlaps the line's marker at ({x:.0f}, {y:.0f})"
     plt.close(figure)
+
+
+def test_the_comparison_draws_each_runs_bars_side_by_side_with_its_total_in_the_legend():
+    figure = plot_token_growth_compared({"whole": [100, 200, 300], "summarized": [100, 150]})
+    ax = figure.axes[0]
+    heights = [[bar.get_height() for bar in container] for container in ax.containers]
+    assert heights == [[100, 200, 300], [100, 150]]
+    first_call = [container[0].get_x() + container[0].get_width() / 2 for container in ax.containers]
+    assert first_call[0] < 1 < first_call[1], "the runs' bars for one call stand side by side around it"
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == [
+        "whole: 600 in total",
+        "summarized: 250 in total",
+    ]
+    plt.close(figure)
+
+
+@pytest.mark.parametrize("runs", [{}, {"empty": []}, {str(n): [1] for n in range(5)}])
+def test_a_comparison_of_nothing_or_too_much_is_refused(runs):
+    with pytest.raises(ValueError):
+        plot_token_growth_compared(runs)

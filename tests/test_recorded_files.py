@@ -9,7 +9,7 @@ from typing import Any
 
 import pydantic
 import pytest
-from anthropic.types import Message, RawMessageStreamEvent
+from anthropic.types import Message, MessageTokensCount, RawMessageStreamEvent
 from anthropic.types.shared import ErrorResponse
 
 from helpers.recordings import RecordingFile, recorded_message
@@ -35,6 +35,11 @@ def final_message(response: dict[str, Any]) -> Message:
     return message
 
 
+def counts_tokens(item: dict[str, Any]) -> bool:
+    """Whether the interaction is a token count (/v1/messages/count_tokens), whose reply is a number, not a Message."""
+    return item["request"]["path"].rstrip("/").endswith("/count_tokens")
+
+
 def test_there_are_recordings():
     assert FILES, "recordings/ is empty"
 
@@ -58,7 +63,9 @@ def test_each_response_parses_with_the_sdks_types(path):
                 assert response["error"] in ("timeout", "connection")
                 continue
             assert set(response["headers"]) <= set(KEPT_RESPONSE_HEADERS), "only allow-listed headers are kept"
-            if response["status"] == 200:
+            if response["status"] == 200 and counts_tokens(item):
+                MessageTokensCount.model_validate(response["body"])
+            elif response["status"] == 200:
                 final_message(response)
             else:
                 ErrorResponse.model_validate(response["body"])
@@ -72,6 +79,9 @@ def test_sample_token_counts_come_from_the_estimator(path):
         body = item["request"]["body"]
         for response in item["responses"]:
             if response.get("status") != 200:
+                continue
+            if counts_tokens(item):
+                assert response["body"]["input_tokens"] == token_estimate.input_tokens(body), "a token count"
                 continue
             message = final_message(response)
             usage = message.usage

@@ -127,7 +127,9 @@ def run_bounded(command: list[str], cwd: Path, env: dict[str, str], timeout: flo
 
 def environment_of(copy: Path, **extra: str) -> dict[str, str]:
     """The tests' environment, with the copy's own helpers and tools first (for kernels too)."""
-    return {**os.environ, **TEST_ENVIRONMENT, "PYTHONPATH": str(copy), "MPLBACKEND": "Agg", **extra}
+    environment = {**os.environ, **TEST_ENVIRONMENT, "PYTHONPATH": str(copy), **extra}
+    environment.pop("MPLBACKEND", None)  # the notebooks' plots are stored as the inline backend draws them
+    return environment
 
 
 def changed_files(copy: Path) -> set[str]:

@@ -38,11 +38,13 @@ SHORT_TIMEOUT = 0.3  # seconds; the scripts' own (get_client's 120 s) is patched
 MAX_HANG = 10.0  # a hung reply ends by itself after this, should a patched timeout ever not apply
 
 # The arguments each script runs with: retry_pattern with no injected faults and one attempt, so the
-# server's fault is what it reports, at once.
+# server's fault is what it reports, at once; agent (which injects none by default) with one attempt
+# per request too.
 SCRIPTS: dict[str, list[str]] = {
     "hello_api": [],
     "conversation": [],
     "retry_pattern": ["--faults", "none", "--max-attempts", "1"],
+    "agent": ["--max-attempts", "1"],
 }
 
 Env = dict[str, str]
@@ -183,7 +185,6 @@ FAULTS: dict[str, Fault] = {
 # Failures that are not the API's (anthropic.APIError): retry_pattern's loop lets them through untried.
 NOT_API_ERRORS = ("not a Message", "invalid JSON", "missing recording", "corrupt recording")
 
-
 # --- running a script ------------------------------------------------------------
 
 
@@ -264,6 +265,7 @@ def test_every_script_reports_every_fault_in_one_line_with_its_fix(name, fault, 
         ("conversation", "corrupt recording"),
         ("retry_pattern", "529"),
         ("retry_pattern", "missing recording"),
+        ("agent", "400"),
     ],
 )
 def test_as_a_subprocess_too(name, fault, tmp_path):

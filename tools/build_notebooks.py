@@ -193,6 +193,19 @@ LECTURE_MAP: list[tuple[str, str, str]] = [
     ("Calls fail: rate limits (429), overload (529), timeouts", "05", "How calls fail"),
     ("Retry transient errors with exponential backoff; fail fast on permanent ones", "05", "The lecture's retry loop"),
     ("Validate what comes back: JSON that does not parse, text instead of a tool call", "05", "Malformed output"),
+    (
+        "tool_use is the signal to run the tool and go round the agent loop again",
+        "06",
+        "One action for every stop reason",
+    ),
+    ("Tool results go back to the model in a user turn", "06", "One turn, by hand"),
+    (
+        "Error handling belongs in an agent from the first day: retries, validation, failing clearly",
+        "06",
+        "The loop, with its guards",
+    ),
+    ("An agent's history is its context window, and has to be kept in bounds", "06", "Keeping the history in bounds"),
+    ("The same patterns work with every provider's API", "06", "The same turn in another API's format"),
 ]
 
 # Where the workbook departs from the lecture: (topic, what the lecture says, what holds today and
@@ -248,6 +261,22 @@ DEPARTURES: list[tuple[str, str, str, str, str]] = [
         "`Exception`, stacking on the SDK's retries); its own `retry_pattern.py` uses `call_with_retries`",
         "05",
         "The lecture's retry loop",
+    ),
+    (
+        "A reply cut off at `max_tokens`",
+        "raise the budget, or handle the truncation",
+        "the current models refuse the half answer as a prefill, so the agent drops it and asks again with twice "
+        "the room, up to a cap, then fails clearly",
+        "06",
+        "One action for every stop reason",
+    ),
+    (
+        "Stop reasons",
+        "`end_turn`, `max_tokens`, `tool_use`",
+        "seven: also `stop_sequence`, `pause_turn`, `refusal` and `model_context_window_exceeded`, each with its "
+        "own action in the agent loop",
+        "06",
+        "One action for every stop reason",
     ),
 ]
 

@@ -52,6 +52,7 @@ SCRIPTS: dict[str, list[str]] = {
     "hello_api": ["scripts/hello_api.py"],
     "conversation": ["scripts/conversation.py"],
     "retry_pattern": ["scripts/retry_pattern.py"],
+    "agent": ["scripts/agent.py"],
 }
 RUN_TIMEOUT = 1800  # seconds for one run of a lesson (recording, or replaying both editions) or of a script
 STOP_TIMEOUT = 10  # seconds a run has to end after Ctrl-C before it is killed
@@ -393,6 +394,9 @@ def run_lesson(source: Path, phase: str, into: Path) -> int:
     """One lesson, in the environment this process was given: "record" runs its solution edition;
     "replay" runs both editions and leaves their notebooks, outputs stored, in `into`/<edition folder>/.
     A failure leaves its one line in `into`/failure.txt. A lesson outside source/ is built on its own."""
+    # A kernel started with MPLBACKEND=Agg (set for the scripts' runs) would draw no plot into the
+    # notebook; the lessons' stored outputs are those of Jupyter's own inline backend.
+    os.environ.pop("MPLBACKEND", None)
     lessons = build_notebooks.all_lessons()
     sources = [lesson.source for lesson in lessons]
     lessons, index = (lessons, sources.index(source)) if source in sources else ([build_notebooks.Lesson(source)], 0)

@@ -117,6 +117,14 @@ def validate(body: Any) -> str | None:
         for name in SAMPLING_PARAMETERS:
             if name in body:
                 return f"{name}: sampling parameters are not supported on {model}"
+    uses_tools = any(
+        isinstance(block, dict) and block.get("type") in ("tool_use", "tool_result")
+        for message in messages
+        if isinstance(message.get("content"), list)
+        for block in message["content"]
+    )
+    if uses_tools and not body.get("tools"):
+        return "Requests which include `tool_use` or `tool_result` blocks must define tools."
     choice = (body.get("tool_choice") or {}).get("type")
     if model in NO_FORCED_TOOLS and choice in ("any", "tool"):
         return f"tool_choice: forced tool use (type {choice!r}) is not supported on {model}; use 'auto'"
@@ -241,6 +249,9 @@ def build_message(body: dict[str, Any], state: StandinState) -> dict[str, Any]:
             usage["cache_creation"][f"ephemeral_{ttl}_input_tokens"] = cached
         usage["input_tokens"] -= cached
 
+    if _json_schema(body) is not None and stop_reason == "end_turn":
+        _check_structured(reply.text, body)
+
     return {
         "id": f"msg_sample_{_digest(body)}",
         "type": "message",
@@ -251,6 +262,29 @@ def build_message(body: dict[str, Any], state: StandinState) -> dict[str, Any]:
         "stop_sequence": None,
         "usage": usage,
     }
+
+
+def _json_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON schema the request asks the reply's text to follow (output_config.format), or None."""
+    output_format = (body.get("output_config") or {}).get("format") or {}
+    return output_format.get("schema") if output_format.get("type") == "json_schema" else None
+
+
+def _check_structured(text: str, body: dict[str, Any]) -> None:
+    """The API guarantees that a structured reply parses and has the schema's required keys: a sample
+    that does not would teach something false, so the stand-in refuses to serve it."""
+    schema = _json_schema(body) or {}
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise SampleError(f"the sample reply to a structured-output request is not JSON ({error})") from None
+    missing = [key for key in schema.get("required", []) if not isinstance(data, dict) or key not in data]
+    if missing:
+        raise SampleError(f"the sample reply to a structured-output request lacks the required keys {missing}")
+
+
+class SampleError(Exception):
+    """A hand-written sample does not fit its request as the API's reply would: fix tools/samples/."""
 
 
 def stream_events(message: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -298,7 +332,11 @@ class _Handler(BaseHTTPRequestHandler):
         request_id = f"req_sample_{_digest([body, len(state.requests)], 20)}"
         headers = {"request-id": request_id}
 
-        if not self.path.rstrip("/").endswith("/v1/messages"):
+        counting = self.path.split("?")[0].rstrip("/").endswith("/v1/messages/count_tokens")
+        if counting and state.plain_text:  # like a local model server without the endpoint
+            self._send_json(404, wire.error_body("not_found_error", f"Not found: {self.path}", request_id), headers)
+            return
+        if not counting and not self.path.split("?")[0].rstrip("/").endswith("/v1/messages"):
             self._send_json(404, wire.error_body("not_found_error", f"Not found: {self.path}", request_id), headers)
             return
         if not (self.headers.get("authorization") or self.headers.get("x-api-key")):
@@ -315,12 +353,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(status, wire.error_body(kind, message, request_id), {**headers, **extra})
             return
 
-        problem = validate(body)
+        problem = validate({**body, "max_tokens": 1} if counting and isinstance(body, dict) else body)
         if problem is not None:
             self._send_json(400, wire.error_body("invalid_request_error", problem, request_id), headers)
             return
+        if counting:  # count_tokens takes no max_tokens, and answers with the count alone
+            self._send_json(200, {"input_tokens": token_estimate.input_tokens(body)}, headers)
+            return
 
-        message_body = build_message(body, state)
+        try:
+            message_body = build_message(body, state)
+        except SampleError as error:
+            self._send_json(500, wire.error_body("api_error", f"stand-in: {error}", request_id), headers)
+            return
         if not body.get("stream"):
             self._send_json(200, message_body, headers)
             return

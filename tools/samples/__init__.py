@@ -8,8 +8,8 @@ recordings were made by recording these replies through the real SDK. Each is
 written to be a correct, good answer to its prompt. Recordings made from them
 are labelled `sample`; re-recording with a key replaces them with real output.
 
-A reply is chosen by the text of the last user message and, when given, the
-system prompt and the number of messages, so the same question can be answered
+A reply is chosen by the text of the last user message (all of it, or a part that
+only it holds) and, when given, the system prompt and the number of messages, so the same question can be answered
 differently with and without its history.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.samples import lesson00, lesson01, lesson02, lesson03, lesson04, lesson05
+from tools.samples import lesson00, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06
 from tools.samples.base import SampleReply, last_user_text, system_text
 
 
@@ -29,6 +29,7 @@ def all_replies() -> list[SampleReply]:
         *lesson03.REPLIES,
         *lesson04.REPLIES,
         *lesson05.REPLIES,
+        *lesson06.REPLIES,
     ]
 
 
@@ -37,13 +38,7 @@ def reply_for(body: dict[str, Any]) -> SampleReply:
     prompt = last_user_text(body)
     system = system_text(body)
     turns = len(body.get("messages", []))
-    candidates = [
-        reply
-        for reply in all_replies()
-        if reply.prompt == prompt
-        and (reply.system is None or reply.system == system)
-        and (reply.turns is None or reply.turns == turns)
-    ]
+    candidates = [reply for reply in all_replies() if reply.fits(prompt, system, turns)]
     if candidates:
         return max(candidates, key=SampleReply.specificity)
     return SampleReply(

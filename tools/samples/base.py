@@ -8,11 +8,20 @@ from typing import Any
 
 @dataclass(frozen=True)
 class SampleReply:
-    prompt: str  # text of the last user message (or of the tool result it carries)
+    prompt: str | None  # text of the last user message (or of the tool results it carries); None: any
     text: str = ""
     tool_calls: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # {"name": ..., "input": {...}}
     system: str | None = None  # only when the request's system prompt is exactly this
     turns: int | None = None  # only when the request has this many messages
+    contains: str | None = None  # only when that text is part of the last user message's text
+
+    def fits(self, prompt: str, system: str | None, turns: int) -> bool:
+        return (
+            (self.prompt is None or self.prompt == prompt)
+            and (self.contains is None or self.contains in prompt)
+            and (self.system is None or self.system == system)
+            and (self.turns is None or self.turns == turns)
+        )
 
     def content_blocks(self, seed: str) -> list[dict[str, Any]]:
         blocks: list[dict[str, Any]] = []
@@ -23,7 +32,7 @@ class SampleReply:
         return blocks
 
     def specificity(self) -> int:
-        return (self.system is not None) + (self.turns is not None)
+        return (self.prompt is not None) + (self.system is not None) + (self.turns is not None)
 
 
 def last_user_text(body: dict[str, Any]) -> str:

@@ -1,0 +1,588 @@
+# %% [markdown]
+# # 06 · The agent loop
+#
+# Every lesson so far has looked at one part of a call. An *agent* puts them all together: it calls
+# the model, runs the tools the model asks for, sends the results back, and goes round again until
+# the model has an answer. This lesson builds one small agent for a bookshop, and then makes it
+# survive what breaks real agents: several tool calls at once, a tool that fails, a reply cut off, a
+# history that grows too long, an API that hiccups, and an answer a program has to read.
+#
+# **Learning goals**
+#
+# - Run an agent loop that acts on every `stop_reason` the API can send
+# - Run all the tool calls of a turn, and turn a failing tool into an error the model can read
+# - Guard a run: number of calls, input tokens counted before each call, time, and a cost meter
+# - Get a final answer as validated, structured data
+# - Keep a long history in bounds without breaking its tool calls apart
+# - Map one agent turn onto another provider's wire format
+#
+# Every call in this lesson goes through the same recorded client as before, so it runs with no key;
+# the replies stored with the workbook are hand-written samples (the banner below says so).
+
+# %% [markdown]
+# The loop retries each call itself (lesson 05's `call_with_retries`), so the client is made with the
+# SDK's own retries turned off: two retry loops on top of each other would multiply their attempts.
+
+# %%
+import json
+
+from helpers import MODEL, bookshop, describe_block, get_client
+
+client = get_client("06_agent_loop", max_retries=0)
+
+# %% [markdown]
+# ## The task and the tools
+#
+# A customer writes to an online bookshop about two orders. To answer, the model has to look both
+# orders up, then track each parcel with the carrier: work for two tools, over several calls.
+
+# %%
+print(bookshop.TASK)
+
+# %% [markdown]
+# The tools are plain Python functions over fixed data (`helpers/bookshop.py`), so every run sees the
+# same shop. Like a real service, they refuse a bad input with a message that says what a good one
+# looks like. Note how the customer wrote the second order number.
+
+# %%
+print(json.dumps(bookshop.get_order("A1042"), indent=1))
+try:
+    bookshop.get_order("a1077")
+except ValueError as err:
+    print("ValueError:", err)
+
+# %% [markdown]
+# The model sees each tool as a definition: a name, a description, and a JSON schema of its input.
+# Both are marked `"strict": True`, which makes the API hold the model's tool input to the schema (the
+# API needs every property listed as required and `additionalProperties: false` for that). Malformed
+# tool input, one of the failures of lesson 05, is then stopped at the source.
+# <!-- source: anthropic/types/tool_param.py (strict); https://platform.claude.com/docs/en/build-with-claude/structured-outputs (strict tool use) -->
+
+# %%
+print(json.dumps(bookshop.TOOLS[0], indent=1))
+
+# %% [markdown]
+# ## One turn, by hand
+#
+# Before writing the loop, take a single turn apart. The first call sends the task with the tools.
+
+# %%
+first = client.messages.create(
+    model=MODEL,
+    max_tokens=1024,
+    system=bookshop.SYSTEM,
+    tools=bookshop.TOOLS,
+    messages=[{"role": "user", "content": bookshop.TASK}],
+)
+print("stop_reason:", first.stop_reason)
+for block in first.content:
+    print(" ", describe_block(block))
+
+# %% [markdown]
+# A turn can ask for **several tools at once**: here, one `tool_use` block per order. Each has an `id`.
+# Your code runs every one of them and answers them **all in one user turn**, each `tool_result`
+# carrying the `tool_use_id` of the call it answers.
+#
+# If a tool raises, the loop must not crash: the result goes back with `"is_error": true` and a short
+# message, so the model can read what went wrong and try again. `run_tools` from `helpers/agent.py`
+# does both (exercise 3 asks you to write it).
+
+# %%
+from helpers.agent import run_tools
+
+results = run_tools(first.content, bookshop.TOOLBOX)
+for result in results:
+    print(json.dumps(result)[:160])
+if not results:
+    print("This model answered without calling a tool, so there are no results to send back.")
+
+# %% [markdown]
+# The next request is the history so far: the task, the model's turn exactly as it came (its
+# `thinking` block and signature included, which a tool loop must send back unchanged), and the
+# results. What each message holds:
+# <!-- source: anthropic/types/thinking_block.py (pass thinking blocks back unchanged); https://platform.claude.com/docs/en/agents-and-tools/tool-use/implement-tool-use (parallel tool use: all results in one user message) -->
+
+# %%
+history = [
+    {"role": "user", "content": bookshop.TASK},
+    {"role": "assistant", "content": first.content},
+    {"role": "user", "content": results},
+]
+
+
+def shape(messages):
+    """One line per message: its role and the types of its blocks."""
+    for number, message in enumerate(messages):
+        content = message["content"]
+        if isinstance(content, str):
+            kinds = "text"
+        else:
+            kinds = ", ".join(block["type"] if isinstance(block, dict) else block.type for block in content)
+        print(f"{number}  {message['role']:<9} {kinds}")
+
+
+shape(history)
+
+# %% [markdown]
+# ## One action for every stop reason
+#
+# After each reply, `stop_reason` decides what the loop does next. The API has seven; a loop that
+# only knows `end_turn` and `tool_use` will one day pass on half an answer, or spin.
+#
+# | `stop_reason` | What happened | What the loop does |
+# |---|---|---|
+# | `end_turn` | the model finished its answer | done: show the answer |
+# | `stop_sequence` | the text reached one of your `stop_sequences` | done |
+# | `tool_use` | the model wants tools run | run every call of the turn, send all results back, call again |
+# | `max_tokens` | the reply hit the `max_tokens` ceiling | drop the half answer and ask again with more room, up to a cap; then fail clearly |
+# | `pause_turn` | the API paused a long turn (it happens with the API's own server tools, such as web search) | send the turn back as it is, and the model carries on |
+# | `refusal` | the model declined | stop and say so: asking again does not change it |
+# | `model_context_window_exceeded` | the context window filled up while the model wrote | shrink the history, then ask again, or fail clearly |
+#
+# Anything else (a stop reason added after this was written) stops the loop with an error rather than
+# a guess.
+#
+# The lecture's advice for a cut-off reply was to raise the budget or handle the truncation. One way
+# to handle it is gone on the current models: you cannot send the half answer back as the start of the
+# model's turn (prefill; lesson 01), so this loop asks again with a doubled `max_tokens`.
+# <!-- source: anthropic/types/stop_reason.py; https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons; https://platform.claude.com/docs/en/about-claude/models/migration-guide (prefill refused) -->
+
+# %%
+from helpers.agent import ACTIONS, next_action
+
+for stop_reason, action in ACTIONS.items():
+    print(f"{stop_reason:<31} -> {action}")
+print("\nthe first reply above:", first.stop_reason, "->", next_action(first))
+
+# %% [markdown]
+# Some stop reasons are rare and cannot be produced on demand, not even by a real model. To see the
+# dispatch handle them, here are replies built from the SDK's own types, so each is exactly what the
+# API would send: they are scripted here, not recorded from a model.
+
+# %%
+from anthropic.types import Message
+
+from helpers.agent import AgentError
+
+
+def scripted_reply(stop_reason, **extra):
+    """A Message as the API sends it, with the given stop_reason: scripted, not a model's output."""
+    return Message.model_validate(
+        {
+            "id": "msg_scripted",
+            "type": "message",
+            "role": "assistant",
+            "model": MODEL,
+            "content": [{"type": "text", "text": "(scripted)"}],
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 10, "output_tokens": 2},
+            **extra,
+        }
+    )
+
+
+refusal = scripted_reply("refusal", stop_details={"type": "refusal", "category": None, "explanation": None})
+for reply in (scripted_reply("pause_turn"), refusal, scripted_reply("model_context_window_exceeded")):
+    print(f"{reply.stop_reason:<31} -> {next_action(reply)}")
+try:
+    next_action(scripted_reply(None))
+except AgentError as err:
+    print("no stop_reason at all           -> AgentError:", err)
+
+# %% [markdown]
+# ## The loop, with its guards
+#
+# `run_agent` in `helpers/agent.py` is the whole loop, in under a hundred lines worth reading. On each
+# turn:
+#
+# 1. **Guards first.** It stops before the next call would pass a limit (`Limits`): the number of
+#    calls, the time the run has taken, and the input tokens of the request, which it counts first
+#    with `client.messages.count_tokens` (free, and recorded and replayed like any other request).
+# 2. **The call**, streamed, so whoever watches sees the text as it is written; inside
+#    `call_with_retries`, so a 429, a 529 or a stream that breaks off is asked again (lesson 05).
+# 3. **The action** for the reply's `stop_reason`, from the table above.
+#
+# It prints one line per call: the tokens counted before it, the usage and cost, and what it did.
+# <!-- source: anthropic/resources/messages/messages.py (count_tokens); https://platform.claude.com/docs/en/build-with-claude/token-counting (free, own rate limits) -->
+
+# %%
+from helpers.agent import Limits, run_agent
+
+AGENT = {"tools": bookshop.TOOLS, "toolbox": bookshop.TOOLBOX, "system": bookshop.SYSTEM}
+
+run = run_agent(client, bookshop.TASK, limits=Limits(max_calls=8, max_input_tokens=50_000, max_seconds=300), **AGENT)
+
+# %% [markdown]
+# Read the lines from the top. What to look for, counted from the run itself:
+
+# %%
+tool_calls = [sum(block.type == "tool_use" for block in call.reply.content) for call in run.calls]
+results = [block for message in run.messages[1:] if message["role"] == "user" for block in message["content"]]
+print("tool calls, call by call:  ", tool_calls)
+print("tool errors sent back:     ", sum(bool(result.get("is_error")) for result in results))
+print("ended with an answer:      ", bool(run.answer))
+
+# %% [markdown]
+# The history the last call sent, message by message:
+
+# %%
+shape(run.messages)
+
+# %% [markdown]
+# ## What the run cost
+#
+# The loop keeps every call's usage, so the cost meter is a sum; lesson 03's plot shows how the input
+# grew, call by call, as the history did.
+
+# %%
+from helpers.plots import plot_token_growth
+
+print(run.total_line())
+figure = plot_token_growth(run.usages, title="The bookshop agent: input tokens per call")
+
+# %% [markdown]
+# ## A reply cut off
+#
+# The same task with a tight `max_tokens`, to see the `max_tokens` branch at work. Thinking counts
+# against `max_tokens` too, so a budget that fits a short tool call can be too small for the answer.
+
+# %%
+tight = run_agent(client, bookshop.TASK, max_tokens=150, **AGENT)
+print("\ncalls cut off:", sum(call.reply.stop_reason == "max_tokens" for call in tight.calls))
+
+# %% [markdown]
+# The half answer never reached the reader as an answer: the loop dropped it, asked again with twice
+# the room, and the history kept only the complete reply. Past `Limits.max_output_tokens` it would
+# stop with a message instead.
+
+# %% [markdown]
+# ## Guards that stop a run
+#
+# A guard ends the run with an `AgentError` whose message says which limit it hit and what to change;
+# `err.run` holds what was done until then. Too few calls allowed:
+
+# %%
+try:
+    run_agent(client, bookshop.TASK, limits=Limits(max_calls=2), show_text=None, say=lambda line: None, **AGENT)
+except AgentError as err:
+    print(err)
+    print("calls made:", len(err.run.calls))
+
+# %% [markdown]
+# A token budget smaller than the second call needs: the budget here is one token below what the
+# second call of the run above counted, so the loop stops before sending it.
+
+# %%
+budget = run.calls[1].counted - 1 if len(run.calls) > 1 and run.calls[1].counted else 1
+try:
+    run_agent(client, bookshop.TASK, limits=Limits(max_input_tokens=budget), show_text=None, say=print, **AGENT)
+except AgentError as err:
+    print("\nstopped:", err)
+
+# %% [markdown]
+# And an API that hiccups. `with_faults` (lesson 05) makes the first calls to the model fail
+# (`paths=MODEL_CALLS` leaves the token counts alone): a rate limit, then an overloaded API, then a
+# stream that breaks off with an error event. The loop retries each and finishes. The waits are
+# simulated, so the cell takes no time; a real run would wait them.
+
+# %%
+from helpers.faults import MODEL_CALLS, with_faults
+from helpers.retries import SimulatedTime
+
+timer = SimulatedTime()
+flaky = with_faults(client, ["429", "529", "midstream"], paths=MODEL_CALLS)
+survived = run_agent(flaky, bookshop.TASK, show_text=None, sleep=timer.sleep, clock=timer.clock, **AGENT)
+print(f"\nanswered after {len(survived.calls)} calls and {len(timer.waits)} retries")
+
+# %% [markdown]
+# ## A structured final answer
+#
+# The answer above is for a person. The shop's order system wants the same answer as data. Lesson 05
+# validated JSON after the fact; here the API is asked to produce it in the right shape to begin
+# with. `client.messages.parse()` takes a pydantic model, sends its JSON schema as
+# `output_config={"format": {"type": "json_schema", ...}}`, and parses the reply into the model.
+# <!-- source: anthropic/resources/messages/messages.py (parse, output_format); anthropic/types/output_config_param.py; https://platform.claude.com/docs/en/build-with-claude/structured-outputs -->
+
+# %%
+import datetime
+
+from pydantic import BaseModel, ValidationError
+
+
+class OrderStatus(BaseModel):
+    order_id: str
+    expected_delivery: datetime.date
+    arrives_by_deadline: bool
+
+
+class DeliveryReport(BaseModel):
+    orders: list[OrderStatus]
+    message_to_customer: str
+
+
+# %% [markdown]
+# The request is the whole history of the run plus one more user turn. The history holds tool calls,
+# so the tools go along too (the API refuses `tool_use` blocks without them).
+
+# %%
+report = None
+try:
+    parsed = client.messages.parse(
+        model=MODEL,
+        max_tokens=1024,
+        system=bookshop.SYSTEM,
+        tools=bookshop.TOOLS,
+        messages=[*run.messages, {"role": "user", "content": bookshop.REPORT_REQUEST}],
+        output_format=DeliveryReport,
+    )
+    report = parsed.parsed_output
+except (ValidationError, ValueError) as err:  # a model or server without structured outputs
+    print("No structured answer: the reply did not match the schema:", str(err).splitlines()[0])
+if report is not None:
+    for order in report.orders:
+        print(order)
+
+# %% [markdown]
+# A schema guarantees the *shape*, not the *facts*. Keep a check at the edge, where the data leaves
+# your program: the dates must be the ones the carrier gave, and "in time" must follow from them.
+
+# %%
+def check_report(report):
+    """Problems with the report, compared with what the tools say; empty when it agrees."""
+    problems = []
+    for order in report.orders:
+        try:
+            parcel = bookshop.track_parcel(bookshop.get_order(order.order_id)["tracking_number"])
+        except (ValueError, LookupError) as err:
+            problems.append(f"{order.order_id}: {err}")
+            continue
+        expected = datetime.date.fromisoformat(parcel["expected_delivery"])
+        if order.expected_delivery != expected:
+            problems.append(f"{order.order_id}: date {order.expected_delivery}, the carrier says {expected}")
+        in_time = expected <= datetime.date.fromisoformat(bookshop.DEADLINE)
+        if order.arrives_by_deadline != in_time:
+            problems.append(f"{order.order_id}: arrives_by_deadline should be {in_time}")
+    return problems
+
+
+if report is not None:
+    problems = check_report(report)
+    print("the report agrees with the tools" if not problems else "\n".join(problems))
+
+# %% [markdown]
+# ## Keeping the history in bounds
+#
+# Every call re-sends the whole history (lesson 03), and an agent's history grows fastest. To shrink
+# it, you cannot cut anywhere: a `tool_result` whose `tool_use` was cut away is a 400 error, and a turn
+# must keep its thinking blocks. `trim_history` keeps the task and the latest messages, and cuts only
+# where an assistant turn begins (exercise 2 asks you to write it).
+
+# %%
+from helpers.agent import trim_history
+
+trimmed = trim_history(run.messages[:-1], keep_last=2)  # the history as the last call sent it
+shape(trimmed)
+
+# %% [markdown]
+# What that saves, counted by the API:
+
+# %%
+from helpers.agent import count_input_tokens
+
+SENT = {"model": MODEL, "system": bookshop.SYSTEM, "tools": bookshop.TOOLS}  # what every call sends besides the history
+
+before = count_input_tokens(client, {**SENT, "messages": run.messages[:-1]})
+after = count_input_tokens(client, {**SENT, "messages": trimmed})
+if before is None or after is None:
+    print("This server does not count tokens, so the saving cannot be shown.")
+else:
+    print(f"whole history: {before:,} input tokens; trimmed: {after:,} ({before - after:,} fewer)")
+
+# %% [markdown]
+# But what was cut is gone: here, the first parcel's delivery date, which the final answer needs.
+# A **summary** keeps the facts and drops the bulk. `Summarizer` is a `shrink` for `run_agent`: before
+# each call, the turns that trimming would drop are summarized by the model into a few sentences of
+# notes, which join the task in the first message. The summaries are calls too, and cost tokens.
+
+# %%
+from helpers.agent import Summarizer
+
+summarizer = Summarizer(client, keep_last=2)
+summarized = run_agent(client, bookshop.TASK, shrink=summarizer, show_text=None, **AGENT)
+print(f"\n{len(summarizer.summaries)} summaries written along the way")
+shape(summarized.messages)
+
+# %% [markdown]
+# Before and after, call by call, with lesson 03's token counts:
+
+# %%
+from helpers.plots import plot_token_growth_compared
+
+summary_usages = [reply.usage for reply in summarizer.summaries]
+print("whole history:", run.total_line())
+print("summarized:   ", summarized.total_line(), f"+ {len(summary_usages)} summary calls")
+figure = plot_token_growth_compared(
+    {"whole history": run.usages, "summarized": summarized.usages},
+    title="Input tokens per call: whole history against summarized",
+)
+
+# %% [markdown]
+# Weigh the two: what the summaries saved on the agent's own calls, against what writing them cost.
+
+# %%
+saved = sum(u.input_tokens for u in run.usages) - sum(u.input_tokens for u in summarized.usages)
+spent = sum(u.input_tokens + u.output_tokens for u in summary_usages)
+print(f"input tokens saved on the agent's calls: {saved:,}; tokens spent on the summaries: {spent:,}")
+
+# %% [markdown]
+# In a run this short, a summary can cost as much as it saves. But it is paid once, and the saving
+# comes back on every later call, so summaries pay off in long runs: the ten, twenty or fifty
+# messages a real task can take.
+
+# %% [markdown]
+# ## The same turn in another API's format
+#
+# The lecture says the patterns carry over to every provider, and they do: only the wire format
+# differs. Here is the second call of the run, rewritten into OpenAI's Chat Completions format, which
+# many other providers and local servers also speak. Nothing is sent; `helpers/chat_completions.py`
+# only moves the same data around.
+
+# %%
+from helpers.chat_completions import reply_as_chat_completion, request_as_chat_completions
+
+second = {**SENT, "max_tokens": 1024, "messages": run.messages[:3]}
+chat_request = request_as_chat_completions(second)
+for message in chat_request["messages"]:
+    print(json.dumps(message)[:150])
+
+# %% [markdown]
+# What moved:
+#
+# - The system prompt is the first *message*, with role `system`, not a parameter.
+# - The model's tool calls are a `tool_calls` list on its message, their arguments a JSON *string*.
+# - Each tool result is a message of its own, role `tool`, matched by `tool_call_id`; there is no
+#   `is_error`, so an error has to be said in the text.
+# - Thinking blocks have nowhere to go: that API has no way to send them back.
+#
+# And the reply: `stop_reason` becomes `finish_reason`, `input_tokens` becomes `prompt_tokens`.
+
+# %%
+if len(run.calls) > 1:
+    chat_reply = reply_as_chat_completion(run.calls[1].reply)
+    print("stop_reason", run.calls[1].reply.stop_reason, "-> finish_reason", chat_reply["choices"][0]["finish_reason"])
+    print("usage", chat_reply["usage"])
+    print("tool_calls", json.dumps(chat_reply["choices"][0]["message"].get("tool_calls"))[:200])
+
+# %% [markdown]
+# ## Key takeaways
+#
+# - An agent is a loop around the call: call, act on `stop_reason`, run tools, send results, repeat.
+# - Every `stop_reason` gets an action; an unknown one stops the loop. A `max_tokens` stop is half an
+#   answer: ask again with more room, never pass it on.
+# - Run every tool call of a turn and answer them all in one user turn, each with its `tool_use_id`;
+#   a failing tool returns `is_error: true`, and the model can recover.
+# - Send the model's turns back unchanged, thinking blocks included.
+# - Guard every run: calls, input tokens (counted before the call), time; keep a cost meter; retry
+#   each call on transient errors.
+# - Structured outputs and strict tools remove malformed output at the source; still validate the
+#   facts at the edge.
+# - Shrink a long history in whole turns, never between a `tool_use` and its `tool_result`; a summary
+#   keeps the facts that trimming drops.
+# - The same loop runs on any provider: the formats differ, the ideas do not.
+#
+# ## Exercises
+#
+# Each check runs your function against scripted replies and histories, and says what is wrong.
+#
+# ### Exercise 1 · Dispatch on the stop reason
+#
+# Complete `next_action(reply)`: return the action for `reply.stop_reason`, one of the constants
+# imported below (`DONE`, `RUN_TOOLS`, `MORE_ROOM`, `CONTINUE`, `REFUSED`, `TOO_LONG`), following the
+# table above; for a stop reason not in the table, raise an exception instead of guessing.
+
+# %%
+from helpers.agent import CONTINUE, DONE, MORE_ROOM, REFUSED, RUN_TOOLS, TOO_LONG
+from helpers.checks.lesson06 import check_dispatch
+
+CHOICES = (DONE, RUN_TOOLS, MORE_ROOM, CONTINUE, REFUSED, TOO_LONG)  # what next_action may return
+
+
+def next_action(reply):
+    return None  # STUDENT
+    ### BEGIN SOLUTION
+    actions = {
+        "end_turn": DONE,
+        "stop_sequence": DONE,
+        "tool_use": RUN_TOOLS,
+        "max_tokens": MORE_ROOM,
+        "pause_turn": CONTINUE,
+        "refusal": REFUSED,
+        "model_context_window_exceeded": TOO_LONG,
+    }
+    if reply.stop_reason not in actions:
+        raise ValueError(f"unknown stop_reason {reply.stop_reason!r}")
+    return actions[reply.stop_reason]
+    ### END SOLUTION
+
+
+check_dispatch("next_action")
+
+# %% [markdown]
+# ### Exercise 2 · Trim without breaking pairs
+#
+# Complete `trim_history(messages, keep_last)`: return a new list with the first message (the task)
+# and at most `keep_last` of the latest messages, cut only where an assistant turn begins, so that no
+# `tool_result` loses its `tool_use`. Leave `messages` itself unchanged.
+
+# %%
+from helpers.checks.lesson06 import check_trim
+
+
+def trim_history(messages, keep_last):
+    return messages  # STUDENT
+    ### BEGIN SOLUTION
+    if len(messages) <= keep_last + 1:
+        return list(messages)
+    start = len(messages) - keep_last
+    while start < len(messages) and messages[start]["role"] != "assistant":
+        start += 1
+    return [messages[0], *messages[start:]]
+    ### END SOLUTION
+
+
+check_trim("trim_history")
+
+# %% [markdown]
+# ### Exercise 3 · A tool that fails must not crash the loop
+#
+# Complete `run_tools(content, toolbox)`: for every `tool_use` block in `content`, in order, call
+# `toolbox[block.name](**block.input)` and make a `tool_result` with the block's `id` as its
+# `tool_use_id` and the output as text (`json.dumps` anything that is not a string). When the tool
+# raises, or there is no tool by that name, catch it and return a result with `"is_error": True` and
+# the error as its content.
+
+# %%
+from helpers.checks.lesson06 import check_run_tools
+
+
+def run_tools(content, toolbox):
+    results = []
+    for block in content:
+        if block.type == "tool_use":
+            output = toolbox[block.name](**block.input)  # STUDENT
+            results.append({"type": "tool_result", "tool_use_id": block.id, "content": json.dumps(output)})  # STUDENT
+            ### BEGIN SOLUTION
+            result = {"type": "tool_result", "tool_use_id": block.id}
+            try:
+                output = toolbox[block.name](**block.input)
+            except Exception as err:
+                result.update(content=f"{type(err).__name__}: {err}", is_error=True)
+            else:
+                result["content"] = output if isinstance(output, str) else json.dumps(output)
+            results.append(result)
+            ### END SOLUTION
+    return results
+
+
+check_run_tools("run_tools")
