@@ -14,7 +14,7 @@ What it does on each turn:
 - then `next_action(reply)`, one action for every stop_reason the API documents:
   the answer (end_turn), the tools (tool_use: every call of the turn, all answered in one user turn,
   a tool that raises answered with is_error), more room (max_tokens: never pass on half an answer),
-  continue (pause_turn), stop (refusal), shrink (model_context_window_exceeded).
+  continue (pause_turn), stop with a message (refusal, model_context_window_exceeded).
 
 The assistant's turns go back exactly as they came, thinking blocks and their signatures included.
 """
@@ -46,7 +46,7 @@ RUN_TOOLS = "run tools"  # tool_use: run every call of the turn, answer them all
 MORE_ROOM = "more room"  # max_tokens: the reply was cut off; ask again with a larger max_tokens
 CONTINUE = "continue"  # pause_turn: the API paused a long turn; send it back as it is to go on
 REFUSED = "refused"  # refusal: the model declined; asking again will not change that
-TOO_LONG = "too long"  # model_context_window_exceeded: the window is full; shrink the history first
+TOO_LONG = "too long"  # model_context_window_exceeded: the window is full; stop, and say to shrink the history
 
 ACTIONS: dict[str, str] = {
     "end_turn": DONE,
@@ -180,12 +180,14 @@ class Summarizer:
         if len(kept) == len(messages):
             return list(messages)
         dropped = messages[: len(messages) - len(kept) + 1]  # the first message (with older notes) and what goes
-        reply = self.client.messages.create(
-            model=self.model,
-            max_tokens=self.max_tokens,
-            system=SUMMARY_SYSTEM,
-            messages=[{"role": "user", "content": transcript(dropped)}],
-        )
+        request = {
+            "model": self.model,
+            "max_tokens": self.max_tokens,
+            "system": SUMMARY_SYSTEM,
+            "messages": [{"role": "user", "content": transcript(dropped)}],
+        }
+        # A call of its own, so it is retried like the agent's (the client has no retries of its own).
+        reply = call_with_retries(lambda timeout: self.client.messages.create(**request, timeout=timeout))
         self.summaries.append(reply)
         task = blocks_of(messages[0]["content"])[0]["text"]
         notes = f"{NOTES_HEADING}\n{reply_text(reply).strip()}"
@@ -300,7 +302,7 @@ def run_agent(
     limits: Limits = Limits(),
     shrink: Shrink | None = None,
     retry: RetryPolicy | None = None,
-    say: Say = print,
+    say: Say | None = print,
     show_text: Say | None = print_piece,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], object] = time.sleep,
@@ -311,6 +313,7 @@ def run_agent(
     and the SDK's own retries would multiply with these.
     """
     run = AgentRun(model=model, messages=[{"role": "user", "content": task}])
+    say = say or (lambda line: None)
     began = clock()
     note_once: set[str] = set()
 
@@ -374,15 +377,18 @@ def run_agent(
         elif action == CONTINUE:
             run.messages = [*run.messages, {"role": "assistant", "content": reply.content}]
         elif action == REFUSED:
-            category = getattr(reply.stop_details, "category", None)
-            why = f" (category {category})" if category else ""
-            raise stop(f"the model declined the task{why}; asking again will not change that: rephrase the task")
+            details = reply.stop_details
+            why = f" (category {details.category})" if details is not None and details.category else ""
+            said = f": {details.explanation}" if details is not None and details.explanation else ""
+            raise stop(
+                f"the API stopped the reply as a refusal{why}{said}; the same request is refused again, "
+                "so rephrase the task or remove the turn that caused it"
+            )
         elif action == TOO_LONG:
-            shorter = shrink(run.messages) if shrink is not None else run.messages
-            if len(shorter) >= len(run.messages):
-                raise stop(
-                    f"call {number} filled the model's context window: give run_agent a shrink "
-                    "(trim_history or a Summarizer) to keep the history in bounds"
-                )
-            run.messages = shorter
+            advice = (
+                "give run_agent a shrink (trim_history or a Summarizer) to keep the history in bounds"
+                if shrink is None
+                else "the history is already as short as the shrink makes it: keep fewer turns (a smaller keep_last)"
+            )
+            raise stop(f"call {number} filled the model's context window: {advice}")
     raise stop(f"no answer after {limits.max_calls} calls (Limits.max_calls): raise it, or make the task smaller")

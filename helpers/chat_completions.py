@@ -5,14 +5,15 @@ shape the Chat Completions API (and the many servers that copy it) uses. What ma
 
 | Messages API (Anthropic)                    | Chat Completions (OpenAI)                          |
 |---------------------------------------------|----------------------------------------------------|
-| `system=` parameter                         | a first message with role `system`                 |
+| `system=` parameter                         | a first message with role `system` (newer models: `developer`) |
 | `max_tokens`                                | `max_completion_tokens`                            |
 | tools: `input_schema`                       | tools: `{"type": "function", "function": {..., "parameters"}}` |
 | assistant `tool_use` blocks                 | the assistant message's `tool_calls` (arguments as a JSON string) |
 | user turn of `tool_result` blocks           | one message with role `tool` per result (`tool_call_id`) |
 | `thinking` blocks (passed back unchanged)   | nothing: Chat Completions has no way to send them back |
 | `stop_reason`                               | `finish_reason` (see FINISH_REASONS)               |
-| `usage.input_tokens` / `output_tokens`      | `usage.prompt_tokens` / `completion_tokens`        |
+| `usage.input_tokens` (+ cache reads, writes) | `usage.prompt_tokens` (cached tokens included)     |
+| `usage.output_tokens`                       | `usage.completion_tokens`                          |
 
 Sources: https://platform.openai.com/docs/api-reference/chat/create and /chat/object.
 """
@@ -108,14 +109,17 @@ def request_as_chat_completions(request: Json) -> Json:
 def reply_as_chat_completion(reply: Message) -> Json:
     """A Messages API reply as the Chat Completions API's `chat.completion` object."""
     (message,) = _message({"role": "assistant", "content": reply.content})
+    # prompt_tokens counts every input token, cached or not; input_tokens leaves the cached ones out.
+    usage = reply.usage
+    prompt_tokens = usage.input_tokens + (usage.cache_read_input_tokens or 0) + (usage.cache_creation_input_tokens or 0)
     return {
         "id": reply.id,
         "object": "chat.completion",
         "model": reply.model,
         "choices": [{"index": 0, "message": message, "finish_reason": FINISH_REASONS.get(str(reply.stop_reason))}],
         "usage": {
-            "prompt_tokens": reply.usage.input_tokens,
+            "prompt_tokens": prompt_tokens,
             "completion_tokens": reply.usage.output_tokens,
-            "total_tokens": reply.usage.input_tokens + reply.usage.output_tokens,
+            "total_tokens": prompt_tokens + reply.usage.output_tokens,
         },
     }

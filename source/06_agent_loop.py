@@ -22,6 +22,8 @@
 # %% [markdown]
 # The loop retries each call itself (lesson 05's `call_with_retries`), so the client is made with the
 # SDK's own retries turned off: two retry loops on top of each other would multiply their attempts.
+# The few calls this lesson makes outside the loop therefore have no retries; in your own code, wrap
+# them the same way.
 
 # %%
 import json
@@ -53,9 +55,10 @@ except ValueError as err:
 
 # %% [markdown]
 # The model sees each tool as a definition: a name, a description, and a JSON schema of its input.
-# Both are marked `"strict": True`, which makes the API hold the model's tool input to the schema (the
-# API needs every property listed as required and `additionalProperties: false` for that). Malformed
-# tool input, one of the failures of lesson 05, is then stopped at the source.
+# Both are marked `"strict": True`, which makes the API hold the model's tool input to the schema
+# (every object in a strict schema sets `additionalProperties: false`). Malformed tool input, one of
+# the failures of lesson 05, is then stopped at the source. Strict holds the shape, not the meaning:
+# `"a1077"` is a valid string, so the tool still checks it.
 # <!-- source: anthropic/types/tool_param.py (strict); https://platform.claude.com/docs/en/build-with-claude/structured-outputs (strict tool use) -->
 
 # %%
@@ -79,22 +82,46 @@ for block in first.content:
     print(" ", describe_block(block))
 
 # %% [markdown]
-# A turn can ask for **several tools at once**: here, one `tool_use` block per order. Each has an `id`.
+# A turn can ask for **several tools at once**, one `tool_use` block per call, each with its own `id`.
 # Your code runs every one of them and answers them **all in one user turn**, each `tool_result`
-# carrying the `tool_use_id` of the call it answers.
+# carrying the `tool_use_id` of the call it answers. That turn has the role `user`, although no person
+# wrote it: to the model, whatever your code sends is the user's side of the conversation.
 #
 # If a tool raises, the loop must not crash: the result goes back with `"is_error": true` and a short
 # message, so the model can read what went wrong and try again. `run_tools` from `helpers/agent.py`
-# does both (exercise 3 asks you to write it).
+# does both (exercise 3 asks you to write it). `shortened` cuts long strings, to keep the printout
+# readable.
 
 # %%
 from helpers.agent import run_tools
 
+
+def shortened(value, width=70):
+    """`value` with every long string cut to `width` characters: for printing, never for sending."""
+    if isinstance(value, str):
+        return value if len(value) <= width else value[: width - 3] + "..."
+    if isinstance(value, dict):
+        return {key: shortened(item, width) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shortened(item, width) for item in value]
+    return value
+
+
 results = run_tools(first.content, bookshop.TOOLBOX)
 for result in results:
-    print(json.dumps(result)[:160])
+    print(shortened(result))
 if not results:
     print("This model answered without calling a tool, so there are no results to send back.")
+
+# %% [markdown]
+# Whatever this model did above, here is what `run_tools` makes of a call to `get_order` with the ID
+# as the customer wrote it: a call built by hand with the SDK's `ToolUseBlock`.
+
+# %%
+from anthropic.types import ToolUseBlock
+
+by_hand = ToolUseBlock(type="tool_use", id="toolu_by_hand", name="get_order", input={"order_id": "a1077"})
+print(shortened(run_tools([by_hand], bookshop.TOOLBOX)[0], width=110))
 
 # %% [markdown]
 # The next request is the history so far: the task, the model's turn exactly as it came (its
@@ -136,16 +163,18 @@ shape(history)
 # | `tool_use` | the model wants tools run | run every call of the turn, send all results back, call again |
 # | `max_tokens` | the reply hit the `max_tokens` ceiling | drop the half answer and ask again with more room, up to a cap; then fail clearly |
 # | `pause_turn` | the API paused a long turn (it happens with the API's own server tools, such as web search) | send the turn back as it is, and the model carries on |
-# | `refusal` | the model declined | stop and say so: asking again does not change it |
-# | `model_context_window_exceeded` | the context window filled up while the model wrote | shrink the history, then ask again, or fail clearly |
+# | `refusal` | the API's safety classifiers stopped the reply (a model that declines in words ends with `end_turn`) | stop and say so, with `stop_details` if given: the same request is refused again, so the task must be rephrased |
+# | `model_context_window_exceeded` | the context window filled up while the model wrote | stop and say to keep the history shorter (below, the loop can shrink it before every call) |
 #
 # Anything else (a stop reason added after this was written) stops the loop with an error rather than
 # a guess.
 #
 # The lecture's advice for a cut-off reply was to raise the budget or handle the truncation. One way
 # to handle it is gone on the current models: you cannot send the half answer back as the start of the
-# model's turn (prefill; lesson 01), so this loop asks again with a doubled `max_tokens`.
-# <!-- source: anthropic/types/stop_reason.py; https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons; https://platform.claude.com/docs/en/about-claude/models/migration-guide (prefill refused) -->
+# model's turn (prefill; lesson 01), so this loop asks again with a doubled `max_tokens`. A paused turn
+# is the one case where the history may end with the model's turn: the API asks for it back, as it
+# was, to resume the work it paused.
+# <!-- source: anthropic/types/stop_reason.py; anthropic/types/refusal_stop_details.py; https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons (pause_turn: pass the paused response back as is; refusal); https://platform.claude.com/docs/en/about-claude/models/migration-guide (prefill refused) -->
 
 # %%
 from helpers.agent import ACTIONS, next_action
@@ -155,9 +184,9 @@ for stop_reason, action in ACTIONS.items():
 print("\nthe first reply above:", first.stop_reason, "->", next_action(first))
 
 # %% [markdown]
-# Some stop reasons are rare and cannot be produced on demand, not even by a real model. To see the
-# dispatch handle them, here are replies built from the SDK's own types, so each is exactly what the
-# API would send: they are scripted here, not recorded from a model.
+# Some stop reasons are rare and hard to produce on purpose. This cell builds replies with the SDK's
+# own `Message` type, in the shape the API sends; like every reply in this lesson they do not come
+# from a model, and unlike the others they are built right here, not stored in the recordings.
 
 # %%
 from anthropic.types import Message
@@ -197,13 +226,16 @@ except AgentError as err:
 # turn:
 #
 # 1. **Guards first.** It stops before the next call would pass a limit (`Limits`): the number of
-#    calls, the time the run has taken, and the input tokens of the request, which it counts first
-#    with `client.messages.count_tokens` (free, and recorded and replayed like any other request).
+#    calls, the time already spent, and the input tokens of the request, which it counts first with
+#    `client.messages.count_tokens` (an estimate that can differ a little from the call's own usage;
+#    free, with a rate limit of its own, and recorded and replayed like any other request).
 # 2. **The call**, streamed, so whoever watches sees the text as it is written; inside
 #    `call_with_retries`, so a 429, a 529 or a stream that breaks off is asked again (lesson 05).
 # 3. **The action** for the reply's `stop_reason`, from the table above.
 #
-# It prints one line per call: the tokens counted before it, the usage and cost, and what it did.
+# The model's streamed text comes first, as it arrives (`model: ...`); the call's line follows once
+# the reply is complete: the tokens counted before it, the usage and cost, the stop reason and the
+# action. A `tool error` line is a result sent back with `is_error`.
 # <!-- source: anthropic/resources/messages/messages.py (count_tokens); https://platform.claude.com/docs/en/build-with-claude/token-counting (free, own rate limits) -->
 
 # %%
@@ -214,17 +246,18 @@ AGENT = {"tools": bookshop.TOOLS, "toolbox": bookshop.TOOLBOX, "system": booksho
 run = run_agent(client, bookshop.TASK, limits=Limits(max_calls=8, max_input_tokens=50_000, max_seconds=300), **AGENT)
 
 # %% [markdown]
-# Read the lines from the top. What to look for, counted from the run itself:
+# The same run in three numbers, counted from what it did:
 
 # %%
 tool_calls = [sum(block.type == "tool_use" for block in call.reply.content) for call in run.calls]
-results = [block for message in run.messages[1:] if message["role"] == "user" for block in message["content"]]
+sent_back = [block for message in run.messages[1:] if message["role"] == "user" for block in message["content"]]
 print("tool calls, call by call:  ", tool_calls)
-print("tool errors sent back:     ", sum(bool(result.get("is_error")) for result in results))
+print("tool errors sent back:     ", sum(bool(result.get("is_error")) for result in sent_back))
 print("ended with an answer:      ", bool(run.answer))
 
 # %% [markdown]
-# The history the last call sent, message by message:
+# The history the last call sent, message by message. This list *is* the model's context: all it
+# knows of the task is what is in it, and every call sends all of it again.
 
 # %%
 shape(run.messages)
@@ -252,9 +285,10 @@ tight = run_agent(client, bookshop.TASK, max_tokens=150, **AGENT)
 print("\ncalls cut off:", sum(call.reply.stop_reason == "max_tokens" for call in tight.calls))
 
 # %% [markdown]
-# The half answer never reached the reader as an answer: the loop dropped it, asked again with twice
-# the room, and the history kept only the complete reply. Past `Limits.max_output_tokens` it would
-# stop with a message instead.
+# When a call is cut off (counted above), the loop drops the half answer and asks again with twice the
+# room; the history keeps only the complete reply. The half answer did appear on screen: streaming
+# shows text before anyone knows how the reply ends, so it is the loop, not the screen, that decides
+# what the answer is. Past `Limits.max_output_tokens` the loop stops with a message instead.
 
 # %% [markdown]
 # ## Guards that stop a run
@@ -264,17 +298,19 @@ print("\ncalls cut off:", sum(call.reply.stop_reason == "max_tokens" for call in
 
 # %%
 try:
-    run_agent(client, bookshop.TASK, limits=Limits(max_calls=2), show_text=None, say=lambda line: None, **AGENT)
+    run_agent(client, bookshop.TASK, limits=Limits(max_calls=2), show_text=None, say=None, **AGENT)
 except AgentError as err:
     print(err)
     print("calls made:", len(err.run.calls))
 
 # %% [markdown]
-# A token budget smaller than the second call needs: the budget here is one token below what the
-# second call of the run above counted, so the loop stops before sending it.
+# A token budget too small for the run: one token below what the second call of the run above counted,
+# so the run stops before the first call that would need more.
 
 # %%
-budget = run.calls[1].counted - 1 if len(run.calls) > 1 and run.calls[1].counted else 1
+budget = 1  # for a run of one call, or a server that does not count tokens
+if len(run.calls) > 1 and run.calls[1].counted:
+    budget = run.calls[1].counted - 1
 try:
     run_agent(client, bookshop.TASK, limits=Limits(max_input_tokens=budget), show_text=None, say=print, **AGENT)
 except AgentError as err:
@@ -283,8 +319,9 @@ except AgentError as err:
 # %% [markdown]
 # And an API that hiccups. `with_faults` (lesson 05) makes the first calls to the model fail
 # (`paths=MODEL_CALLS` leaves the token counts alone): a rate limit, then an overloaded API, then a
-# stream that breaks off with an error event. The loop retries each and finishes. The waits are
-# simulated, so the cell takes no time; a real run would wait them.
+# stream that breaks off with an error event (lesson 05: it arrives after a status of 200, which is why
+# its line says `200 overloaded_error`). The loop retries each and finishes. The waits are simulated,
+# so the cell takes no time; a real run would wait them.
 
 # %%
 from helpers.faults import MODEL_CALLS, with_faults
@@ -307,7 +344,7 @@ print(f"\nanswered after {len(survived.calls)} calls and {len(timer.waits)} retr
 # %%
 import datetime
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 
 class OrderStatus(BaseModel):
@@ -326,6 +363,8 @@ class DeliveryReport(BaseModel):
 # so the tools go along too (the API refuses `tool_use` blocks without them).
 
 # %%
+import anthropic
+
 report = None
 try:
     parsed = client.messages.parse(
@@ -337,8 +376,12 @@ try:
         output_format=DeliveryReport,
     )
     report = parsed.parsed_output
-except (ValidationError, ValueError) as err:  # a model or server without structured outputs
-    print("No structured answer: the reply did not match the schema:", str(err).splitlines()[0])
+    if report is None:  # no text to parse: a tool call, say, instead of the answer
+        print(f"No structured answer: the reply stopped with {parsed.stop_reason!r} before writing one.")
+except anthropic.BadRequestError as err:  # a model that does not offer structured outputs
+    print("No structured answer: the API refused the request:", err.message)
+except ValueError as err:  # pydantic's ValidationError is one: the text was not the schema's JSON
+    print("No structured answer: the reply's text did not match the schema:", str(err).splitlines()[0])
 if report is not None:
     for order in report.orders:
         print(order)
@@ -350,7 +393,8 @@ if report is not None:
 # %%
 def check_report(report):
     """Problems with the report, compared with what the tools say; empty when it agrees."""
-    problems = []
+    missing = set(bookshop.ORDERS) - {order.order_id for order in report.orders}  # the customer's orders
+    problems = [f"{order_id}: missing from the report" for order_id in sorted(missing)]
     for order in report.orders:
         try:
             parcel = bookshop.track_parcel(bookshop.get_order(order.order_id)["tracking_number"])
@@ -400,7 +444,20 @@ else:
     print(f"whole history: {before:,} input tokens; trimmed: {after:,} ({before - after:,} fewer)")
 
 # %% [markdown]
-# But what was cut is gone: here, the first parcel's delivery date, which the final answer needs.
+# But what was cut is gone: the model no longer knows what was in the dropped turns. Which parcels'
+# tracking results (and with them their delivery dates) are still in the trimmed history?
+
+# %%
+from helpers.agent import blocks_of
+
+kept_results = [
+    block["content"] for message in trimmed for block in blocks_of(message["content"]) if block["type"] == "tool_result"
+]
+for number, parcel in bookshop.PARCELS.items():
+    print(f"{number}, expected {parcel['expected_delivery']}: its tracking still in the history?", end=" ")
+    print(json.dumps(parcel) in kept_results)
+
+# %% [markdown]
 # A **summary** keeps the facts and drops the bulk. `Summarizer` is a `shrink` for `run_agent`: before
 # each call, the turns that trimming would drop are summarized by the model into a few sentences of
 # notes, which join the task in the first message. The summaries are calls too, and cost tokens.
@@ -421,24 +478,30 @@ from helpers.plots import plot_token_growth_compared
 
 summary_usages = [reply.usage for reply in summarizer.summaries]
 print("whole history:", run.total_line())
-print("summarized:   ", summarized.total_line(), f"+ {len(summary_usages)} summary calls")
+print("summarized:   ", summarized.total_line(), f"+ {len(summary_usages)} summary calls not in that line")
 figure = plot_token_growth_compared(
     {"whole history": run.usages, "summarized": summarized.usages},
     title="Input tokens per call: whole history against summarized",
 )
 
 # %% [markdown]
-# Weigh the two: what the summaries saved on the agent's own calls, against what writing them cost.
+# Weigh the two in dollars (an output token costs more than an input token): what the summaries saved
+# on the agent's own calls, against what writing them cost.
 
 # %%
-saved = sum(u.input_tokens for u in run.usages) - sum(u.input_tokens for u in summarized.usages)
-spent = sum(u.input_tokens + u.output_tokens for u in summary_usages)
-print(f"input tokens saved on the agent's calls: {saved:,}; tokens spent on the summaries: {spent:,}")
+from helpers import price_for
+
+price = price_for(MODEL)  # for a model with no price (a local one), the default model's, and a line saying so
+saved = sum(price.cost(u) for u in run.usages) - sum(price.cost(u) for u in summarized.usages)
+spent = sum(price.cost(u) for u in summary_usages)
+print(f"saved on the agent's calls: ${saved:.4f}; spent on the summaries: ${spent:.4f}")
 
 # %% [markdown]
-# In a run this short, a summary can cost as much as it saves. But it is paid once, and the saving
-# comes back on every later call, so summaries pay off in long runs: the ten, twenty or fifty
-# messages a real task can take.
+# Compare the two. This `Summarizer` writes a new summary whenever turns drop out, and only the calls
+# after it get smaller, so in a run as short as this one it can easily cost more than it saves. In a
+# long run (the ten, twenty or fifty messages a real task can take) every later call is smaller by
+# what was summarized, and the balance can turn: measure it, as above. One more cost: rewriting the
+# first message changes the start of every request, which breaks a prompt cache (lesson 03).
 
 # %% [markdown]
 # ## The same turn in another API's format
@@ -453,19 +516,23 @@ from helpers.chat_completions import reply_as_chat_completion, request_as_chat_c
 
 second = {**SENT, "max_tokens": 1024, "messages": run.messages[:3]}
 chat_request = request_as_chat_completions(second)
+print("max_completion_tokens:", chat_request["max_completion_tokens"])
 for message in chat_request["messages"]:
-    print(json.dumps(message)[:150])
+    print(shortened(message, width=60))
 
 # %% [markdown]
 # What moved:
 #
-# - The system prompt is the first *message*, with role `system`, not a parameter.
+# - The system prompt is the first *message*, with role `system` (OpenAI's newer models call it
+#   `developer`), not a parameter; `max_tokens` is `max_completion_tokens`.
 # - The model's tool calls are a `tool_calls` list on its message, their arguments a JSON *string*.
 # - Each tool result is a message of its own, role `tool`, matched by `tool_call_id`; there is no
 #   `is_error`, so an error has to be said in the text.
-# - Thinking blocks have nowhere to go: that API has no way to send them back.
+# - Thinking blocks have nowhere to go: the Chat Completions format has no field for them.
 #
-# And the reply: `stop_reason` becomes `finish_reason`, `input_tokens` becomes `prompt_tokens`.
+# And the reply: `stop_reason` becomes `finish_reason`, and `input_tokens` becomes `prompt_tokens`,
+# which counts cached input tokens too (the Messages API reports those apart).
+# <!-- source: https://platform.openai.com/docs/api-reference/chat/create (messages, tools, max_completion_tokens); https://platform.openai.com/docs/api-reference/chat/object (finish_reason, usage) -->
 
 # %%
 if len(run.calls) > 1:
@@ -493,7 +560,8 @@ if len(run.calls) > 1:
 #
 # ## Exercises
 #
-# Each check runs your function against scripted replies and histories, and says what is wrong.
+# Each check runs your function against scripted replies and histories, and says what is wrong. Try
+# them before you open `helpers/agent.py`, which holds the workbook's own versions.
 #
 # ### Exercise 1 · Dispatch on the stop reason
 #
@@ -560,7 +628,7 @@ check_trim("trim_history")
 # `toolbox[block.name](**block.input)` and make a `tool_result` with the block's `id` as its
 # `tool_use_id` and the output as text (`json.dumps` anything that is not a string). When the tool
 # raises, or there is no tool by that name, catch it and return a result with `"is_error": True` and
-# the error as its content.
+# the error as its content; the same when the inputs do not fit the function.
 
 # %%
 from helpers.checks.lesson06 import check_run_tools

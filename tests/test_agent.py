@@ -148,7 +148,7 @@ def test_a_paused_turn_is_sent_back_as_it_is():
 
 def test_a_refusal_stops_with_its_category():
     refusal = message([], "refusal", stop_details={"type": "refusal", "category": "cyber", "explanation": None})
-    with pytest.raises(AgentError, match="declined the task \\(category cyber\\)"):
+    with pytest.raises(AgentError, match="refusal \\(category cyber\\)"):
         run_agent(ScriptedModel(refusal).client(), "Hi", **AGENT, **QUIET)
 
 

@@ -76,3 +76,12 @@ def test_every_stop_reason_has_a_finish_reason_entry():
     from anthropic.types import StopReason
 
     assert set(FINISH_REASONS) == set(get_args(StopReason))
+
+
+def test_prompt_tokens_count_the_cached_input_too():
+    cached = REPLY.model_copy(
+        update={
+            "usage": REPLY.usage.model_copy(update={"cache_read_input_tokens": 500, "cache_creation_input_tokens": 40})
+        }
+    )
+    assert reply_as_chat_completion(cached)["usage"]["prompt_tokens"] == 700 + 500 + 40

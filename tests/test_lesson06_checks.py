@@ -282,6 +282,24 @@ def trim_without_text(messages, keep_last):
     ]
 
 
+def trim_running_past_the_end(messages, keep_last):
+    if len(messages) <= keep_last + 1:
+        return list(messages)
+    start = len(messages) - keep_last
+    while messages[start]["role"] != "assistant":  # no bound: runs past the end when keep_last is small
+        start += 1
+    return [messages[0], *messages[start:]]
+
+
+def trim_without_the_whole_history_case(messages, keep_last):
+    start = len(messages) - keep_last
+    if start < 1:
+        raise IndexError("list index out of range")  # what indexing before the task would lead to
+    while start < len(messages) and messages[start]["role"] != "assistant":
+        start += 1
+    return [messages[0], *messages[start:]]
+
+
 def trim_task_as_blocks(messages, keep_last):
     kept = reference_trim_history(messages, keep_last)
     return [{"role": "user", "content": blocks_of(kept[0]["content"])}, *kept[1:]]
@@ -307,6 +325,8 @@ def trim_task_as_blocks(messages, keep_last):
         (trim_without_thinking, "a thinking block was changed or removed"),
         (trim_without_text, "the assistant message at position 1 of the result"),
         (trim_task_as_blocks, "the user message at position 0 of the result is not one of the history's, unchanged"),
+        (trim_running_past_the_end, "ran past the end of the list. Stop it at len(messages)"),
+        (trim_without_the_whole_history_case, "when the whole history fits"),
         (42, "define a function `trim_history(messages, keep_last)`"),
         ("trim_history_missing", "run the cells above first"),
     ],

@@ -12,8 +12,9 @@ their content holds the SDK's block objects, a thinking block first, as current 
   and tool_use blocks, parallel calls, a user's follow-up) and several keep_last values, among them
   one where the naive cut `messages[-keep_last:]` starts on a turn of tool_results and one larger
   than the history. The result is judged by its properties: the task first; then a contiguous run of
-  the latest messages, unchanged; roles alternating from user and every tool_result answering a
-  tool_use of the message just before (what the API demands); no more than keep_last + 1 messages;
+  the latest messages, unchanged; every tool_result answering a tool_use of the message just before
+  (the API refuses anything else) and, the lesson's rule, the kept part starting with an assistant turn,
+  so roles alternate from user (the API would merge two user turns); no more than keep_last + 1 messages;
   no fewer than the longest valid tail (helpers.agent.trim_history's length); the input untouched.
 - check_run_tools: `run_tools(content, toolbox)` gets the content of scripted replies: two parallel
   calls that work (one tool returns a dict, one a string), a tool that raises ValueError, a tool name
@@ -124,10 +125,10 @@ WHY = {
         "a reply cut off at max_tokens is half an answer: ask again with more room (MORE_ROOM), never pass it on"
     ),
     "pause_turn": "a paused turn is not finished: send it back to continue (CONTINUE)",
-    "refusal": "asking again will not change a refusal: return REFUSED, so the loop stops and says the model declined",
+    "refusal": "asking again will not change a refusal: return REFUSED, so the loop stops and says so",
     "model_context_window_exceeded": (
         "the context window is full, and the same request would fill it again: return TOO_LONG, so the loop "
-        "shrinks the history first"
+        "stops and says to keep the history shorter"
     ),
 }
 
@@ -140,7 +141,7 @@ def _why(reason: str, got: str) -> str:
             "Decide by reply.stop_reason, not by the blocks in the content"
         )
     if reason == "refusal" and got == DONE:
-        return "a refusal is not an answer: return REFUSED, so the loop stops and says the model declined"
+        return "a refusal is not an answer: return REFUSED, so the loop stops and says so"
     return WHY[reason]
 
 
@@ -369,8 +370,9 @@ def _tool_results(message: Json) -> list[str]:
 
 
 def invalid_at(messages: list[Json]) -> int | None:
-    """Where `messages` first breaks the API's rules (roles alternate from user; each tool_result answers a
-    tool_use in the message just before it), or None when it keeps them."""
+    """Where `messages` first breaks the rules the lesson keeps (roles alternate from user, as the lesson's cut
+    keeps them; each tool_result answers a tool_use in the message just before it, as the API demands), or
+    None when it keeps them."""
     for index, message in enumerate(messages):
         if message["role"] != ("user" if index % 2 == 0 else "assistant"):
             return index
@@ -422,8 +424,9 @@ def _trim_hint(history: list[Json], keep_last: int, kept: Any) -> str | None:
                 "only where an assistant turn begins: move the start forward past a user turn."
             )
         return (
-            f"{said} two user turns follow each other: after the task must come an assistant turn. Cut only "
-            "where an assistant turn begins: move the start forward past a user turn."
+            f"{said} two user turns follow each other: after the task must come an assistant turn (the API would "
+            "merge the two user turns into one). Cut only where an assistant turn begins: move the start forward "
+            "past a user turn."
         )
     needed = len(reference_trim(history, keep_last)) - 1
     if tail < needed:
@@ -435,6 +438,20 @@ def _trim_hint(history: list[Json], keep_last: int, kept: Any) -> str | None:
     return None
 
 
+def _index_hint(history: list[Json], keep_last: int, error: IndexError) -> str:
+    """The hint for an IndexError: the two ends a cut can run past."""
+    said = f"with keep_last={keep_last} and {len(history)} messages your code raised IndexError ({error})"
+    if keep_last + 1 >= len(history):
+        return (
+            f"{said}: when the whole history fits (len(messages) <= keep_last + 1), return a copy of it as it is, "
+            "before computing where to cut."
+        )
+    return (
+        f"{said}: the search for an assistant turn ran past the end of the list. Stop it at len(messages), e.g. "
+        '`while start < len(messages) and messages[start]["role"] != "assistant"`.'
+    )
+
+
 @safely
 def check_trim(function: Any) -> None:
     """Exercise 06.2: trim a history to the task and its latest turns, never splitting a tool_use from its result."""
@@ -443,7 +460,10 @@ def check_trim(function: Any) -> None:
     for history_of, keep_last in TRIMS:
         history = history_of()
         given = copy.deepcopy(history)
-        kept = function(given, keep_last)
+        try:
+            kept = function(given, keep_last)
+        except IndexError as error:
+            return report(False, _index_hint(history, keep_last, error))
         hint = _trim_hint(history, keep_last, kept)
         if hint:
             return report(False, hint)
