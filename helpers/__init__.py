@@ -5,7 +5,7 @@ client = get_client("01_call_anatomy")
 """
 
 from .cli import run_script
-from .client import get_client
+from .client import get_async_client, get_client
 from .costs import PRICES, cost_usd, price_for, priced_as, usage_line
 from .errors import CorruptRecordingError, MissingRecordingError, SettingsError, WorkbookError
 from .replies import describe_block, reply_text
@@ -24,6 +24,7 @@ __all__ = [
     "WorkbookError",
     "cost_usd",
     "describe_block",
+    "get_async_client",
     "get_client",
     "price_for",
     "priced_as",

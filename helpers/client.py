@@ -1,4 +1,4 @@
-"""get_client(): the one place lessons and scripts get an `anthropic.Anthropic`.
+"""get_client() and get_async_client(): the one place lessons and scripts get a client.
 
 Only the HTTP transport underneath depends on the mode, so what a lesson shows
 (the SDK's parsing, streaming, typed errors and retries) is what it would do
@@ -15,7 +15,7 @@ import httpx2
 from .errors import ALL_WORKBOOK_ERRORS, SettingsError
 from .recordings import IMPROVISED_FOLDER, LessonRecordings
 from .settings import Mode, Settings, read_settings, redact_url
-from .transport import WorkbookTransport
+from .transport import AsyncWorkbookTransport, WorkbookTransport
 
 # Long enough for a long answer, short enough that a dead network shows up in class.
 DEFAULT_TIMEOUT = httpx2.Timeout(120.0, connect=5.0)
@@ -44,6 +44,27 @@ def get_client(
     max_retries: the SDK's own retries (default 2); lesson 05 sets 0 to show its own loop.
     stream_speed: pace replayed streams (0 instant, 1 as recorded); default from WORKBOOK_STREAM_SPEED.
     """
+    settings, transport = _workbook_transport(lesson, stream_speed, quiet)
+    return build_client(transport, **_options(settings, max_retries, timeout))
+
+
+def get_async_client(
+    lesson: str,
+    *,
+    max_retries: int | None = None,
+    timeout: float | httpx2.Timeout | None = None,
+    stream_speed: float | None = None,
+    quiet: bool = False,
+) -> anthropic.AsyncAnthropic:
+    """get_client() for asyncio: an `anthropic.AsyncAnthropic` over the same recordings, modes and
+    checks (one transport, two faces). Replayed timings are waited with asyncio.sleep, so calls
+    replayed at the same time overlap as they did when they were recorded."""
+    settings, core = _workbook_transport(lesson, stream_speed, quiet)
+    return build_async_client(AsyncWorkbookTransport(core), **_options(settings, max_retries, timeout))
+
+
+def _workbook_transport(lesson: str, stream_speed: float | None, quiet: bool) -> tuple[Settings, WorkbookTransport]:
+    """The settings, and the transport that replays, records or forwards `lesson`'s requests."""
     settings = read_settings()
     _show_workbook_errors_briefly()
     if settings.mode in (Mode.RECORD, Mode.LIVE) and not settings.has_key:
@@ -62,16 +83,18 @@ def get_client(
         base_path=settings.base_path,
         stream_speed=settings.stream_speed if stream_speed is None else stream_speed,
     )
-    client = build_client(
-        transport,
-        api_key=settings.api_key or _NO_KEY,
-        base_url=settings.base_url,
-        max_retries=anthropic.DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
-        timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
-    )
     if not quiet:
         print(_banner(settings, recordings))
-    return client
+    return settings, transport
+
+
+def _options(settings: Settings, max_retries: int | None, timeout: float | httpx2.Timeout | None) -> dict[str, Any]:
+    return {
+        "api_key": settings.api_key or _NO_KEY,
+        "base_url": settings.base_url,
+        "max_retries": anthropic.DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
+        "timeout": DEFAULT_TIMEOUT if timeout is None else timeout,
+    }
 
 
 class WorkbookClient(anthropic.Anthropic):
@@ -94,23 +117,50 @@ class WorkbookClient(anthropic.Anthropic):
     with_options = copy
 
 
+class AsyncWorkbookClient(anthropic.AsyncAnthropic):
+    """WorkbookClient's async twin: an `anthropic.AsyncAnthropic` that keeps its httpx2 async transport."""
+
+    def __init__(self, *args: Any, transport: httpx2.AsyncBaseTransport | None = None, **options: Any) -> None:
+        if transport is not None:
+            options["http_client"] = anthropic.DefaultAsyncHttpxClient(transport=transport)
+        super().__init__(*args, **options)
+        self.transport = transport
+
+    def copy(self, **changes: Any) -> AsyncWorkbookClient:  # type: ignore[override]
+        copy = super().copy(**changes)
+        if changes.get("http_client") is None:
+            copy.transport = self.transport
+        return copy
+
+    with_options = copy
+
+
+def build_async_client(transport: httpx2.AsyncBaseTransport, **options: Any) -> AsyncWorkbookClient:
+    """An async client whose requests all go through `transport` (options as for anthropic.AsyncAnthropic)."""
+    return AsyncWorkbookClient(transport=transport, **options)
+
+
 def build_client(transport: httpx2.BaseTransport, **options: Any) -> WorkbookClient:
     """A client whose requests all go through `transport` (options as for anthropic.Anthropic)."""
     return WorkbookClient(transport=transport, **options)
 
 
-def rebuild_client(client: anthropic.Anthropic, transport: httpx2.BaseTransport) -> WorkbookClient:
-    """A copy of `client` (same key, base URL, retries and timeout) whose requests go through `transport`."""
-    copy = client.copy(http_client=anthropic.DefaultHttpxClient(transport=transport))
-    if not isinstance(copy, WorkbookClient):
+def rebuild_client(client: Any, transport: Any) -> Any:
+    """A copy of `client` (same key, base URL, retries and timeout) whose requests go through `transport`:
+    a WorkbookClient over an httpx2.BaseTransport, or an AsyncWorkbookClient over an AsyncBaseTransport."""
+    if isinstance(client, AsyncWorkbookClient):
+        copy = client.copy(http_client=anthropic.DefaultAsyncHttpxClient(transport=transport))
+    elif isinstance(client, WorkbookClient):
+        copy = client.copy(http_client=anthropic.DefaultHttpxClient(transport=transport))
+    else:
         raise TypeError("this client was not made by helpers.get_client(); make it with get_client()")
     copy.transport = transport
     return copy
 
 
-def client_transport(client: anthropic.Anthropic) -> httpx2.BaseTransport:
-    """The transport under a client from get_client() (or build_client())."""
-    transport = getattr(client, "transport", None) if isinstance(client, WorkbookClient) else None
+def client_transport(client: Any) -> Any:
+    """The transport under a client from get_client() or get_async_client() (or build_client())."""
+    transport = getattr(client, "transport", None) if isinstance(client, WorkbookClient | AsyncWorkbookClient) else None
     if transport is None:
         raise TypeError("this client was not made by helpers.get_client(); make it with get_client()")
     return transport

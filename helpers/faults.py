@@ -20,6 +20,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import anthropic
 import httpx2
@@ -133,8 +134,13 @@ class FaultTransport(httpx2.BaseTransport):
         return len(self.answered)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        failed = self.fail(request)
+        return failed if failed is not None else self.inner.handle_request(request)
+
+    def fail(self, request: httpx2.Request) -> httpx2.Response | None:
+        """The injected failure for `request` (a response, or a raised network error); None to pass it on."""
         if self.paths is not None and not request.url.path.rstrip("/").endswith(self.paths):
-            return self.inner.handle_request(request)
+            return None
         fault = self.faults.pop(0) if self.faults else self.always
         number = len(self.answered) + 1
         retry = request.headers.get("x-stainless-retry-count", "0")
@@ -143,7 +149,7 @@ class FaultTransport(httpx2.BaseTransport):
             what = f"injected {describe_fault(fault, self.retry_after)}" if fault else "passed on to the real transport"
             self.announce(f"  request {number} (SDK retry #{retry}): {what}")
         if fault is None:
-            return self.inner.handle_request(request)
+            return None
         if fault == "timeout":
             raise httpx2.ReadTimeout("injected fault: no answer within the read timeout", request=request)
         if fault == "connection":
@@ -198,6 +204,18 @@ class FaultTransport(httpx2.BaseTransport):
         """Leave the inner transport open: the original client still uses it."""
 
 
+@dataclass
+class AsyncFaultTransport(FaultTransport, httpx2.AsyncBaseTransport):
+    """FaultTransport for an async client (get_async_client): the same faults, in the same order."""
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        failed = self.fail(request)
+        return failed if failed is not None else await self.inner.handle_async_request(request)  # type: ignore[attr-defined]
+
+    async def aclose(self) -> None:
+        """Leave the inner transport open: the original client still uses it."""
+
+
 def describe_fault(fault: str | None, retry_after: float = 1.0) -> str:
     if fault is None:
         return "no fault"
@@ -213,14 +231,14 @@ def describe_fault(fault: str | None, retry_after: float = 1.0) -> str:
 
 
 def with_faults(
-    client: anthropic.Anthropic,
+    client: anthropic.Anthropic | anthropic.AsyncAnthropic,
     faults: Iterable[str],
     *,
     always: str | None = None,
     retry_after: float = 1.0,
     announce: Callable[[str], object] | None = None,
     paths: Iterable[str] | None = None,
-) -> anthropic.Anthropic:
+) -> Any:
     """A copy of `client` whose first requests fail with `faults` (then `always`, if given); with
     `paths` (such as MODEL_CALLS), only the requests to those API paths.
 
@@ -229,13 +247,12 @@ def with_faults(
     """
     inner = client_transport(client)
     only = tuple(paths) if paths is not None else None
-    transport = FaultTransport(
-        inner, list(faults), always=always, retry_after=retry_after, announce=announce, paths=only
-    )
+    kind = AsyncFaultTransport if isinstance(client, anthropic.AsyncAnthropic) else FaultTransport
+    transport = kind(inner, list(faults), always=always, retry_after=retry_after, announce=announce, paths=only)
     return rebuild_client(client, transport)
 
 
-def fault_transport(client: anthropic.Anthropic) -> FaultTransport:
+def fault_transport(client: anthropic.Anthropic | anthropic.AsyncAnthropic) -> FaultTransport:
     """The FaultTransport under a client from with_faults(), to see what each request got."""
     transport = client_transport(client)
     if not isinstance(transport, FaultTransport):

@@ -6,15 +6,18 @@ mode pass it up as it arrives while keeping a copy, and save that copy however t
 ends: complete, left early by the reader, broken off by a dropped connection or a timeout.
 Replay gives the SDK the same bytes again, and then the same ending.
 
-What is decided per request (match, replay, save) lives in `WorkbookTransport`; the two byte
-streams below carry no logic of their own beyond pacing and ending, so an async twin can share
-everything but the iteration.
+What is decided per request (match, replay, save) lives in `WorkbookTransport`;
+`AsyncWorkbookTransport` is its face for `anthropic.AsyncAnthropic`, sharing that logic and its
+state, and differing only where it waits (asyncio.sleep, never time.sleep) and reads
+(`aread`, `aiter_bytes`). The byte streams carry no logic beyond pacing and ending.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx2
@@ -171,22 +174,24 @@ def _decoded_headers(headers: httpx2.Headers) -> httpx2.Headers:
 # --- the two byte streams ------------------------------------------------------
 
 
-class ReplayedStream(httpx2.SyncByteStream):
+class ReplayedStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
     """A recorded stream: its events, paced by their recorded times divided by `speed` (0: instant),
-    then the way it ended."""
+    then the way it ended. Read by the sync client (time.sleep) or the async one (asyncio.sleep)."""
 
     def __init__(self, response: Json, speed: float, request: httpx2.Request, where: str) -> None:
         self.events, self.end = response["events"], response.get("end", COMPLETE)
         self.speed, self.request, self.where = speed, request, where
 
-    def __iter__(self) -> Iterator[bytes]:
+    def _steps(self) -> Iterator[tuple[float, bytes]]:
+        """Each event's bytes, with the seconds to wait before it."""
         previous = 0.0
         for event in self.events:
             at = float(event.get("at", previous))
-            if self.speed > 0 and at > previous:
-                time.sleep((at - previous) / self.speed)
+            wait = (at - previous) / self.speed if self.speed > 0 and at > previous else 0.0
             previous = at
-            yield encode_event(event)
+            yield wait, encode_event(event)
+
+    def _finish(self) -> None:
         if self.end == LEFT_EARLY:
             raise IncompleteRecordingError(
                 f"The recording of this stream in {self.where} ends after {len(self.events)} events: when it "
@@ -196,8 +201,40 @@ class ReplayedStream(httpx2.SyncByteStream):
         if self.end != COMPLETE:
             raise_failure(self.end, self.request)
 
+    def __iter__(self) -> Iterator[bytes]:
+        for wait, chunk in self._steps():
+            if wait:
+                time.sleep(wait)
+            yield chunk
+        self._finish()
 
-class RecordingStream(httpx2.SyncByteStream):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for wait, chunk in self._steps():
+            if wait:
+                await asyncio.sleep(wait)
+            yield chunk
+        self._finish()
+
+
+class _Recorder:
+    """What both recording streams share: the chunks kept with their times, and one report of the end."""
+
+    def __init__(self, upstream: httpx2.Response, started: float, on_end: Callable[[list, Any], None]) -> None:
+        self.upstream, self.started, self.on_end = upstream, started, on_end
+        self.chunks: list[tuple[float, bytes]] = []
+        self.ended = False
+
+    def _keep(self, chunk: bytes) -> bytes:
+        self.chunks.append((time.monotonic() - self.started, chunk))
+        return chunk
+
+    def _end(self, how: Any) -> None:
+        if not self.ended:
+            self.ended = True
+            self.on_end(self.chunks, how)
+
+
+class RecordingStream(_Recorder, httpx2.SyncByteStream):
     """Passes a live stream up as it arrives, keeps each chunk with its time, and reports how it ended.
 
     `on_end(chunks, end)` is called once: when the server finishes the stream, when it fails (the
@@ -205,21 +242,10 @@ class RecordingStream(httpx2.SyncByteStream):
     never reads the rest of the reply.
     """
 
-    def __init__(self, upstream: httpx2.Response, started: float, on_end: Callable[[list, Any], None]) -> None:
-        self.upstream, self.started, self.on_end = upstream, started, on_end
-        self.chunks: list[tuple[float, bytes]] = []
-        self.ended = False
-
-    def _end(self, how: Any) -> None:
-        if not self.ended:
-            self.ended = True
-            self.on_end(self.chunks, how)
-
     def __iter__(self) -> Iterator[bytes]:
         try:
             for chunk in self.upstream.iter_bytes():  # decoded, if the server compressed it anyway
-                self.chunks.append((time.monotonic() - self.started, chunk))
-                yield chunk
+                yield self._keep(chunk)
         except httpx2.RequestError as error:  # a dropped connection, a read timeout, a body that will not decode
             self._end(failure_of(error))
             raise
@@ -228,6 +254,23 @@ class RecordingStream(httpx2.SyncByteStream):
     def close(self) -> None:
         self._end(LEFT_EARLY)
         self.upstream.close()
+
+
+class AsyncRecordingStream(_Recorder, httpx2.AsyncByteStream):
+    """RecordingStream for the async client: the same keeping and ending, read with `aiter_bytes`."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self.upstream.aiter_bytes():
+                yield self._keep(chunk)
+        except httpx2.RequestError as error:
+            self._end(failure_of(error))
+            raise
+        self._end(COMPLETE)
+
+    async def aclose(self) -> None:
+        self._end(LEFT_EARLY)
+        await self.upstream.aclose()
 
 
 # --- the transport -------------------------------------------------------------
@@ -250,6 +293,23 @@ def _describe_request(body: Any) -> str:
     if body.get("stream"):
         parts.append("streamed")
     return ", ".join(parts)
+
+
+@dataclass
+class Replay:
+    """Route: answer from a stored response of `file`."""
+
+    stored: Json
+    file: RecordingFile
+
+
+@dataclass
+class Forward:
+    """Route: send the request to the server, and save what comes back under `key`."""
+
+    stored_request: Json
+    key: str
+    secrets: list[str]
 
 
 class WorkbookTransport(httpx2.BaseTransport):
@@ -275,10 +335,17 @@ class WorkbookTransport(httpx2.BaseTransport):
         self.mode = mode
         self.has_key = has_key
         self.base_path = base_path.rstrip("/")
-        self.upstream = upstream or httpx2.HTTPTransport()
+        self._upstream = upstream
         self.stream_speed = stream_speed
         self.replay_position: dict[str, int] = {}
         self.sent_now: dict[str, list[Json]] = {}  # what this transport got from the server, per request
+
+    @property
+    def upstream(self) -> httpx2.BaseTransport:
+        """The transport to the server, made when first needed (the async face brings its own)."""
+        if self._upstream is None:
+            self._upstream = httpx2.HTTPTransport()
+        return self._upstream
 
     @property
     def saves_to(self) -> RecordingFile | None:
@@ -287,10 +354,20 @@ class WorkbookTransport(httpx2.BaseTransport):
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         if self.mode is Mode.LIVE:
             return self.upstream.handle_request(request)  # exactly what the server sent
+        route = self.route(request, request.read())
+        if isinstance(route, Replay):
+            response, wait = self.replay(route, request)
+            if wait:
+                time.sleep(wait)
+            return response
+        return self._forward(request, route)
 
+    def route(self, request: httpx2.Request, content: bytes) -> Replay | Forward:
+        """Where the answer to `request` (whose body is `content`) comes from; MissingRecordingError
+        when it can come from nowhere. Shared by both faces, with their state."""
         secrets = secrets_sent(request.headers)
         method, path = request.method, api_path(request.url.path, self.base_path)
-        stored_request = scrub({"method": method, "path": path, "body": body_of(request.read())}, secrets)
+        stored_request = scrub({"method": method, "path": path, "body": body_of(content)}, secrets)
         key = request_key(method, path, stored_request["body"])
 
         # A request this transport already sent to the server (a retry after a 429, say) goes there again.
@@ -302,11 +379,10 @@ class WorkbookTransport(httpx2.BaseTransport):
                     position = self.replay_position.get(key, 0)
                     self.replay_position[key] = position + 1
                     # Cycle, so re-running a cell replays the same sequence (429 then 200) again.
-                    return self._replay(responses[position % len(responses)], request, file)
+                    return Replay(responses[position % len(responses)], file)
             if self.mode is Mode.REPLAY or not self.has_key:
                 raise MissingRecordingError(self._miss_message(stored_request["body"]))
-
-        return self._forward(request, stored_request, key, secrets)
+        return Forward(stored_request, key, secrets)
 
     def _recorded(self, key: str) -> tuple[RecordingFile, list[Json]] | None:
         """The recorded responses to replay for `key`: in auto mode what was improvised comes first,
@@ -335,18 +411,20 @@ class WorkbookTransport(httpx2.BaseTransport):
 
     # replay
 
-    def _replay(self, stored: Json, request: httpx2.Request, file: RecordingFile) -> httpx2.Response:
+    def replay(self, route: Replay, request: httpx2.Request) -> tuple[httpx2.Response, float]:
+        """The stored response as the server sent it, and the seconds to wait before handing it up (a
+        JSON reply's recorded time, paced; a stream paces its own events)."""
+        stored = route.stored
         if "error" in stored:
             raise_failure(stored, request)
         headers = dict(stored.get("headers", {}))
         if "events" in stored:
-            stream = ReplayedStream(stored, self.stream_speed, request, file.path.name)
+            stream = ReplayedStream(stored, self.stream_speed, request, route.file.path.name)
             extensions = {REPLAYED_EVENTS: stored["events"]}
-            return httpx2.Response(stored["status"], headers=headers, stream=stream, extensions=extensions)
-        if self.stream_speed > 0 and stored.get("elapsed"):
-            time.sleep(float(stored["elapsed"]) / self.stream_speed)
+            return httpx2.Response(stored["status"], headers=headers, stream=stream, extensions=extensions), 0.0
+        wait = float(stored["elapsed"]) / self.stream_speed if self.stream_speed > 0 and stored.get("elapsed") else 0.0
         content = stored["text"] if "text" in stored else to_json(stored["body"])
-        return httpx2.Response(stored["status"], headers=headers, content=content.encode("utf-8"))
+        return httpx2.Response(stored["status"], headers=headers, content=content.encode("utf-8")), wait
 
     # record
 
@@ -363,10 +441,27 @@ class WorkbookTransport(httpx2.BaseTransport):
         provenance = "sample" if sample else "recorded"
         file.save_interaction(stored_request, list(responses), provenance=provenance, model=model)
 
-    def _forward(self, request: httpx2.Request, stored_request: Json, key: str, secrets: list[str]) -> httpx2.Response:
-        def save(response: Json, sample: bool = False) -> None:
-            self._save(stored_request, key, response, secrets, sample=sample)
+    def saver(self, route: Forward) -> Callable[..., None]:
+        """save(response, sample=False): keep one of the server's responses to `route`'s request."""
 
+        def save(response: Json, sample: bool = False) -> None:
+            self._save(route.stored_request, route.key, response, route.secrets, sample=sample)
+
+        return save
+
+    def stream_saver(self, route: Forward, status: int, headers: dict[str, str], sample: bool) -> Callable[..., None]:
+        """on_end(chunks, end) for a recording stream: keep its events and how it ended."""
+        save = self.saver(route)
+
+        def save_stream(chunks: list[tuple[float, bytes]], end: Any) -> None:
+            events = scrub_stream(decode_events(chunks), route.secrets)
+            response = {"status": status, "headers": headers, "events": events}
+            save({**response, "end": end} if end != COMPLETE else response, sample)
+
+        return save_stream
+
+    def _forward(self, request: httpx2.Request, route: Forward) -> httpx2.Response:
+        save = self.saver(route)
         started = time.monotonic()
         try:
             upstream = self.upstream.handle_request(request)
@@ -378,13 +473,7 @@ class WorkbookTransport(httpx2.BaseTransport):
         status, headers = upstream.status_code, _kept_headers(upstream.headers)
         handed_up = _decoded_headers(upstream.headers)
         if upstream.headers.get("content-type", "").startswith("text/event-stream"):
-
-            def save_stream(chunks: list[tuple[float, bytes]], end: Any) -> None:
-                events = scrub_stream(decode_events(chunks), secrets)
-                response = {"status": status, "headers": headers, "events": events}
-                save({**response, "end": end} if end != COMPLETE else response, sample)
-
-            stream = RecordingStream(upstream, started, save_stream)
+            stream = RecordingStream(upstream, started, self.stream_saver(route, status, headers, sample))
             return httpx2.Response(status, headers=handed_up, stream=stream, request=request)
 
         try:
@@ -399,4 +488,57 @@ class WorkbookTransport(httpx2.BaseTransport):
         return httpx2.Response(status, headers=handed_up, content=content, request=request)
 
     def close(self) -> None:
-        self.upstream.close()
+        if self._upstream is not None:
+            self._upstream.close()
+
+
+class AsyncWorkbookTransport(httpx2.AsyncBaseTransport):
+    """The async face of a WorkbookTransport: the same routing, replay, saving and scrubbing (the
+    core's, with its state), waiting with asyncio.sleep and reading the server with the async API."""
+
+    def __init__(self, core: WorkbookTransport, upstream: httpx2.AsyncBaseTransport | None = None) -> None:
+        self.core = core
+        self.upstream = upstream or httpx2.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        core = self.core
+        if core.mode is Mode.LIVE:
+            return await self.upstream.handle_async_request(request)
+        route = core.route(request, await request.aread())
+        if isinstance(route, Replay):
+            response, wait = core.replay(route, request)
+            if wait:
+                await asyncio.sleep(wait)
+            return response
+        return await self._forward(request, route)
+
+    async def _forward(self, request: httpx2.Request, route: Forward) -> httpx2.Response:
+        save = self.core.saver(route)
+        started = time.monotonic()
+        try:
+            upstream = await self.upstream.handle_async_request(request)
+        except httpx2.RequestError as error:
+            save(failure_of(error))
+            raise
+
+        sample = upstream.headers.get(SAMPLE_HEADER) == "true"
+        status, headers = upstream.status_code, _kept_headers(upstream.headers)
+        handed_up = _decoded_headers(upstream.headers)
+        if upstream.headers.get("content-type", "").startswith("text/event-stream"):
+            on_end = self.core.stream_saver(route, status, headers, sample)
+            stream = AsyncRecordingStream(upstream, started, on_end)
+            return httpx2.Response(status, headers=handed_up, stream=stream, request=request)
+
+        try:
+            content = await upstream.aread()
+        except httpx2.RequestError as error:
+            save(failure_of(error))
+            raise
+        finally:
+            await upstream.aclose()
+        elapsed = round(time.monotonic() - started, 3)
+        save({"status": status, "headers": headers, "elapsed": elapsed, **response_payload(content)}, sample)
+        return httpx2.Response(status, headers=handed_up, content=content, request=request)
+
+    async def aclose(self) -> None:
+        await self.upstream.aclose()

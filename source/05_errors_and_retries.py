@@ -345,23 +345,23 @@ except anthropic.OverloadedError as err:
 # %%
 sdk_client = get_client("05_errors_and_retries", max_retries=2, quiet=True)
 ASKED = 0.3  # seconds the injected 429 asks the client to wait
-flaky = with_faults(sdk_client, ["429", "529"], retry_after=ASKED, announce=print)
+flaky = with_faults(sdk_client, ["529", "429"], retry_after=ASKED, announce=print)
 
 reply = flaky.messages.create(**REQUEST)
 print(f"one call, {fault_transport(flaky).requests} requests:", reply_text(reply)[:40], "...")
 
 # %% [markdown]
-# Where the time went: before the second request the SDK waited what the 429's `retry-after-ms`
-# asked for; before the third, the 529 carried no such header, so it used its own backoff for a
-# second retry, shortened by its jitter of up to a quarter. From the SDK's own constants:
+# Where the time went: before the second request, the 529 had carried no `retry-after`, so the SDK
+# used its own backoff for a first retry, shortened by its jitter of up to a quarter; before the
+# third, it waited what the 429's `retry-after-ms` asked for. From the SDK's own constants:
 # <!-- source: anthropic/_constants.py (INITIAL_RETRY_DELAY, MAX_RETRY_DELAY); anthropic/_base_client.py (_calculate_retry_timeout: jitter = 1 - 0.25 * random()) -->
 
 # %%
 from anthropic._constants import INITIAL_RETRY_DELAY, MAX_RETRY_DELAY
 
-backoff = min(INITIAL_RETRY_DELAY * 2**1, MAX_RETRY_DELAY)  # the second retry's wait, before jitter
-shortest, longest = ASKED + 0.75 * backoff, ASKED + backoff  # jitter cuts a backoff wait by up to 25%
-print(f"waits: {ASKED} s asked for, then {0.75 * backoff:g} to {backoff:g} s of backoff")
+backoff = min(INITIAL_RETRY_DELAY * 2**0, MAX_RETRY_DELAY)  # the first retry's wait, before jitter
+shortest, longest = 0.75 * backoff + ASKED, backoff + ASKED  # jitter cuts a backoff wait by up to 25%
+print(f"waits: {0.75 * backoff:g} to {backoff:g} s of backoff, then {ASKED} s asked for")
 print(f"so the call takes {shortest:.2f} to {longest:.2f} s plus the requests themselves")
 
 # %% [markdown]
