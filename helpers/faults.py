@@ -25,8 +25,9 @@ from typing import Any
 import anthropic
 import httpx2
 
+from . import wire
 from .client import client_transport, rebuild_client
-from .wire import ERRORS, encode_event, error_body, message_events
+from .wire import ERRORS, RateLimit, encode_event, error_body, message_events
 
 # The failures on offer, by status: error type and message as the API sends them (helpers.wire).
 STATUS_FAULTS: dict[str, tuple[int, str, str]] = {
@@ -58,36 +59,38 @@ FAULT_NAMES: tuple[str, ...] = (*STATUS_FAULTS, *NETWORK_FAULTS, MIDSTREAM_FAULT
 MODEL_CALLS = ("/v1/messages",)
 
 # The rate limits the injected 429 reports, in the response headers the API documents for them
-# (anthropic-ratelimit-requests-* and -tokens-*: limit, remaining, and reset as an RFC 3339 time).
-# A Tier 1 sized organization, in one place: the 429's message (helpers.wire.ERRORS) names the same
-# REQUESTS_PER_MINUTE, and a test keeps the two in step.
+# (anthropic-ratelimit-requests-*, -input-tokens-*, -output-tokens-* and -tokens-*, their sum: limit,
+# remaining, and reset as an RFC 3339 time; helpers.wire builds them). A Tier 1 sized organization,
+# in one place: the 429's message (helpers.wire.ERRORS) names the same REQUESTS_PER_MINUTE, and a test
+# keeps the two in step; the stand-in server (tools/standin_server.py) keeps limits of the same sizes.
 REQUESTS_PER_MINUTE = 50
-TOKENS_PER_MINUTE = 30_000
-TOKENS_PER_REQUEST = 300  # what each request of the minute used, on average
+INPUT_TOKENS_PER_MINUTE = 30_000
+OUTPUT_TOKENS_PER_MINUTE = 8_000
+TOKENS_PER_MINUTE = INPUT_TOKENS_PER_MINUTE + OUTPUT_TOKENS_PER_MINUTE  # what the tokens-* headers report
+INPUT_TOKENS_PER_REQUEST = 250  # what each request of the minute used, on average
+OUTPUT_TOKENS_PER_REQUEST = 50
+TOKENS_PER_REQUEST = INPUT_TOKENS_PER_REQUEST + OUTPUT_TOKENS_PER_REQUEST
 
 
 def rate_limit_headers(retry_after: float, now: datetime | None = None) -> dict[str, str]:
     """The anthropic-ratelimit-* headers of a 429 for too many requests: none left until retry-after.
 
     The minute's requests are all used, so the request limit resets when retry-after says; they
-    used some tokens, which flow back at TOKENS_PER_MINUTE / 60 a second until the bucket is full.
+    used some tokens, which flow back at the limit / 60 a second until each bucket is full.
     """
     now = (now or datetime.now(UTC)).replace(microsecond=0)
-    used = REQUESTS_PER_MINUTE * TOKENS_PER_REQUEST
-    requests_reset = now + timedelta(seconds=math.ceil(retry_after))
-    tokens_reset = now + timedelta(seconds=math.ceil(60 * used / TOKENS_PER_MINUTE))
-    return {
-        "anthropic-ratelimit-requests-limit": str(REQUESTS_PER_MINUTE),
-        "anthropic-ratelimit-requests-remaining": "0",
-        "anthropic-ratelimit-requests-reset": _rfc3339(requests_reset),
-        "anthropic-ratelimit-tokens-limit": str(TOKENS_PER_MINUTE),
-        "anthropic-ratelimit-tokens-remaining": str(TOKENS_PER_MINUTE - used),
-        "anthropic-ratelimit-tokens-reset": _rfc3339(tokens_reset),
-    }
 
+    def tokens(limit: int, per_request: int) -> RateLimit:
+        used = REQUESTS_PER_MINUTE * per_request
+        return RateLimit(limit, limit - used, now + timedelta(seconds=math.ceil(60 * used / limit)))
 
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return wire.rate_limit_headers(
+        {
+            "requests": RateLimit(REQUESTS_PER_MINUTE, 0, now + timedelta(seconds=math.ceil(retry_after))),
+            "input-tokens": tokens(INPUT_TOKENS_PER_MINUTE, INPUT_TOKENS_PER_REQUEST),
+            "output-tokens": tokens(OUTPUT_TOKENS_PER_MINUTE, OUTPUT_TOKENS_PER_REQUEST),
+        }
+    )
 
 
 def parse_faults(text: str) -> list[str]:

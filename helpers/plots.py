@@ -8,7 +8,7 @@ not the pixels.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import accumulate
@@ -311,4 +311,37 @@ def plot_retry_timeline(log: RetryLog, *, title: str = "Attempts and waits") -> 
         handles = [Patch(color=colour, label=kind) for kind, colour in OUTCOME_COLOURS.items()]
         handles.append(Patch(color=WAIT_COLOUR, label="waiting"))
         ax.legend(handles=handles, loc="lower right", ncols=4, fontsize=11)
+    return figure
+
+
+# --- many calls over time ---------------------------------------------------------------------
+
+TIMELINE_COLOURS = ("#4C72B0", "#55A868", "#DD8452")
+
+
+def plot_timelines(plans: Mapping[str, Sequence[tuple[float, float]]], *, title: str = "Calls over time") -> Figure:
+    """One panel per plan, on one time axis: a bar from each call's start to its end (a Gantt chart),
+    and the plan's total time. `plans` maps a label to (start, end) seconds per call, in call order."""
+    if not plans or not any(plans.values()):
+        raise ValueError("there is nothing to plot: pass at least one plan with one call")
+    if len(plans) > len(TIMELINE_COLOURS):
+        raise ValueError(f"plot at most {len(TIMELINE_COLOURS)} plans in one figure")
+    longest = max(end for plan in plans.values() for _, end in plan)
+    with plt.rc_context(PROJECTOR_RC):
+        figure, axes = plt.subplots(
+            len(plans), 1, figsize=FIGSIZE, dpi=DPI, layout="constrained", sharex=True, squeeze=False
+        )
+        interactive = matplotlib.is_interactive()
+        figure.suptitle(title, fontweight="bold", fontsize=PROJECTOR_RC["axes.titlesize"])
+        for ax, colour, (label, plan) in zip(axes[:, 0], TIMELINE_COLOURS, plans.items(), strict=False):
+            calls = list(range(1, len(plan) + 1))
+            ax.barh(calls, [end - start for start, end in plan], left=[start for start, _ in plan], color=colour)
+            total = max(end for _, end in plan)
+            ax.set_title(f"{label}: {total:.1f} s", loc="left", fontsize=PROJECTOR_RC["axes.labelsize"])
+            ax.set_ylabel("call")
+            ax.invert_yaxis()  # the first call on top, as it is read
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+            ax.set_xlim(0, longest * 1.02)
+        axes[-1, 0].set_xlabel("seconds from the first call")
+    matplotlib.interactive(interactive)
     return figure

@@ -22,6 +22,7 @@ deterministically.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import Callable
@@ -156,6 +157,11 @@ class SimulatedTime:
     def sleep(self, seconds: float) -> None:
         self.waits.append(seconds)
         self.now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        """sleep() for asyncio code: notes the wait, and lets the other tasks run."""
+        self.sleep(seconds)
+        await asyncio.sleep(0)
 
 
 @dataclass

@@ -25,12 +25,15 @@ import httpx2
 from .errors import IncompleteRecordingError, MissingRecordingError
 from .recordings import COMPLETE, LEFT_EARLY, LessonRecordings, RecordingFile, is_success, request_key
 from .settings import Mode
-from .wire import decode_events, encode_event, parse_json, to_json
+from .wire import RATE_LIMIT_PREFIX, decode_events, encode_event, parse_json, to_json
 
 Json = dict[str, Any]
 
-# Response headers worth keeping: what the SDK's retry logic and error messages read.
-KEPT_RESPONSE_HEADERS = ("content-type", "request-id", "retry-after", "retry-after-ms", "x-should-retry")
+# Response headers worth keeping: what the SDK's retry logic and error messages read, when the reply
+# was sent (date), and every anthropic-ratelimit-* header (where the organization stands: lessons 05
+# and 07 show them). The rest (server, cf-ray, set-cookie, ...) says nothing a lesson needs.
+KEPT_RESPONSE_HEADERS = ("content-type", "date", "request-id", "retry-after", "retry-after-ms", "x-should-retry")
+KEPT_RESPONSE_HEADER_PREFIXES = (RATE_LIMIT_PREFIX,)
 
 # The stand-in server (tools/standin_server.py) marks its replies with this header,
 # so anything recorded from it is labelled a sample, whoever records it.
@@ -39,6 +42,8 @@ SAMPLE_HEADER = "x-workbook-sample"
 # A replayed stream's events, carried on its response so that code above the SDK (the stream
 # timing of lesson 04) can read the times they were recorded at.
 REPLAYED_EVENTS = "workbook.replayed_events"
+# A replayed JSON reply's recorded time from request to reply, in seconds (lesson 07 plans with it).
+RECORDED_ELAPSED = "workbook.recorded_elapsed"
 
 # Request headers whose values are secrets, by a word in their name; a value shorter than
 # SECRET_MIN_LENGTH (a local server's placeholder key such as "ollama") is not worth hiding.
@@ -154,12 +159,31 @@ def raise_failure(failure: Json, request: httpx2.Request) -> None:
     exception = getattr(httpx2, failure.get("exception", ""), None)
     if not (isinstance(exception, type) and issubclass(exception, httpx2.RequestError)):
         exception = default
-    message = failure.get("message") or f"replayed: the recorded request failed ({failure['error']})"
+    message = failure.get("message")
+    if message is None:  # an async read timeout's message is "", and replays as ""
+        message = f"replayed: the recorded request failed ({failure['error']})"
     raise exception(message, request=request)
 
 
+def is_kept_header(name: str) -> bool:
+    """Whether a response header of this (lower-case) name is stored in a recording."""
+    return name in KEPT_RESPONSE_HEADERS or name.startswith(KEPT_RESPONSE_HEADER_PREFIXES)
+
+
 def _kept_headers(headers: httpx2.Headers) -> dict[str, str]:
-    return {name: headers[name] for name in KEPT_RESPONSE_HEADERS if name in headers}
+    return {name: value for name, value in headers.items() if is_kept_header(name)}
+
+
+def model_of(body: Any) -> str | None:
+    """The model a request asks for: a Messages request's, or the one every request of a Message Batch
+    names (several, comma-separated, when they differ); None for a request without a body (a GET)."""
+    if not isinstance(body, dict):
+        return None
+    if isinstance(body.get("model"), str):
+        return body["model"]
+    params = [item.get("params") for item in body.get("requests") or [] if isinstance(item, dict)]
+    models = sorted({str(item["model"]) for item in params if isinstance(item, dict) and item.get("model")})
+    return ", ".join(models) or None
 
 
 def _decoded_headers(headers: httpx2.Headers) -> httpx2.Headers:
@@ -276,10 +300,14 @@ class AsyncRecordingStream(_Recorder, httpx2.AsyncByteStream):
 # --- the transport -------------------------------------------------------------
 
 
-def _describe_request(body: Any) -> str:
-    """A short human summary of a Messages request, for error messages."""
+def _describe_request(body: Any, method: str = "POST", path: str = "/v1/messages") -> str:
+    """A short human summary of a Messages request (or another API request), for error messages."""
     if not isinstance(body, dict):
-        return "(a request without a JSON body)"
+        return f"{method} {path} (a request without a JSON body)"
+    if isinstance(body.get("requests"), list):  # a Message Batch
+        ids = [item.get("custom_id") for item in body["requests"] if isinstance(item, dict)]
+        named = ", ".join(map(repr, ids[:3])) + (", ..." if len(ids) > 3 else "")
+        return f"{method} {path}, a Message Batch of {len(ids)} request(s) (custom_id {named})"
     parts = [f"model={body.get('model')!r}"]
     messages = body.get("messages") or []
     if messages and isinstance(messages[-1], dict):
@@ -381,7 +409,7 @@ class WorkbookTransport(httpx2.BaseTransport):
                     # Cycle, so re-running a cell replays the same sequence (429 then 200) again.
                     return Replay(responses[position % len(responses)], file)
             if self.mode is Mode.REPLAY or not self.has_key:
-                raise MissingRecordingError(self._miss_message(stored_request["body"]))
+                raise MissingRecordingError(self._miss_message(stored_request))
         return Forward(stored_request, key, secrets)
 
     def _recorded(self, key: str) -> tuple[RecordingFile, list[Json]] | None:
@@ -393,7 +421,7 @@ class WorkbookTransport(httpx2.BaseTransport):
         found = [(file, responses) for file in files if (responses := file.responses_for(key))]
         return next((item for item in found if any(map(is_success, item[1]))), found[0] if found else None)
 
-    def _miss_message(self, body: Any) -> str:
+    def _miss_message(self, stored_request: Json) -> str:
         where = self.recordings.shipped.path
         if self.mode is Mode.REPLAY:
             fix = (
@@ -407,7 +435,8 @@ class WorkbookTransport(httpx2.BaseTransport):
                 "(see .env.example) to call the API and record the reply; or change the request back to "
                 "the one that was recorded (in a notebook: undo your edit to the cell)."
             )
-        return f"Nothing in {where.name} matches this request: {_describe_request(body)}. {fix}"
+        described = _describe_request(stored_request["body"], stored_request["method"], stored_request["path"])
+        return f"Nothing in {where.name} matches this request: {described}. {fix}"
 
     # replay
 
@@ -424,7 +453,10 @@ class WorkbookTransport(httpx2.BaseTransport):
             return httpx2.Response(stored["status"], headers=headers, stream=stream, extensions=extensions), 0.0
         wait = float(stored["elapsed"]) / self.stream_speed if self.stream_speed > 0 and stored.get("elapsed") else 0.0
         content = stored["text"] if "text" in stored else to_json(stored["body"])
-        return httpx2.Response(stored["status"], headers=headers, content=content.encode("utf-8")), wait
+        extensions = {RECORDED_ELAPSED: float(stored.get("elapsed") or 0.0)}
+        return httpx2.Response(
+            stored["status"], headers=headers, content=content.encode("utf-8"), extensions=extensions
+        ), wait
 
     # record
 
@@ -436,8 +468,7 @@ class WorkbookTransport(httpx2.BaseTransport):
         # (a retry after a 429, a second identical call) are kept in order after it.
         responses = self.sent_now.setdefault(key, [])
         responses.append(scrub(response, secrets))
-        body = stored_request.get("body")
-        model = body.get("model") if isinstance(body, dict) else None
+        model = model_of(stored_request.get("body"))
         provenance = "sample" if sample else "recorded"
         file.save_interaction(stored_request, list(responses), provenance=provenance, model=model)
 

@@ -9,9 +9,11 @@ and a stream is folded back into a Message by replaying it through `messages.str
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 import anthropic
 import httpx2
@@ -63,6 +65,50 @@ def error_message(error: BaseException) -> str | None:
     """The API's own message inside an SDK error's body, if any."""
     message = _error_detail(error).get("message")
     return message if isinstance(message, str) else None
+
+
+# --- rate-limit headers --------------------------------------------------------
+# Every reply of the Messages API, successes and 429s alike, says where the organization stands, in
+# headers named anthropic-ratelimit-<kind>-<part>: for requests, input tokens, output tokens, and
+# tokens (input and output together); the limit, what remains, and when the bucket will be fully
+# replenished (an RFC 3339 time). The API keeps each limit as a token bucket, refilled continuously.
+# Source: https://platform.claude.com/docs/en/api/rate-limits ("Response headers": the tokens-*
+# headers hold the sum of input and output tokens when no Workspace limit applies; "token bucket").
+RATE_LIMIT_PREFIX = "anthropic-ratelimit-"
+RATE_LIMIT_KINDS = ("requests", "tokens", "input-tokens", "output-tokens")
+RATE_LIMIT_PARTS = ("limit", "remaining", "reset")
+
+
+class RateLimit(NamedTuple):
+    """One limit as the headers report it: its size, what remains, and when it is full again."""
+
+    limit: int
+    remaining: int
+    reset: datetime
+
+
+def rfc3339(moment: datetime) -> str:
+    """A time as the rate-limit headers write it: UTC, whole seconds (2026-01-31T12:00:00Z)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rate_limit_headers(limits: Mapping[str, RateLimit]) -> dict[str, str]:
+    """The anthropic-ratelimit-* headers for `limits`, by kind (see RATE_LIMIT_KINDS). When "tokens" is
+    not given but input and output tokens are, it is their sum, fully replenished when both are."""
+    limits = dict(limits)
+    if "tokens" not in limits and {"input-tokens", "output-tokens"} <= set(limits):
+        given, taken = limits["input-tokens"], limits["output-tokens"]
+        limits["tokens"] = RateLimit(
+            given.limit + taken.limit, given.remaining + taken.remaining, max(given.reset, taken.reset)
+        )
+    headers = {}
+    for kind in RATE_LIMIT_KINDS:
+        if kind in limits:
+            limit, remaining, reset = limits[kind]
+            headers[f"{RATE_LIMIT_PREFIX}{kind}-limit"] = str(limit)
+            headers[f"{RATE_LIMIT_PREFIX}{kind}-remaining"] = str(max(0, math.floor(remaining)))
+            headers[f"{RATE_LIMIT_PREFIX}{kind}-reset"] = rfc3339(reset)
+    return headers
 
 
 # --- JSON text -----------------------------------------------------------------

@@ -139,11 +139,12 @@ for fault in ("429", "spend-limit"):  # an ordinary rate limit, then a spent mon
 #
 # Replies from the API, successes and 429s alike, say where you stand in headers named
 # `anthropic-ratelimit-<kind>-<part>`: for requests, and for tokens (input, output, and both
-# together), the limit, what remains, and when it resets (an RFC 3339 time). The injected 429 carries
-# some, as the API would; `with_raw_response` gives you a successful reply's headers along with the
-# reply. The recordings keep only a few headers, so a replayed reply shows none; with a key you see
-# your own limits.
-# <!-- source: https://platform.claude.com/docs/en/api/rate-limits (response headers; retry-after in seconds); https://docs.aws.amazon.com/claude-platform/latest/userguide/rate-limits.html (the same header names); helpers/faults.py (rate_limit_headers); helpers/transport.py (KEPT_RESPONSE_HEADERS) -->
+# together), the limit, what remains, and when the budget is full again (an RFC 3339 time: the API
+# refills it continuously, rather than all at once each minute). The injected 429 carries them all, as
+# the API would; `with_raw_response` gives you a successful reply's headers along with the reply. The
+# recordings keep these headers, so a replayed reply shows the limits it was recorded with (for the
+# samples, the stand-in server's, sized like a Tier 1 organization's); with a key you see your own.
+# <!-- source: https://platform.claude.com/docs/en/api/rate-limits (response headers; token bucket; retry-after in seconds); https://docs.aws.amazon.com/claude-platform/latest/userguide/rate-limits.html (the same header names); helpers/wire.py (rate_limit_headers); helpers/transport.py (is_kept_header) -->
 
 # %%
 raw = client.messages.with_raw_response.create(**REQUEST)  # a successful reply, with its headers
@@ -153,7 +154,7 @@ for label, headers in (("the injected 429", caught[0].response.headers), ("this 
     print(f"{label}: {len(found)} rate-limit headers")
     for name, value in found.items():
         shown = "(a time, such as 2026-01-31T12:00:00Z)" if name.endswith("-reset") else value  # differs each run
-        print(f"  {name:<40} {shown}")
+        print(f"  {name:<44} {shown}")
 
 # %% [markdown]
 # ## The lecture's retry loop

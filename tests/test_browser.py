@@ -254,6 +254,7 @@ AFTER_RUN_ALL = {
     "04_streaming": expect_live_display_full,
     "05_errors_and_retries": lambda lesson: expect_a_plot(lesson, "retry-timeline"),
     "06_agent_loop": expect_the_agent_plots,
+    "07_many_calls": lambda lesson: expect_a_plot(lesson, "calls-timeline"),
 }
 
 

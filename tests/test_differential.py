@@ -12,12 +12,18 @@ and asserts that live, record and replay each give the bare SDK's outcome: the e
 stream yields, then the final message or the exception (its type and message, and how many
 events came before it); for a call that is not streamed, the Message or the exception.
 
+Every case runs with both faces of the SDK: the sync one above, and the async one, where the
+judge is anthropic.AsyncAnthropic(base_url=...) and live, record and replay use
+get_async_client(); the async reader is the sync one's twin (`async for`, `await`,
+`async with`), run in its own event loop with asyncio.run.
+
 Every stream below is built from the documented wire format, with the helpers in the next
 section; nothing is copied from another project's fixtures.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gzip
 import json
@@ -26,7 +32,7 @@ import random
 import socket
 import threading
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,12 +41,15 @@ import anthropic
 import pydantic
 import pytest
 
-from helpers import MODEL, WorkbookError, get_client
+from helpers import MODEL, get_async_client, get_client
+from helpers.errors import IncompleteRecordingError
 from tests.conftest import FAKE_KEY
 from tests.scripted_server import Script, ScriptedServer
 
 Json = dict[str, Any]
 Event = tuple[str | None, Json]  # (the SSE event name, or None for a data-only event; its data)
+Client = anthropic.Anthropic | anthropic.AsyncAnthropic
+FACES = ("sync", "async")  # the SDK's two clients: every test below runs with each
 
 CLOSED_PORT = "http://127.0.0.1:9"  # nothing listens here: a replay that touched the network would fail
 RUN_BOUND = 20.0  # seconds: a run that takes longer is reported as hung, not waited for
@@ -454,10 +463,30 @@ def counting_retries() -> Iterator[list[str]]:
         logger.setLevel(level)
 
 
-def run(client: anthropic.Anthropic, case: Case, style: str) -> Json:
-    """What a reader of this reply sees, and how many retries the SDK made, in a form that compares with ==."""
+def closing(client: Client, work: Callable[[Any], Any]) -> Any:
+    """work(client), then the client closed. For an async client `work` returns a coroutine, and it
+    runs and the client closes in one event loop of its own (asyncio.run), as a script would."""
+    if isinstance(client, anthropic.AsyncAnthropic):
+
+        async def in_a_loop() -> Any:
+            try:
+                return await work(client)
+            finally:
+                await client.close()
+
+        return asyncio.run(in_a_loop())
+    try:
+        return work(client)
+    finally:
+        client.close()
+
+
+def run(client: Client, case: Case, style: str) -> Json:
+    """What a reader of this reply sees, and how many retries the SDK made, in a form that compares with ==.
+    The client is closed afterwards."""
+    reader: Callable[[Any, Case, str], Any] = aread if isinstance(client, anthropic.AsyncAnthropic) else read
     with counting_retries() as retries:
-        outcome = read(client, case, style)
+        outcome = closing(client, lambda client: reader(client, case, style))
     return {**outcome, "retries": len(retries)}
 
 
@@ -491,6 +520,42 @@ def read(client: anthropic.Anthropic, case: Case, style: str) -> Json:
             for event in stream:
                 events.append(event.model_dump())
             final = stream.get_final_message()
+        return {"events": events, "final": final.model_dump()}
+    except Exception as err:
+        return {"events": events, "error": outcome_of_error(err), "events_before_error": len(events)}
+
+
+async def aread(client: anthropic.AsyncAnthropic, case: Case, style: str) -> Json:
+    """read(), with the async SDK: the same calls awaited, the same outcome."""
+    kwargs = request_kwargs(case)
+    if style == "count-tokens":
+        del kwargs["max_tokens"]
+        try:
+            return {"count": (await client.messages.count_tokens(**kwargs)).model_dump()}
+        except Exception as err:
+            return {"error": outcome_of_error(err)}
+    if style == "parse":
+        try:
+            parsed = await client.messages.parse(**kwargs, output_format=City)
+        except Exception as err:
+            return {"error": outcome_of_error(err)}
+        return {"message": parsed.model_dump(), "parsed": parsed.parsed_output.model_dump()}
+    if style == "create":
+        try:
+            message = await client.messages.create(**kwargs)
+        except Exception as err:
+            return {"error": outcome_of_error(err)}
+        return {"message": message.model_dump(), "request_id": message._request_id}
+    events: list[Json] = []
+    try:
+        if style == "create-stream":
+            async for event in await client.messages.create(**kwargs, stream=True):
+                events.append(event.model_dump())
+            return {"events": events, "end": "finished"}
+        async with client.messages.stream(**kwargs) as stream:
+            async for event in stream:
+                events.append(event.model_dump())
+            final = await stream.get_final_message()
         return {"events": events, "final": final.model_dump()}
     except Exception as err:
         return {"events": events, "error": outcome_of_error(err), "events_before_error": len(events)}
@@ -564,8 +629,15 @@ def workbook_env(monkeypatch: pytest.MonkeyPatch, mode: str, folder: Path, base_
     monkeypatch.setenv("WORKBOOK_STREAM_SPEED", "0")
 
 
-def workbook_client(case: Case) -> anthropic.Anthropic:
-    return get_client("diff", quiet=True, max_retries=case.max_retries, timeout=case.timeout, stream_speed=0)
+def workbook_client(case: Case, face: str = "sync") -> Client:
+    make = get_async_client if face == "async" else get_client
+    return make("diff", quiet=True, max_retries=case.max_retries, timeout=case.timeout, stream_speed=0)
+
+
+def bare_client(case: Case, face: str, base_url: str) -> Client:
+    """The judge: the SDK's own client of that face, straight at the server."""
+    make = anthropic.AsyncAnthropic if face == "async" else anthropic.Anthropic
+    return make(api_key=FAKE_KEY, base_url=base_url, max_retries=case.max_retries, timeout=case.timeout)
 
 
 def styles(case: Case) -> list[str]:
@@ -578,19 +650,21 @@ class City(pydantic.BaseModel):
     city: str
 
 
-PARAMS = [pytest.param(case, style, id=f"{case.id}.{style}") for case in CASES for style in styles(case)]
+PARAMS = [
+    pytest.param(case, style, face, id=f"{case.id}.{style}.{face}")
+    for case in CASES
+    for style in styles(case)
+    for face in FACES
+]
 
 
-@pytest.mark.parametrize(("case", "style"), PARAMS)
-def test_workbook_client_matches_the_bare_sdk(case: Case, style: str, recordings: Path, monkeypatch):
+@pytest.mark.parametrize(("case", "style", "face"), PARAMS)
+def test_workbook_client_matches_the_bare_sdk(case: Case, style: str, face: str, recordings: Path, monkeypatch):
     with ScriptedServer(case.script) as server:
-        bare = anthropic.Anthropic(
-            api_key=FAKE_KEY, base_url=server.url, max_retries=case.max_retries, timeout=case.timeout
-        )
+        bare = bare_client(case, face, server.url)
         expected = bounded(lambda: run(bare, case, style))
-        bare.close()
         sent = [(r.method, r.path, r.json()) for r in server.requests]
-    assert "hung" not in expected, f"the bare SDK itself hung on case {case.id}: the case is wrong"
+    assert "hung" not in expected, f"the bare {face} SDK itself hung on case {case.id}: the case is wrong"
     assert expected["retries"] == len(sent) - 1, "the SDK's retry log lines no longer count its retries"
 
     problems = []
@@ -604,23 +678,21 @@ def test_workbook_client_matches_the_bare_sdk(case: Case, style: str, recordings
     for mode in ("live", "record"):
         with ScriptedServer(case.script) as server:
             workbook_env(monkeypatch, mode, recordings / mode, server.url, FAKE_KEY)
-            client = workbook_client(case)
+            client = workbook_client(case, face)
             got = bounded(lambda client=client: run(client, case, style))
-            client.close()
             check(mode, got, [(r.method, r.path, r.json()) for r in server.requests])
 
     workbook_env(monkeypatch, "replay", recordings / "record", CLOSED_PORT, "")
     try:
-        client = workbook_client(case)
+        client = workbook_client(case, face)
     except Exception as err:  # get_client itself refused, say a recording it cannot read
         got = {"client": outcome_of_error(err)}
     else:
         got = bounded(lambda: run(client, case, style))
-        client.close()
     check("replay", got)
 
     if problems:
-        pytest.fail(f"case {case.id} [{style}]: " + "; ".join(problems), pytrace=False)
+        pytest.fail(f"case {case.id} [{style}, {face}]: " + "; ".join(problems), pytrace=False)
 
 
 # --- leaving a stream early ----------------------------------------------------------------
@@ -639,55 +711,82 @@ def read_two_pieces(client: anthropic.Anthropic) -> list[str]:
     return pieces
 
 
-def leave_outcome(client: anthropic.Anthropic) -> Json:
+async def aread_two_pieces(client: anthropic.AsyncAnthropic) -> list[str]:
+    """read_two_pieces() with the async SDK: leaves the `async with` block mid-stream."""
+    pieces: list[str] = []
+    async with client.messages.stream(**request_kwargs(LEAVE_EARLY)) as stream:
+        async for text in stream.text_stream:
+            pieces.append(text)
+            if len(pieces) == 2:
+                break
+    return pieces
+
+
+def leave_outcome(client: Client) -> Json:
+    """What a reader who leaves after two pieces sees (the client is closed afterwards), or 'hung'."""
+    reader: Callable[[Any], Any] = aread_two_pieces if isinstance(client, anthropic.AsyncAnthropic) else read_two_pieces
+
     def leave() -> Json:
         try:
-            return {"pieces": read_two_pieces(client)}
+            return {"pieces": closing(client, reader)}
         except Exception as err:
             return {"error": outcome_of_error(err)}
 
     return bounded(leave, LEAVE_BOUND)
 
 
-def test_leaving_a_stream_early_neither_raises_nor_waits_for_the_rest(recordings: Path, monkeypatch):
+@pytest.mark.parametrize("face", FACES)
+def test_leaving_a_stream_early_neither_raises_nor_waits_for_the_rest(face: str, recordings: Path, monkeypatch):
     with ScriptedServer(LEAVE_EARLY.script) as server:
-        bare = anthropic.Anthropic(api_key=FAKE_KEY, base_url=server.url, max_retries=0, timeout=LEAVE_EARLY.timeout)
-        expected = leave_outcome(bare)
-    assert expected == {"pieces": PIECES[:2]}, f"the bare SDK itself: {expected}"
+        expected = leave_outcome(bare_client(LEAVE_EARLY, face, server.url))
+    assert expected == {"pieces": PIECES[:2]}, f"the bare {face} SDK itself: {expected}"
 
     problems = []
     for mode in ("live", "record"):
         with ScriptedServer(LEAVE_EARLY.script) as server:
             workbook_env(monkeypatch, mode, recordings / mode, server.url, FAKE_KEY)
-            got = leave_outcome(workbook_client(LEAVE_EARLY))
+            got = leave_outcome(workbook_client(LEAVE_EARLY, face))
         if differs(got, expected):
             problems.append(f"{mode} differs from the bare SDK: {first_difference(got, expected)}")
 
     workbook_env(monkeypatch, "replay", recordings / "record", CLOSED_PORT, "")
-    got = leave_outcome(workbook_client(LEAVE_EARLY))
+    got = leave_outcome(workbook_client(LEAVE_EARLY, face))
     if differs(got, expected):
         problems.append(f"replay differs from the bare SDK: {first_difference(got, expected)}")
     if problems:
-        pytest.fail("case leave-early: " + "; ".join(problems), pytrace=False)
+        pytest.fail(f"case leave-early [{face}]: " + "; ".join(problems), pytrace=False)
 
 
-def test_a_replay_that_reads_past_the_recorded_end_says_the_recording_ends(recordings: Path, monkeypatch):
+def read_everything(client: anthropic.Anthropic, pieces: list[str]) -> Json:
+    """A reader who reads the whole stream, text into `pieces`, then asks for the final message."""
+    with client.messages.stream(**request_kwargs(LEAVE_EARLY)) as stream:
+        pieces.extend(stream.text_stream)
+        return {"final": stream.get_final_message().model_dump()}
+
+
+async def aread_everything(client: anthropic.AsyncAnthropic, pieces: list[str]) -> Json:
+    async with client.messages.stream(**request_kwargs(LEAVE_EARLY)) as stream:
+        async for text in stream.text_stream:
+            pieces.append(text)
+        return {"final": (await stream.get_final_message()).model_dump()}
+
+
+@pytest.mark.parametrize("face", FACES)
+def test_a_replay_that_reads_past_the_recorded_end_says_the_recording_ends(face: str, recordings: Path, monkeypatch):
     with ScriptedServer(LEAVE_EARLY.script) as server:
         workbook_env(monkeypatch, "record", recordings, server.url, FAKE_KEY)
-        recorded = leave_outcome(workbook_client(LEAVE_EARLY))
+        recorded = leave_outcome(workbook_client(LEAVE_EARLY, face))
     assert recorded == {"pieces": PIECES[:2]}, f"recording the early leave went wrong: {recorded}"
 
     workbook_env(monkeypatch, "replay", recordings, CLOSED_PORT, "")
-    client = workbook_client(LEAVE_EARLY)
+    client = workbook_client(LEAVE_EARLY, face)
     pieces: list[str] = []
+    reader: Callable[[Any, list[str]], Json | Awaitable[Json]] = (
+        aread_everything if face == "async" else read_everything
+    )
 
-    def read_everything() -> Json:
-        with client.messages.stream(**request_kwargs(LEAVE_EARLY)) as stream:
-            pieces.extend(stream.text_stream)
-            return {"final": stream.get_final_message().model_dump()}
-
-    with pytest.raises(WorkbookError) as caught:
-        bounded(read_everything, LEAVE_BOUND)
+    with pytest.raises(IncompleteRecordingError) as caught:
+        bounded(lambda: closing(client, lambda client: reader(client, pieces)), LEAVE_BOUND)
     assert pieces[:2] == PIECES[:2], "the replay gives what was recorded before it says where the recording ends"
     message = str(caught.value).lower()
     assert any(word in message for word in ("ends", "ended", "end of the recording", "stops")), message

@@ -10,11 +10,12 @@ from typing import Any
 import pydantic
 import pytest
 from anthropic.types import Message, MessageTokensCount, RawMessageStreamEvent
+from anthropic.types.messages import DeletedMessageBatch, MessageBatch, MessageBatchIndividualResponse
 from anthropic.types.shared import ErrorResponse
 
 from helpers.recordings import RecordingFile, recorded_message
 from helpers.settings import RECORDINGS_DIR
-from helpers.transport import KEPT_RESPONSE_HEADERS
+from helpers.transport import is_kept_header, model_of
 from tools import token_estimate
 
 FILES = sorted(RECORDINGS_DIR.glob("*.json"))
@@ -40,6 +41,90 @@ def counts_tokens(item: dict[str, Any]) -> bool:
     return item["request"]["path"].rstrip("/").endswith("/count_tokens")
 
 
+def batch_call(item: dict[str, Any]) -> str | None:
+    """Which call of the Message Batches API the interaction is ("create", "list", "retrieve", "cancel",
+    "delete", "results"), or None for another endpoint."""
+    method, path = item["request"]["method"], item["request"]["path"].rstrip("/")
+    if path.endswith("/v1/messages/batches"):
+        return "create" if method == "POST" else "list"
+    if "/v1/messages/batches/" not in path:
+        return None
+    if path.endswith(("/results", "/cancel")):
+        return path.rsplit("/", 1)[1]
+    return "delete" if method == "DELETE" else "retrieve"
+
+
+def batch_results(response: dict[str, Any]) -> list[MessageBatchIndividualResponse]:
+    """The lines of a batch's results (JSON Lines, stored as text; a single line, as a JSON body)."""
+    lines = response["text"].splitlines() if "text" in response else [json.dumps(response["body"])]
+    return [MessageBatchIndividualResponse.model_validate_json(line) for line in lines if line.strip()]
+
+
+def check_response(item: dict[str, Any], response: dict[str, Any]) -> None:
+    """One stored response parses with the SDK's types, as what its endpoint returns."""
+    if "error" in response:
+        assert response["error"] in ("timeout", "connection")
+        return
+    assert all(map(is_kept_header, response["headers"])), "only allow-listed headers are kept"
+    call = batch_call(item)
+    if response["status"] != 200:
+        ErrorResponse.model_validate(response["body"])
+    elif counts_tokens(item):
+        MessageTokensCount.model_validate(response["body"])
+    elif call == "results":
+        assert batch_results(response), "a batch's results hold a line per request"
+    elif call == "list":
+        for batch in response["body"]["data"]:
+            MessageBatch.model_validate(batch)
+    elif call == "delete":
+        DeletedMessageBatch.model_validate(response["body"])
+    elif call is not None:
+        MessageBatch.model_validate(response["body"])
+    else:
+        final_message(response)
+
+
+def check_sample_usage(message: Message, body: dict[str, Any]) -> None:
+    """A sample reply's token counts are the estimator's for the request `body` it answers."""
+    usage = message.usage
+    sent = usage.input_tokens + (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0)
+    assert sent == token_estimate.input_tokens(body), f"{message.id}: input tokens do not fit the request"
+    content = [block.model_dump(exclude_none=True) for block in message.content]
+    if message.stop_reason == "max_tokens":
+        assert usage.output_tokens == body["max_tokens"], f"{message.id}: a cut reply uses its whole budget"
+    else:
+        assert usage.output_tokens == token_estimate.output_tokens(content), f"{message.id}: output tokens"
+
+
+def check_sample_token_counts(items: list[dict[str, Any]]) -> None:
+    """Every sample reply's token counts come from the estimator, a batch's results' too (each against
+    the params its custom_id was sent with, in the batch the file's create interaction made)."""
+    batches: dict[str, dict[str, Any]] = {}  # batch id -> custom_id -> params
+    for item in items:
+        if batch_call(item) == "create":
+            for response in item["responses"]:
+                if response.get("status") == 200:
+                    requests = item["request"]["body"]["requests"]
+                    batches[response["body"]["id"]] = {entry["custom_id"]: entry["params"] for entry in requests}
+    for item in items:
+        if item["provenance"] != "sample":
+            continue
+        body = item["request"]["body"]
+        call = batch_call(item)
+        for response in item["responses"]:
+            if response.get("status") != 200 or (call is not None and call != "results"):
+                continue
+            if counts_tokens(item):
+                assert response["body"]["input_tokens"] == token_estimate.input_tokens(body), "a token count"
+            elif call == "results":
+                sent = batches[item["request"]["path"].rstrip("/").split("/")[-2]]
+                for entry in batch_results(response):
+                    if entry.result.type == "succeeded":
+                        check_sample_usage(entry.result.message, sent[entry.custom_id])
+            else:
+                check_sample_usage(final_message(response), body)
+
+
 def test_there_are_recordings():
     assert FILES, "recordings/ is empty"
 
@@ -52,46 +137,21 @@ def test_each_file_says_what_it_is(path):
     if data["provenance"] != "recorded":
         assert "not real model output" in data["note"]
     for item in data["interactions"]:
-        assert item["provenance"] in ("sample", "recorded") and item["recorded_on"] and item["model"]
+        assert item["provenance"] in ("sample", "recorded") and item["recorded_on"]
+        # Every request that names a model says which; a batch's retrieve or results (a GET) names none.
+        assert item["model"] == model_of(item["request"]["body"]), "the interaction names the model it asked for"
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_each_response_parses_with_the_sdks_types(path):
     for item in interactions(path):
         for response in item["responses"]:
-            if "error" in response:
-                assert response["error"] in ("timeout", "connection")
-                continue
-            assert set(response["headers"]) <= set(KEPT_RESPONSE_HEADERS), "only allow-listed headers are kept"
-            if response["status"] == 200 and counts_tokens(item):
-                MessageTokensCount.model_validate(response["body"])
-            elif response["status"] == 200:
-                final_message(response)
-            else:
-                ErrorResponse.model_validate(response["body"])
+            check_response(item, response)
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_sample_token_counts_come_from_the_estimator(path):
-    for item in interactions(path):
-        if item["provenance"] != "sample":
-            continue
-        body = item["request"]["body"]
-        for response in item["responses"]:
-            if response.get("status") != 200:
-                continue
-            if counts_tokens(item):
-                assert response["body"]["input_tokens"] == token_estimate.input_tokens(body), "a token count"
-                continue
-            message = final_message(response)
-            usage = message.usage
-            sent = usage.input_tokens + (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0)
-            assert sent == token_estimate.input_tokens(body), f"{message.id}: input tokens do not fit the request"
-            content = [block.model_dump(exclude_none=True) for block in message.content]
-            if message.stop_reason == "max_tokens":
-                assert usage.output_tokens == body["max_tokens"], f"{message.id}: a cut reply uses its whole budget"
-            else:
-                assert usage.output_tokens == token_estimate.output_tokens(content), f"{message.id}: output tokens"
+    check_sample_token_counts(interactions(path))
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)

@@ -206,6 +206,7 @@ LECTURE_MAP: list[tuple[str, str, str]] = [
     ),
     ("An agent's history is its context window, and has to be kept in bounds", "06", "Keeping the history in bounds"),
     ("The same patterns work with every provider's API", "06", "The same turn in another API's format"),
+    ("Calls fail more often under load: respect the rate limits when sending many", "07", "Rate limits"),
 ]
 
 # Where the workbook departs from the lecture: (topic, what the lecture says, what holds today and

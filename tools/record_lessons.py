@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from tools import build_notebooks
 
@@ -53,6 +54,8 @@ SCRIPTS: dict[str, list[str]] = {
     "conversation": ["scripts/conversation.py"],
     "retry_pattern": ["scripts/retry_pattern.py"],
     "agent": ["scripts/agent.py"],
+    "batch_run": ["scripts/batch_run.py"],
+    "batch_run_batch": ["scripts/batch_run.py", "--batch"],  # the --batch way records apart
 }
 RUN_TIMEOUT = 1800  # seconds for one run of a lesson (recording, or replaying both editions) or of a script
 STOP_TIMEOUT = 10  # seconds a run has to end after Ctrl-C before it is killed
@@ -124,14 +127,11 @@ class Outcome:
         tokens_in = tokens_out = 0
         dollars: float | None = 0.0
         for item in self.after:
-            for response in item["responses"]:
-                usage = usage_of(response)
-                if usage is None:
-                    continue
+            for usage, model, batch in billed(item):
                 tokens_in += usage.input_tokens + (usage.cache_creation_input_tokens or 0)
                 tokens_in += usage.cache_read_input_tokens or 0
                 tokens_out += usage.output_tokens
-                cost = cost_usd(usage, item.get("model") or "")
+                cost = cost_usd(usage, model, batch=batch)
                 dollars = None if cost is None or dollars is None else dollars + cost
         return tokens_in, tokens_out, dollars
 
@@ -140,15 +140,43 @@ def _request(item: Json) -> str:
     return json.dumps(item["request"], sort_keys=True)
 
 
+# What a reply's headers say that differs on every run however alike the replies: its request id,
+# when it was sent, and where the rate limits stood (what remained, and when it is full again).
+VOLATILE_HEADERS = ("request-id", "date")
+VOLATILE_RATE_LIMIT_PARTS = ("-remaining", "-reset")
+# A Message Batch's times (and where its results are: a stand-in's port differs on every run).
+VOLATILE_BATCH_FIELDS = ("created_at", "expires_at", "ended_at", "cancel_initiated_at", "archived_at")
+
+
+def volatile_header(name: str) -> bool:
+    from helpers.wire import RATE_LIMIT_PREFIX
+
+    rate_limit = name.startswith(RATE_LIMIT_PREFIX) and name.endswith(VOLATILE_RATE_LIMIT_PARTS)
+    return name in VOLATILE_HEADERS or rate_limit
+
+
+def _steady_body(body: Json) -> Json:
+    """A JSON body without what differs on every run: an error's request id, a batch's times and results host."""
+    body = {key: value for key, value in body.items() if key != "request_id"}  # an error's body names its request
+    if body.get("type") == "message_batch":
+        body = {key: value for key, value in body.items() if key not in VOLATILE_BATCH_FIELDS}
+        if isinstance(body.get("results_url"), str):
+            body["results_url"] = urlsplit(body["results_url"]).path
+    if isinstance(body.get("data"), list):  # a page of batches
+        body["data"] = [_steady_body(item) if isinstance(item, dict) else item for item in body["data"]]
+    return body
+
+
 def content(responses: list[Json]) -> list[Json]:
-    """Responses without what differs on every run however alike the replies: timings and request ids."""
+    """Responses without what differs on every run however alike the replies: timings, request ids,
+    dates, where the rate limits stood (see VOLATILE_HEADERS), a batch's times and results host."""
     stripped = []
     for response in responses:
         response = {key: value for key, value in response.items() if key != "elapsed"}
         if "headers" in response:
-            response["headers"] = {k: v for k, v in response["headers"].items() if k != "request-id"}
-        if isinstance(response.get("body"), dict):  # an error's body names its request too
-            response["body"] = {k: v for k, v in response["body"].items() if k != "request_id"}
+            response["headers"] = {k: v for k, v in response["headers"].items() if not volatile_header(k)}
+        if isinstance(response.get("body"), dict):
+            response["body"] = _steady_body(response["body"])
         if "events" in response:
             response["events"] = [{k: v for k, v in event.items() if k != "at"} for event in response["events"]]
         stripped.append(response)
@@ -164,6 +192,27 @@ def same_replies(before: list[Json], after: list[Json]) -> bool:
         ]
 
     return essence(before) == essence(after)
+
+
+def billed(item: Json) -> Iterator[tuple[Usage, str, bool]]:
+    """The usage of each reply an interaction was billed for, with its model and whether at the batch
+    price: every Message it got; for a Message Batch's results, each succeeded request's, once however
+    often the results were read."""
+    if item["request"]["path"].rstrip("/").endswith("/results"):
+        from anthropic.types.messages import MessageBatchIndividualResponse
+
+        read = next((response for response in item["responses"] if response.get("status") == 200), {})
+        # JSON Lines are stored as text; a single line, a JSON object, is stored as a body.
+        text = read["text"] if "text" in read else json.dumps(read["body"]) if "body" in read else ""
+        for line in text.splitlines():
+            entry = MessageBatchIndividualResponse.model_validate_json(line) if line.strip() else None
+            if entry is not None and entry.result.type == "succeeded":
+                yield entry.result.message.usage, entry.result.message.model, True
+        return
+    for response in item["responses"]:
+        usage = usage_of(response)
+        if usage is not None:
+            yield usage, item.get("model") or "", False
 
 
 def usage_of(response: Json) -> Usage | None:
@@ -506,8 +555,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.standin:
         from tools.standin_server import StandinServer
 
-        # Paced like a real model, so replayed streams in lecture mode look like streams.
-        with StandinServer(pace=0.04, first_token_delay=0.6) as server:
+        # Paced like a real model, so replayed streams in lecture mode look like streams, and replies
+        # without streaming take as long as they would have streamed (their recorded `elapsed`).
+        with StandinServer(pace=0.04, first_token_delay=0.6, json_latency=True) as server:
             return run(jobs, recording_environment(server.url, "standin"))
 
     from helpers.settings import DEFAULT_MODEL, read_settings, setting

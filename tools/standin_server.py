@@ -13,7 +13,24 @@ the shipped sample recordings from it. It can also fail on demand:
 
 With `plain_text=True` (`--plain-text`) it plays a small local model instead: every request gets
 the same short plain-text reply, under the model name asked for, streamed or not; no tool calls,
-no JSON, no thinking, and a usage with only input_tokens and output_tokens (no cache fields).
+no JSON, no thinking, and a usage with only input_tokens and output_tokens (no cache fields); and
+it has no token counting and no Message Batches (404, as such a server would answer).
+
+What else it plays of the real API:
+
+- Rate limits. Each server keeps the limits of a Tier 1 sized organization (the sizes in
+  helpers/faults.py) as token buckets, refilled continuously as the API's are, and every reply of
+  the Messages endpoint carries the anthropic-ratelimit-* headers: limit, what remains after this
+  request, and when the bucket is full again. It reports them without enforcing them, unless
+  `enforce_rate_limits=True`: then a request that does not fit gets a 429 with retry-after.
+- Time. A stream is paced by `first_token_delay` and `pace` (seconds between text deltas). With
+  `json_latency=True`, a reply without streaming arrives when the same reply streamed would have
+  ended: after first_token_delay + pace x its number of deltas. Both are 0 by default (tests stay fast).
+- The Message Batches API (/v1/messages/batches): create, retrieve, results, list, cancel and
+  delete, as the SDK's `client.messages.batches` calls them. A batch is `in_progress` for the first
+  `batch_polls` retrieves, then `ended`; its results (JSON Lines, `application/x-jsonl`) are the
+  Messages the stand-in would answer each request with, or `errored` for a request the API would
+  refuse (its params are validated only then, as the API documents) or that no sample answers.
 """
 
 from __future__ import annotations
@@ -23,14 +40,18 @@ import base64
 import contextlib
 import hashlib
 import json
+import math
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-from helpers import wire
+from helpers import faults, wire
 from tools import token_estimate
 from tools.samples import reply_for
 
@@ -56,6 +77,20 @@ SAMPLING_PARAMETERS = ("temperature", "top_p", "top_k")
 
 # What the stand-in says to everything in plain-text mode: no JSON, no tool call.
 PLAIN_TEXT_REPLY = "Sure. Here is a short answer in plain words, as a small local model might give it."
+
+# The Message Batches API. Source: anthropic/resources/messages/batches.py and
+# anthropic/types/messages/message_batch*.py (the shapes); the batch-processing guide,
+# https://platform.claude.com/docs/en/build-with-claude/batch-processing (a batch expires 24 hours
+# after it is created; "Validation of the params object for each message request is performed
+# asynchronously, and validation errors are returned when processing of the entire batch has ended").
+BATCHES_PATH = "/v1/messages/batches"
+BATCH_PATH = re.compile(r"/v1/messages/batches/(?P<id>[^/]+)(?P<action>/results|/cancel)?$")
+BATCH_LIFETIME = timedelta(hours=24)
+CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # the API reference's pattern for custom_id
+# What the results endpoint answers with: the API sends this content type (it sent none before a fix;
+# https://github.com/anthropics/anthropic-sdk-ruby/issues/208), and names the file it is.
+RESULTS_CONTENT_TYPE = "application/x-jsonl"
+DEFAULT_BATCH_POLLS = 2
 
 
 def accepts_mid_conversation_system(model: str) -> bool:
@@ -163,6 +198,116 @@ def _cache_split(body: dict[str, Any]) -> tuple[int, str]:
 
 
 @dataclass
+class Bucket:
+    """One rate limit as the API keeps it: a token bucket that holds `per_minute` and refills
+    continuously, at per_minute / 60 a second. `used` is what is missing from a full bucket."""
+
+    per_minute: int
+    used: float = 0.0
+    at: float | None = None  # when `used` was last brought up to date (time.time())
+
+    def _refill(self, now: float) -> None:
+        if self.at is not None:
+            self.used = max(0.0, self.used - (now - self.at) * self.per_minute / 60)
+        self.at = now
+
+    def take(self, amount: float, now: float) -> None:
+        self._refill(now)
+        self.used += amount
+
+    def wait_for(self, amount: float, now: float) -> float:
+        """Seconds until `amount` fits (0 when it does now; an amount larger than the bucket waits for it empty)."""
+        self._refill(now)
+        excess = self.used + min(amount, self.per_minute) - self.per_minute
+        return max(0.0, excess * 60 / self.per_minute)
+
+    def report(self, now: float) -> wire.RateLimit:
+        """The limit, what remains, and when the bucket is full again (in whole seconds, rounded up)."""
+        self._refill(now)
+        full_at = datetime.fromtimestamp(math.ceil(now + self.used * 60 / self.per_minute), UTC)
+        return wire.RateLimit(self.per_minute, math.floor(self.per_minute - self.used), full_at)
+
+
+@dataclass
+class RateLimits:
+    """A server's limits, sized like a Tier 1 organization's (helpers/faults.py). Only uncached input
+    counts against the input limit (input_tokens + cache_creation_input_tokens), as the API documents
+    for most models (https://platform.claude.com/docs/en/api/rate-limits)."""
+
+    requests: Bucket = field(default_factory=lambda: Bucket(faults.REQUESTS_PER_MINUTE))
+    input_tokens: Bucket = field(default_factory=lambda: Bucket(faults.INPUT_TOKENS_PER_MINUTE))
+    output_tokens: Bucket = field(default_factory=lambda: Bucket(faults.OUTPUT_TOKENS_PER_MINUTE))
+
+    def wait_for(self, input_tokens: int, now: float) -> float:
+        """Seconds until a request with `input_tokens` fits every limit (0: it fits now)."""
+        return max(
+            self.requests.wait_for(1, now),
+            self.input_tokens.wait_for(input_tokens, now),
+            self.output_tokens.wait_for(1, now),
+        )
+
+    def take(self, now: float, *, requests: int = 0, usage: dict[str, Any] | None = None) -> None:
+        self.requests.take(requests, now)
+        if usage is not None:
+            self.input_tokens.take(usage["input_tokens"] + (usage.get("cache_creation_input_tokens") or 0), now)
+            self.output_tokens.take(usage["output_tokens"], now)
+
+    def headers(self, now: float) -> dict[str, str]:
+        return wire.rate_limit_headers(
+            {
+                "requests": self.requests.report(now),
+                "input-tokens": self.input_tokens.report(now),
+                "output-tokens": self.output_tokens.report(now),
+            }
+        )
+
+
+@dataclass
+class Batch:
+    """A Message Batch the server was sent: its requests, and how far its processing has come."""
+
+    id: str
+    requests: list[dict[str, Any]]
+    created_at: datetime
+    retrieves: int = 0
+    cancel_initiated_at: datetime | None = None
+    ended_at: datetime | None = None
+    results: list[dict[str, Any]] | None = None  # a MessageBatchIndividualResponse per request, once ended
+
+    @property
+    def status(self) -> str:
+        if self.ended_at is not None:
+            return "ended"
+        return "canceling" if self.cancel_initiated_at is not None else "in_progress"
+
+    def to_json(self, results_url: str) -> dict[str, Any]:
+        """The MessageBatch the API answers with; `results_url` is given only once processing has ended."""
+        counts = dict.fromkeys(("processing", "succeeded", "errored", "canceled", "expired"), 0)
+        if self.results is None:
+            counts["processing"] = len(self.requests)
+        else:
+            for entry in self.results:
+                counts[entry["result"]["type"]] += 1
+        return {
+            "id": self.id,
+            "type": "message_batch",
+            "processing_status": self.status,
+            "request_counts": counts,
+            "ended_at": _timestamp(self.ended_at),
+            "created_at": _timestamp(self.created_at),
+            "expires_at": _timestamp(self.created_at + BATCH_LIFETIME),
+            "archived_at": None,
+            "cancel_initiated_at": _timestamp(self.cancel_initiated_at),
+            "results_url": results_url if self.results is not None else None,
+        }
+
+
+def _timestamp(moment: datetime | None) -> str | None:
+    """A time as the Batches API writes it: RFC 3339, UTC, to the microsecond."""
+    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@dataclass
 class StandinState:
     """What the server was told to do, and what it has seen."""
 
@@ -170,12 +315,19 @@ class StandinState:
     always: str | None = None
     pace: float = 0.0  # seconds between streamed chunks; 0 sends them at once
     first_token_delay: float = 0.0
+    # True: a reply without streaming waits first_token_delay + pace x the deltas it would stream as.
+    json_latency: bool = False
     hang_seconds: float = 5.0
     mark_as_sample: bool = True  # False plays a real server, whose replies are recorded as `recorded`
     plain_text: bool = False  # True plays a small local model: plain text only (see the module's docstring)
+    enforce_rate_limits: bool = False  # True: a request that does not fit the rate limits gets a 429
+    batch_polls: int = DEFAULT_BATCH_POLLS  # retrieves that find a batch still in progress; the next finds it ended
     requests: list[dict[str, Any]] = field(default_factory=list)
     cached_prefixes: set[str] = field(default_factory=set)
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    batches: dict[str, Batch] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    batch_lock: threading.Lock = field(default_factory=threading.Lock)  # held while a batch's results are made
 
     def next_fault(self) -> str | None:
         with self.lock:
@@ -293,6 +445,64 @@ def stream_events(message: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]
         yield event["event"], event["data"]
 
 
+def batch_problem(body: Any) -> str | None:
+    """What the API refuses a batch for at once (400), naming the request; None when it takes it.
+    Each request's params are validated later, when the batch is processed (see batch_result)."""
+    if not isinstance(body, dict) or not isinstance(body.get("requests"), list):
+        return "requests: Field required"
+    if not body["requests"]:
+        return "requests: List should have at least 1 item after validation, not 0"
+    seen: set[str] = set()
+    for index, item in enumerate(body["requests"]):
+        if not isinstance(item, dict) or "custom_id" not in item:
+            return f"requests.{index}.custom_id: Field required"
+        custom_id = item["custom_id"]
+        if not isinstance(custom_id, str) or not CUSTOM_ID.match(custom_id):
+            return f"requests.{index}.custom_id: {custom_id!r} should match pattern '{CUSTOM_ID.pattern}'"
+        if custom_id in seen:
+            return f"requests.{index}.custom_id: {custom_id!r} is used by another request; each must be unique"
+        seen.add(custom_id)
+        if not isinstance(item.get("params"), dict):
+            return f"requests.{index}.params (custom_id {custom_id!r}): Input should be a valid dictionary"
+    return None
+
+
+def batch_result(batch_id: str, item: dict[str, Any], state: StandinState) -> dict[str, Any]:
+    """One line of a batch's results: the Message the stand-in answers the request's params with, or
+    `errored` with the error the Messages API would send for them (or for a reply no sample fits)."""
+    request_id = f"req_sample_{_digest([batch_id, item['custom_id']], 20)}"
+    params = item["params"]
+    problem = validate(params)
+    if problem is None and params.get("stream"):
+        problem = "stream: streaming is not supported in a Message Batch"
+    if problem is not None:
+        error = wire.error_body("invalid_request_error", problem, request_id)
+        return {"custom_id": item["custom_id"], "result": {"type": "errored", "error": error}}
+    try:
+        message = build_message(params, state)
+    except SampleError as failure:
+        error = wire.error_body("api_error", f"stand-in: {failure}", request_id)
+        return {"custom_id": item["custom_id"], "result": {"type": "errored", "error": error}}
+    return {"custom_id": item["custom_id"], "result": {"type": "succeeded", "message": message}}
+
+
+def end_batch(batch: Batch, state: StandinState) -> None:
+    """End the batch's processing: every request answered, or every one canceled if cancel was asked."""
+    if batch.cancel_initiated_at is not None:
+        batch.results = [{"custom_id": item["custom_id"], "result": {"type": "canceled"}} for item in batch.requests]
+    else:
+        batch.results = [batch_result(batch.id, item, state) for item in batch.requests]
+    batch.ended_at = datetime.now(UTC)
+
+
+def json_reply_delay(message: dict[str, Any], state: StandinState) -> float:
+    """How long a reply without streaming takes with `json_latency`: as long as the same reply streamed."""
+    if not state.json_latency:
+        return 0.0
+    deltas = sum(1 for name, _ in stream_events(message) if name == "content_block_delta")
+    return state.first_token_delay + state.pace * deltas
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
@@ -319,54 +529,136 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
         self._send(status, [json.dumps(payload).encode()], "application/json", headers)
 
-    def do_POST(self) -> None:
+    def _error(self, status: int, kind: str, message: str, headers: dict[str, str]) -> None:
+        self._send_json(status, wire.error_body(kind, message, headers["request-id"]), headers)
+
+    # --- what every request goes through ---------------------------------------------------------
+
+    def _arrived(self) -> tuple[Any, dict[str, str]]:
+        """The request's JSON body (None when it has none or it is not JSON), noted in the state, and
+        the headers every reply to it carries (its request id)."""
         state = self.server.state
         length = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(length)
+        raw = self.rfile.read(length) if length else b""
         try:
-            body: Any = json.loads(raw)
+            body: Any = json.loads(raw) if raw else None
         except ValueError:
             body = None
         with state.lock:
-            state.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-        request_id = f"req_sample_{_digest([body, len(state.requests)], 20)}"
-        headers = {"request-id": request_id}
+            noted = {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+            state.requests.append(noted)
+            number = len(state.requests)
+        return body, {"request-id": f"req_sample_{_digest([body, number], 20)}"}
 
-        counting = self.path.split("?")[0].rstrip("/").endswith("/v1/messages/count_tokens")
-        if counting and state.plain_text:  # like a local model server without the endpoint
-            self._send_json(404, wire.error_body("not_found_error", f"Not found: {self.path}", request_id), headers)
-            return
-        if not counting and not self.path.split("?")[0].rstrip("/").endswith("/v1/messages"):
-            self._send_json(404, wire.error_body("not_found_error", f"Not found: {self.path}", request_id), headers)
-            return
+    def _turned_away(self, headers: dict[str, str], *, limits: bool = False) -> bool:
+        """Answer for the endpoint when the request has no key or meets a fault (after hanging, for a
+        timeout, without an answer); True when it was answered so. With `limits`, a fault's reply
+        carries the rate-limit headers too: a 429 those of a spent request limit (helpers.faults)."""
+        state = self.server.state
         if not (self.headers.get("authorization") or self.headers.get("x-api-key")):
-            message = "x-api-key header is required"
-            self._send_json(401, wire.error_body("authentication_error", message, request_id), headers)
-            return
-
+            self._error(401, "authentication_error", "x-api-key header is required", headers)
+            return True
         fault = state.next_fault()
         if fault == "timeout":
             time.sleep(state.hang_seconds)
-            return
-        if fault is not None:
-            status, kind, message, extra = ERRORS[fault]
-            self._send_json(status, wire.error_body(kind, message, request_id), {**headers, **extra})
-            return
+            return True
+        if fault is None:
+            return False
+        status, kind, message, extra = ERRORS[fault]
+        if limits:
+            with state.lock:
+                extra = {**state.rate_limits.headers(time.time()), **extra}
+            if status == 429:
+                extra.update(faults.rate_limit_headers(float(extra["retry-after"])))
+        self._error(status, kind, message, {**headers, **extra})
+        return True
 
-        problem = validate({**body, "max_tokens": 1} if counting and isinstance(body, dict) else body)
+    def _route(self) -> tuple[str, re.Match[str] | None]:
+        path = urlsplit(self.path).path.rstrip("/")
+        if path.endswith("/v1/messages/count_tokens"):
+            return "count_tokens", None
+        if path.endswith("/v1/messages"):
+            return "messages", None
+        if path.endswith(BATCHES_PATH):
+            return "batches", None
+        found = BATCH_PATH.search(path)
+        return ("batch", found) if found else ("unknown", None)
+
+    def _handle(self, method: str) -> None:
+        state = self.server.state
+        body, headers = self._arrived()
+        endpoint, found = self._route()
+        allowed = {"count_tokens": ("POST",), "messages": ("POST",), "batches": ("POST", "GET")}
+        if endpoint == "batch":
+            action = found["action"] if found else None
+            allowed["batch"] = ("POST",) if action == "/cancel" else ("GET",) if action else ("GET", "DELETE")
+        # A local model's server has neither token counting nor batches.
+        local_only = state.plain_text and endpoint not in ("messages",)
+        if endpoint == "unknown" or local_only or method not in allowed.get(endpoint, ()):
+            self._error(404, "not_found_error", f"Not found: {method} {self.path}", headers)
+            return
+        if self._turned_away(headers, limits=endpoint == "messages"):
+            return
+        if endpoint == "count_tokens":
+            self._count_tokens(body, headers)
+        elif endpoint == "messages":
+            self._messages(body, headers)
+        elif endpoint == "batches" and method == "POST":
+            self._create_batch(body, headers)
+        elif endpoint == "batches":
+            self._list_batches(headers)
+        elif found is not None:
+            self._batch(method, found["id"], found["action"], headers)
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    # --- the Messages API ----------------------------------------------------------------------------
+
+    def _count_tokens(self, body: Any, headers: dict[str, str]) -> None:
+        problem = validate({**body, "max_tokens": 1} if isinstance(body, dict) else body)
         if problem is not None:
-            self._send_json(400, wire.error_body("invalid_request_error", problem, request_id), headers)
+            self._error(400, "invalid_request_error", problem, headers)
             return
-        if counting:  # count_tokens takes no max_tokens, and answers with the count alone
-            self._send_json(200, {"input_tokens": token_estimate.input_tokens(body)}, headers)
-            return
+        # count_tokens takes no max_tokens, and answers with the count alone
+        self._send_json(200, {"input_tokens": token_estimate.input_tokens(body)}, headers)
 
+    def _messages(self, body: Any, headers: dict[str, str]) -> None:
+        state = self.server.state
+        limits = state.rate_limits
+        problem = validate(body)
+        if problem is not None:
+            with state.lock:
+                now = time.time()
+                limits.take(now, requests=1)
+                headers = {**headers, **limits.headers(now)}
+            self._error(400, "invalid_request_error", problem, headers)
+            return
+        if state.enforce_rate_limits:
+            with state.lock:
+                now = time.time()
+                wait = limits.wait_for(token_estimate.input_tokens(body), now)
+                refused = {**headers, **limits.headers(now), "retry-after": str(max(1, math.ceil(wait)))}
+            if wait > 0:
+                self._error(429, "rate_limit_error", wire.ERRORS[429][1], refused)
+                return
         try:
             message_body = build_message(body, state)
         except SampleError as error:
-            self._send_json(500, wire.error_body("api_error", f"stand-in: {error}", request_id), headers)
+            self._error(500, "api_error", f"stand-in: {error}", headers)
             return
+        with state.lock:
+            now = time.time()
+            limits.take(now, requests=1, usage=message_body["usage"])
+            headers = {**headers, **limits.headers(now)}
         if not body.get("stream"):
+            time.sleep(json_reply_delay(message_body, state))
             self._send_json(200, message_body, headers)
             return
 
@@ -379,6 +671,79 @@ class _Handler(BaseHTTPRequestHandler):
                 yield f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
         self._send(200, paced(), "text/event-stream; charset=utf-8", {**headers, "cache-control": "no-cache"})
+
+    # --- the Message Batches API ---------------------------------------------------------------------
+
+    def _results_url(self, batch_id: str) -> str:
+        """Where a batch's results are: on this server, whatever gateway path the client came through."""
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}{BATCHES_PATH}/{batch_id}/results"
+
+    def _create_batch(self, body: Any, headers: dict[str, str]) -> None:
+        state = self.server.state
+        problem = batch_problem(body)
+        if problem is not None:
+            self._error(400, "invalid_request_error", problem, headers)
+            return
+        requests = body["requests"]
+        with state.batch_lock:
+            # The same requests sent again make another batch, with another id: deterministic, in order.
+            again = sum(1 for batch in state.batches.values() if batch.requests == requests)
+            batch = Batch(f"msgbatch_sample_{_digest([requests, again])}", requests, datetime.now(UTC))
+            state.batches[batch.id] = batch
+            reply = batch.to_json(self._results_url(batch.id))
+        self._send_json(200, reply, headers)
+
+    def _list_batches(self, headers: dict[str, str]) -> None:
+        """The batches, most recent first, a page at a time (limit, after_id, before_id)."""
+        state = self.server.state
+        query = {name: values[-1] for name, values in parse_qs(urlsplit(self.path).query).items()}
+        with state.batch_lock:
+            batches = [batch.to_json(self._results_url(batch.id)) for batch in reversed(state.batches.values())]
+        ids = [batch["id"] for batch in batches]
+        if query.get("after_id") in ids:
+            batches = batches[ids.index(query["after_id"]) + 1 :]
+        elif query.get("before_id") in ids:
+            batches = batches[: ids.index(query["before_id"])]
+        limit = max(1, min(1000, int(query.get("limit") or 20)))
+        page = batches[-limit:] if "before_id" in query else batches[:limit]
+        first, last = (page[0]["id"], page[-1]["id"]) if page else (None, None)
+        reply = {"data": page, "has_more": len(page) < len(batches), "first_id": first, "last_id": last}
+        self._send_json(200, reply, headers)
+
+    def _batch(self, method: str, batch_id: str, action: str | None, headers: dict[str, str]) -> None:
+        state = self.server.state
+        with state.batch_lock:
+            batch = state.batches.get(batch_id)
+            if batch is None:
+                self._error(404, "not_found_error", f"message_batch {batch_id!r} not found", headers)
+                return
+            if method == "DELETE":
+                if batch.ended_at is None:
+                    message = f"{batch_id} is still processing: cancel it, and delete it once it has ended"
+                    self._error(400, "invalid_request_error", message, headers)
+                    return
+                del state.batches[batch_id]
+                self._send_json(200, {"id": batch_id, "type": "message_batch_deleted"}, headers)
+                return
+            if action == "/results":
+                if batch.results is None:
+                    message = f"the results of {batch_id} are not available: its processing has not ended"
+                    self._error(404, "not_found_error", message, headers)
+                    return
+                lines = b"".join(json.dumps(entry).encode() + b"\n" for entry in batch.results)
+                disposition = f"attachment; filename*=utf-8''{batch_id}_results.jsonl"
+                self._send(200, [lines], RESULTS_CONTENT_TYPE, {**headers, "content-disposition": disposition})
+                return
+            if action == "/cancel":
+                if batch.ended_at is None and batch.cancel_initiated_at is None:
+                    batch.cancel_initiated_at = datetime.now(UTC)
+            else:  # a retrieve: the one after `batch_polls` of them finds the batch ended
+                batch.retrieves += 1
+                if batch.ended_at is None and (batch.retrieves > state.batch_polls or batch.cancel_initiated_at):
+                    end_batch(batch, state)
+            reply = batch.to_json(self._results_url(batch_id))
+        self._send_json(200, reply, headers)
 
 
 class _Server(ThreadingHTTPServer):
@@ -418,13 +783,28 @@ def main() -> None:
     parser.add_argument("--fail", default="", help=f"faults to answer first, comma-separated: {', '.join(FAULTS)}")
     parser.add_argument("--always", choices=FAULTS, help="answer every request with this fault")
     parser.add_argument("--pace", type=float, default=0.0, help="seconds between streamed chunks")
+    parser.add_argument("--first-token-delay", type=float, default=0.0, help="seconds before a stream's first event")
+    parser.add_argument("--json-latency", action="store_true", help="replies without streaming take as long too")
     parser.add_argument("--plain-text", action="store_true", help="play a small local model: plain text only")
+    parser.add_argument("--enforce-rate-limits", action="store_true", help="answer 429 past the rate limits")
+    parser.add_argument(
+        "--batch-polls", type=int, default=DEFAULT_BATCH_POLLS, help="retrieves that find a batch in progress"
+    )
     args = parser.parse_args()
     failures = [fault for fault in args.fail.split(",") if fault]
     unknown = [fault for fault in failures if fault not in FAULTS]
     if unknown:
         parser.error(f"unknown fault(s) {unknown}; use {', '.join(FAULTS)}")
-    options = {"failures": failures, "always": args.always, "pace": args.pace, "plain_text": args.plain_text}
+    options = {
+        "failures": failures,
+        "always": args.always,
+        "pace": args.pace,
+        "first_token_delay": args.first_token_delay,
+        "json_latency": args.json_latency,
+        "plain_text": args.plain_text,
+        "enforce_rate_limits": args.enforce_rate_limits,
+        "batch_polls": args.batch_polls,
+    }
     with StandinServer(args.port, **options) as server:
         print(f"stand-in Messages API at {server.url} (Ctrl-C to stop)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

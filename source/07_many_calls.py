@@ -1,0 +1,310 @@
+# %% [markdown]
+# # 07 · Many calls
+#
+# Real work rarely stops at one call: sorting a day's support tickets, grading a class's answers,
+# testing an agent on fifty tasks. One call at a time is slow; all of them at once runs into the rate
+# limits of lesson 05. This lesson sends two dozen small, independent requests three ways: one after
+# the other, many at once with a bound, and as a **Message Batch** that the provider runs for you at
+# half the price.
+#
+# **Learning goals**
+#
+# - Send many independent calls concurrently with the async client, never more than a set number at once
+# - Work out the speed-up from the time each call took
+# - Read the rate-limit headers, and slow down before the server has to say 429
+# - Show progress on a long run
+# - Send the same work as a Message Batch: create it, poll it, read its results, at the batch price
+# - Choose between one at a time, concurrent calls and a batch
+#
+# The replies stored with the workbook are hand-written samples (the banner below says so).
+
+# %% [markdown]
+# Concurrency in Python means `asyncio`: while one call waits for the network, others can be sent.
+# The SDK has an async client, `anthropic.AsyncAnthropic`, with the same methods, each awaited;
+# `get_async_client()` gives one over the same recordings as before. Jupyter runs an event loop
+# already, so a cell can `await` directly. Retries are this lesson's job, so the SDK's are off.
+
+# %%
+import asyncio
+import time
+
+from helpers import MODEL, get_async_client, tickets
+
+client = get_async_client("07_many_calls", max_retries=0)
+
+# %% [markdown]
+# ## The task: sort the tickets
+#
+# The bookshop of lesson 06 has a pile of support tickets. Each goes to the model on its own, with a
+# system prompt that asks for one word: its category. Small requests that do not depend on each other
+# are exactly the work that many calls at once can speed up.
+
+# %%
+print(f"{len(tickets.TICKETS)} tickets, for example:")
+for ticket in tickets.TICKETS[:3]:
+    print("  ", ticket)
+print("categories:", ", ".join(tickets.CATEGORIES))
+
+# %% [markdown]
+# One call, by itself. `with_raw_response` hands back the HTTP response along with the reply: its
+# headers matter later. `reply_seconds` says how long the reply took: on a replay, the time it took
+# when it was recorded; live, the time measured here.
+
+# %%
+import anthropic
+
+from helpers.concurrency import reply_seconds
+
+
+async def classify(ticket, client=client):
+    """The category of one ticket, the seconds its reply took, and the reply's headers."""
+    started = time.monotonic()
+    raw = await client.messages.with_raw_response.create(**tickets.request_for(ticket))
+    reply = await raw.parse()
+    seconds = reply_seconds(raw.http_response, time.monotonic() - started)
+    return tickets.category_of(reply) or f"? {reply.content}", seconds, raw.headers
+
+
+category, seconds, _ = await classify(tickets.TICKETS[0])
+print(f"{category!r}, in {seconds:.2f} s")
+
+# %% [markdown]
+# ## One at a time
+#
+# The plain loop: each call starts when the one before it has ended, so the times add up.
+
+# %%
+one_by_one = []
+for ticket in tickets.TICKETS:
+    one_by_one.append(await classify(ticket))
+
+durations = [seconds for _, seconds, _ in one_by_one]
+print(f"{len(one_by_one)} calls; their replies took {sum(durations):.1f} s in all, one after the other")
+
+# %% [markdown]
+# ## Rate limits
+#
+# A provider limits how many requests, and how many tokens, an organisation may send per minute; the
+# limits grow with its usage tier. Every reply says where you stand, in headers named
+# `anthropic-ratelimit-...` (lesson 05): the limit, what is left, and when the budget is full again.
+# The API refills it continuously, so what is left climbs back as time passes. The recordings keep
+# these headers as the server sent them. The last reply of the loop above:
+# <!-- source: https://platform.claude.com/docs/en/api/rate-limits (response headers, tiers) -->
+
+# %%
+from helpers.concurrency import rate_limits
+
+headers = rate_limits(one_by_one[-1][2])
+for name in sorted(headers):
+    if name.startswith("requests-"):
+        print(f"anthropic-ratelimit-{name}: {headers[name]}")
+if not headers:
+    print("This server sends no rate-limit headers (a local one sends none).")
+
+# %% [markdown]
+# A client that reads them can slow down *before* the server refuses. `RateLimiter` goes at full
+# speed while plenty is left; when little is left, it spaces the calls so that what is left lasts
+# until the budget is full again; after a 429 it holds *every* call for what the `retry-after` header
+# asks, since all the calls share one limit. Each of its decisions is one printed line.
+
+# %% [markdown]
+# ## Many at once, with a bound
+#
+# `asyncio.gather` starts all the calls together and waits for them all. Unbounded, two dozen calls
+# leave at the same moment; two thousand would too, and most would come back as 429s. An
+# `asyncio.Semaphore(limit)` lets only `limit` calls through at a time; the others wait their turn.
+# `map_bounded` from `helpers/concurrency.py` puts the two together, retries transient errors, and
+# returns the results in the order of the tickets (exercise 1 asks you to write it).
+#
+# Here it sorts the tickets again, `LIMIT` at a time, each call waiting for the limiter first, with
+# two 429s injected as in lesson 05 (`with_faults`). The limiter is set to slow down once half the
+# budget is gone, as suits a class whose students all share one organisation's limits. A progress
+# bar fills as calls finish (in stored outputs, one line at the end). The waits are simulated, so the
+# cell takes no time.
+
+# %%
+from helpers.concurrency import Progress, RateLimiter, map_bounded
+from helpers.faults import with_faults
+from helpers.retries import SimulatedTime
+
+LIMIT = 6  # calls in flight at once
+timer = SimulatedTime()
+limiter = RateLimiter(low_water=0.5, sleep=timer.asleep, clock=timer.clock)  # careful: slow down at half
+flaky = with_faults(client, ["429", "429"], retry_after=2.0)
+progress = Progress(len(tickets.TICKETS), "tickets")
+
+
+async def classify_politely(ticket):
+    await limiter.wait()
+    try:
+        result = await classify(ticket, client=flaky)
+    except anthropic.RateLimitError as err:
+        limiter.rate_limited(err)
+        raise  # map_bounded retries it, after the wait the error asks for
+    limiter.read(result[2])
+    progress.advance()
+    return result
+
+
+at_once = await map_bounded(classify_politely, tickets.TICKETS, limit=LIMIT, sleep=timer.asleep)
+progress.close()
+print(f"the limiter waited {len(limiter.waits)} times, {sum(limiter.waits):.1f} s in all")
+print("same categories as one at a time:", [c for c, _, _ in at_once] == [c for c, _, _ in one_by_one])
+
+# %% [markdown]
+# How much faster is many at once? From the time each call took, `schedule` works out when each would
+# start and end: one at a time, or with `LIMIT` places, each call taking the next free place. (The
+# stored replies replay instantly unless you ask for the recorded pace, so the plan comes from the
+# times they were recorded with, not from the clock now; the limiter's waits are left out.)
+
+# %%
+from helpers.concurrency import schedule, total_time
+from helpers.plots import plot_timelines
+
+plans = {"one at a time": schedule(durations, 1), f"at most {LIMIT} at once": schedule(durations, LIMIT)}
+for label, plan in plans.items():
+    print(f"{label:>18}: {total_time(plan):5.1f} s")
+print(f"speed-up: {total_time(plans['one at a time']) / total_time(plans[f'at most {LIMIT} at once']):.1f} times")
+figure = plot_timelines(plans, title=f"{len(durations)} calls, one at a time and {LIMIT} at once")
+
+# %% [markdown]
+# The speed-up can never pass `LIMIT`, and it falls short of it when the calls take different
+# times: the last ones leave places empty. Put `WORKBOOK_STREAM_SPEED=1` in `.env` (then restart the kernel) and the replay waits as
+# long as each recorded call took; the next cell then measures the first tickets both ways with the
+# clock. Its output changes from run to run, so the tests do not compare it.
+
+# %% tags=["nbval-ignore-output"]
+first = tickets.TICKETS[:LIMIT]
+started = time.monotonic()
+await map_bounded(classify, first, limit=1)
+sequential = time.monotonic() - started
+started = time.monotonic()
+await map_bounded(classify, first, limit=LIMIT)
+concurrent = time.monotonic() - started
+print(f"the first {LIMIT} tickets: {sequential:.2f} s one at a time, {concurrent:.2f} s at once (measured now)")
+
+# %% [markdown]
+# ## A Message Batch
+#
+# When nobody is waiting for the answers (an evaluation, last night's tickets), there is a third way:
+# hand the whole list to the provider as one **Message Batch**. Each request gets a `custom_id` of
+# your choosing and its usual parameters. The provider runs them on its own schedule, usually within
+# the hour and at most within 24 hours, and bills every token at half price.
+# <!-- source: anthropic/resources/messages/batches.py; https://platform.claude.com/docs/en/build-with-claude/batch-processing (50% price, most batches end within 1 hour, 24-hour limit, results in any order) -->
+
+# %%
+batch_requests = [
+    {"custom_id": f"ticket-{number:02d}", "params": tickets.request_for(ticket)}
+    for number, ticket in enumerate(tickets.TICKETS)
+]
+batch = await client.messages.batches.create(requests=batch_requests)
+print(batch.id, batch.processing_status, f"({batch.request_counts.processing} requests processing)")
+
+# %% [markdown]
+# Then you wait, and ask now and then whether it has ended: `retrieve` returns the batch with its
+# `processing_status`. `wait_for_batch` asks after one second, then after twice as long each time,
+# up to a minute. (A recorded batch replays its polls at once.) With a key, a real batch takes
+# minutes or more: interrupt the cell if you like, and come back later with its id.
+
+# %%
+from helpers.batches import wait_for_batch
+
+batch = await wait_for_batch(client, batch.id)
+
+# %% [markdown]
+# The results are a stream of one line per request, in any order: match them to your requests by
+# `custom_id`, never by position. Each says whether its request `succeeded`, `errored`, was
+# `canceled` or `expired`.
+
+# %%
+batched = {}
+async for entry in await client.messages.batches.results(batch.id):
+    if entry.result.type == "succeeded":
+        batched[entry.custom_id] = tickets.category_of(entry.result.message)
+    else:
+        print(entry.custom_id, entry.result.type)
+in_order = [batched.get(request["custom_id"]) for request in batch_requests]
+same = in_order == [category for category, _, _ in one_by_one]
+print(f"{len(batched)} results; the same categories as the calls made one by one: {same}")
+
+# %% [markdown]
+# ## What each way costs
+#
+# The same tokens, priced by `helpers/costs.py`: calls at the list price, the batch at half of it.
+
+# %%
+from helpers import cost_usd, price_for
+
+price_for(MODEL)  # says so when the model has no price, and which model's prices stand in
+results = await client.messages.batches.results(batch.id)
+usages = [entry.result.message.usage async for entry in results if entry.result.type == "succeeded"]
+one_call_each = sum(cost_usd(usage, MODEL) or 0.0 for usage in usages)
+as_a_batch = sum(cost_usd(usage, MODEL, batch=True) or 0.0 for usage in usages)
+print(f"{len(usages)} tickets: ${one_call_each:.4f} as calls, ${as_a_batch:.4f} as a batch")
+
+# %% [markdown]
+# | | One at a time | Concurrent, bounded | Message Batch |
+# |---|---|---|---|
+# | How long | the sum of all calls | about the sum divided by the bound | minutes to hours (at most 24 h) |
+# | Price | list | list | half |
+# | Rate limits | rarely a problem | yours to respect: bound, back off, read the headers | the batch's own, separate limits |
+# | Use it for | a few calls; each depends on the last | someone waiting on many answers | evaluations, reports, last night's tickets: nobody waiting |
+
+# %% [markdown]
+# ## Key takeaways
+#
+# - Independent calls can run concurrently: `AsyncAnthropic` and `asyncio.gather`, with an
+#   `asyncio.Semaphore` so that only a set number run at once.
+# - The speed-up is bounded by that number and by the slowest calls; work it out from the times the
+#   calls take.
+# - Wait with `await asyncio.sleep`, never `time.sleep`, which stops every call at once.
+# - Every reply carries rate-limit headers: slow down as they fall, and wait what a 429's
+#   `retry-after` asks.
+# - When nobody waits for the answers, a Message Batch does the work at half the price; match its
+#   results by `custom_id`.
+#
+# ## Exercises
+#
+# ### Exercise 1 · A bounded map with retries
+#
+# Complete `map_bounded(call, items, *, limit, max_attempts=3, sleep=asyncio.sleep)`, a coroutine
+# function (`async def`):
+#
+# 1. `await call(item)` for every item, at most `limit` at once (an `asyncio.Semaphore`), all
+#    started together (`asyncio.gather`).
+# 2. Return the results in the order of `items`.
+# 3. When a call raises a transient error (`helpers.retries.is_transient(err)` says so), wait and try
+#    that item again, up to `max_attempts` calls in all; wait what `retry_after_seconds(err)` says,
+#    or, when it says `None`, a short backoff. Re-raise any other error at once.
+# 4. Wait with the `sleep` you are given (`await sleep(seconds)`), never with `time.sleep`.
+#
+# The check runs your function against a scripted model that counts how many calls are in flight.
+
+# %%
+from helpers.checks.lesson07 import check_map_bounded
+### BEGIN SOLUTION
+from helpers.retries import is_transient, retry_after_seconds
+### END SOLUTION
+
+
+async def map_bounded(call, items, *, limit, max_attempts=3, sleep=asyncio.sleep):
+    return None  # STUDENT
+    ### BEGIN SOLUTION
+    gate = asyncio.Semaphore(limit)
+
+    async def one(item):
+        async with gate:
+            for attempt in range(1, max_attempts + 1):
+                try:
+                    return await call(item)
+                except anthropic.APIError as err:
+                    if not is_transient(err) or attempt == max_attempts:
+                        raise
+                    asked = retry_after_seconds(err)
+                    await sleep(asked if asked is not None else 0.5 * 2 ** (attempt - 1))
+
+    return await asyncio.gather(*(one(item) for item in items))
+    ### END SOLUTION
+
+
+check_map_bounded("map_bounded")
