@@ -31,9 +31,9 @@ async def wait_for_batch(
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     say: Say | None = print,
 ) -> MessageBatch:
-    """Retrieve the batch until its processing has ended, waiting `first` seconds before the first
-    poll and twice as long before each next one, up to `most`. A replayed answer is not waited for:
-    the recording already says what came next."""
+    """Retrieve the batch until its processing has ended: at once, then after `first` seconds, then
+    twice as long each time, up to `most`. A replayed answer is not waited for: the recording already
+    says what came next."""
     wait = first
     polls = 0
     while True:

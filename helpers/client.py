@@ -166,6 +166,19 @@ def client_transport(client: Any) -> Any:
     return transport
 
 
+def replays_only(client: Any) -> bool:
+    """Whether every request of this client (from get_client or get_async_client) is answered from the
+    recordings: replay mode, or auto mode with no key. Then waits that stand for the server's time
+    can be simulated; with a key, a request may reach the server, and its waits must be real."""
+    transport = client_transport(client)
+    while not isinstance(transport, WorkbookTransport | AsyncWorkbookTransport):  # under with_faults
+        transport = getattr(transport, "inner", None)
+        if transport is None:
+            return False
+    core = transport.core if isinstance(transport, AsyncWorkbookTransport) else transport
+    return core.mode is Mode.REPLAY or (core.mode is Mode.AUTO and not core.has_key)
+
+
 def _check_recordings_folder(settings: Settings) -> None:
     folder = settings.recordings_dir
     if settings.mode is Mode.LIVE or folder.is_dir():

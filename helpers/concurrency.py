@@ -31,6 +31,10 @@ Sleep = Callable[[float], Awaitable[object]]
 Say = Callable[[str], object]
 
 
+class _RunFailedError(Exception):
+    """Stops the calls still waiting to start once another call has failed for good (never raised out)."""
+
+
 async def map_bounded(
     call: Callable[[T], Awaitable[R]],
     items: Sequence[T],
@@ -47,20 +51,32 @@ async def map_bounded(
         raise ValueError("limit counts the calls in flight at once, so it must be at least 1")
     gate = asyncio.Semaphore(limit)
     policy = RetryPolicy(max_attempts=max_attempts)
+    failed = asyncio.Event()  # set by the first call that fails for good: the others send nothing more
 
     async def one(item: T) -> R:
         async with gate:
             for attempt in range(1, max_attempts + 1):
+                if failed.is_set():
+                    raise _RunFailedError
                 try:
                     return await call(item)
                 except anthropic.APIError as error:
                     if not is_transient(error) or attempt == max_attempts:
+                        failed.set()
                         raise
                     asked = retry_after_seconds(error)
                     await sleep(asked if asked is not None else backoff_delay(attempt, policy, rng))
             raise AssertionError("unreachable: the last attempt returns or raises")
 
-    return list(await asyncio.gather(*(one(item) for item in items)))
+    tasks = [asyncio.ensure_future(one(item)) for item in items]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        # gather lets the other calls run on after an error; the run has failed, so stop sending them.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 # --- how long the calls took -----------------------------------------------------------------
@@ -135,7 +151,9 @@ class RateLimiter:
             return  # a server that sends no rate-limit headers (a local one) is never slowed down
         refill = max((reset - now).total_seconds(), 0.0)
         spacing = refill / max(remaining, 1) if remaining < self.low_water * limit else 0.0
-        if round(spacing, 1) != round(self.spacing, 1):
+        # A line when it slows down, goes back to full speed, or changes its pace by half or more.
+        changed = (spacing > 0) != (self.spacing > 0) or abs(spacing - self.spacing) >= 0.5 * max(self.spacing, 1e-9)
+        if changed:
             self._say(
                 f"{remaining} of {limit} requests left, full again in {refill:.0f} s: "
                 + (f"one call every {spacing:.1f} s" if spacing else "full speed")
@@ -165,8 +183,8 @@ class RateLimiter:
 
 
 class Progress:
-    """A bar that fills as calls finish: a widget in JupyterLab, one line at the end anywhere else
-    (and in stored outputs, which then read the same on every run)."""
+    """A bar that fills as calls finish, in JupyterLab; and one line at the end everywhere (stored
+    outputs read the same on every run)."""
 
     CSS_CLASS = "workbook-progress"
 
@@ -191,5 +209,5 @@ class Progress:
             self.text.value = f"{self.done} of {self.total}"
 
     def close(self) -> None:
-        if self.bar is None:
-            print(f"{self.label}: {self.done} of {self.total} done")
+        """One line in every case: a notebook saved from JupyterLab keeps it, readable without widgets."""
+        print(f"{self.label}: {self.done} of {self.total} done")

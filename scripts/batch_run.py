@@ -9,8 +9,9 @@ Each ticket is one request (helpers.tickets.request_for): its category comes bac
 script prints a progress line while it works (on a terminal), then one line per ticket, then the
 tokens and the cost (at the batch price with --batch). Concurrent calls are bounded and retried on
 transient errors (helpers.concurrency.map_bounded); a batch is polled until it ends. It follows
-WORKBOOK_MODE like the notebooks do. Exit 0 when every ticket got a category; 1, with one line on
-stderr, on a permanent error or when a ticket could not be sorted.
+WORKBOOK_MODE like the notebooks do. Exit 0 when the run ends, a ticket the model gave no category
+shown as "(no category)" and counted in a line at the end; 1, with one line on stderr, on a permanent
+error.
 """
 
 import argparse
@@ -52,6 +53,10 @@ def read_tickets(path: Path | None) -> list[str]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as err:
         raise WorkbookError(f"cannot read {path}: {err.strerror}. Give a text file with one ticket per line") from None
+    except UnicodeDecodeError as err:  # a user's file, not a bug of the script's: say how to fix it
+        raise WorkbookError(
+            f"{path} is not UTF-8 text (byte {err.start + 1} cannot be read). Save it as UTF-8, one ticket per line"
+        ) from None
     found = [line.strip() for line in lines if line.strip()]
     if not found:
         raise WorkbookError(f"{path} holds no ticket. Write one ticket per line")
@@ -112,8 +117,8 @@ async def run(args: argparse.Namespace) -> int:
     money = "cost unknown (no price for this model)" if None in costs else f"${sum(c or 0.0 for c in costs):.4f}"
     price = "at the batch price" if args.batch else "at the list price"
     print(f"\n{len(replies)} replies, {tokens_in:,} input and {tokens_out:,} output tokens, {money} {price}")
-    if unsorted:
-        raise WorkbookError(f"{unsorted} ticket(s) got no category: the model answered something else. Look at them")
+    if unsorted:  # the run still ended: what the model answered is no failure of the script's (exit 0)
+        print(f"{unsorted} of {len(replies)} tickets got no category: the model answered something else. Look at them.")
     return 0
 
 

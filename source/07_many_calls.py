@@ -19,10 +19,11 @@
 # The replies stored with the workbook are hand-written samples (the banner below says so).
 
 # %% [markdown]
-# Concurrency in Python means `asyncio`: while one call waits for the network, others can be sent.
-# The SDK has an async client, `anthropic.AsyncAnthropic`, with the same methods, each awaited;
-# `get_async_client()` gives one over the same recordings as before. Jupyter runs an event loop
-# already, so a cell can `await` directly. Retries are this lesson's job, so the SDK's are off.
+# For many network calls at once, Python's usual tool is `asyncio` (threads work too): while one call
+# waits for the network, others can be sent. The SDK has an async client, `anthropic.AsyncAnthropic`,
+# with the same methods, each awaited; `get_async_client()` gives one over the same recordings as
+# before. The SDK retries as usual (lesson 05); where this lesson retries by itself, it uses a copy
+# of the client with the SDK's retries off, so that the two never stack.
 
 # %%
 import asyncio
@@ -30,7 +31,8 @@ import time
 
 from helpers import MODEL, get_async_client, tickets
 
-client = get_async_client("07_many_calls", max_retries=0)
+client = get_async_client("07_many_calls")
+own_retries = client.with_options(max_retries=0)  # for the runs that retry by themselves
 
 # %% [markdown]
 # ## The task: sort the tickets
@@ -46,9 +48,15 @@ for ticket in tickets.TICKETS[:3]:
 print("categories:", ", ".join(tickets.CATEGORIES))
 
 # %% [markdown]
-# One call, by itself. `with_raw_response` hands back the HTTP response along with the reply: its
-# headers matter later. `reply_seconds` says how long the reply took: on a replay, the time it took
-# when it was recorded; live, the time measured here.
+# Three words of asyncio first. `async def` makes a *coroutine function*: calling `classify(ticket)`
+# below only creates a coroutine; `await` runs it, and while it waits for the network, other
+# coroutines run. `await` works inside an `async def`, and, in Jupyter only, at the top of a cell
+# (JupyterLab runs an event loop for you); a script wraps its code in `async def main()` and calls
+# `asyncio.run(main())`, as `scripts/batch_run.py` does.
+#
+# One call, by itself. `with_raw_response.create(...)` returns the HTTP response, headers included;
+# `await raw.parse()` turns it into the usual `Message`. `reply_seconds` says how long the reply took:
+# on a replay, the time it took when it was recorded; live, the time measured here.
 
 # %%
 import anthropic
@@ -65,7 +73,7 @@ async def classify(ticket, client=client):
     return tickets.category_of(reply) or f"? {reply.content}", seconds, raw.headers
 
 
-category, seconds, _ = await classify(tickets.TICKETS[0])
+category, seconds, headers = await classify(tickets.TICKETS[0])
 print(f"{category!r}, in {seconds:.2f} s")
 
 # %% [markdown]
@@ -88,74 +96,122 @@ print(f"{len(one_by_one)} calls; their replies took {sum(durations):.1f} s in al
 # limits grow with its usage tier. Every reply says where you stand, in headers named
 # `anthropic-ratelimit-...` (lesson 05): the limit, what is left, and when the budget is full again.
 # The API refills it continuously, so what is left climbs back as time passes. The recordings keep
-# these headers as the server sent them. The last reply of the loop above:
+# these headers as the server sent them (for these samples, the workbook's stand-in server). A loop
+# of short calls, like the one above, can already pass a low tier's limit. The last reply of the loop:
 # <!-- source: https://platform.claude.com/docs/en/api/rate-limits (response headers, tiers) -->
 
 # %%
 from helpers.concurrency import rate_limits
 
-headers = rate_limits(one_by_one[-1][2])
-for name in sorted(headers):
+category, seconds, headers = one_by_one[-1]
+limits = rate_limits(headers)
+for name in sorted(limits):
     if name.startswith("requests-"):
-        print(f"anthropic-ratelimit-{name}: {headers[name]}")
-if not headers:
+        print(f"anthropic-ratelimit-{name}: {limits[name]}")
+if not limits:
     print("This server sends no rate-limit headers (a local one sends none).")
-
-# %% [markdown]
-# A client that reads them can slow down *before* the server refuses. `RateLimiter` goes at full
-# speed while plenty is left; when little is left, it spaces the calls so that what is left lasts
-# until the budget is full again; after a 429 it holds *every* call for what the `retry-after` header
-# asks, since all the calls share one limit. Each of its decisions is one printed line.
 
 # %% [markdown]
 # ## Many at once, with a bound
 #
-# `asyncio.gather` starts all the calls together and waits for them all. Unbounded, two dozen calls
-# leave at the same moment; two thousand would too, and most would come back as 429s. An
-# `asyncio.Semaphore(limit)` lets only `limit` calls through at a time; the others wait their turn.
-# `map_bounded` from `helpers/concurrency.py` puts the two together, retries transient errors, and
-# returns the results in the order of the tickets (exercise 1 asks you to write it).
-#
-# Here it sorts the tickets again, `LIMIT` at a time, each call waiting for the limiter first, with
-# two 429s injected as in lesson 05 (`with_faults`). The limiter is set to slow down once half the
-# budget is gone, as suits a class whose students all share one organisation's limits. A progress
-# bar fills as calls finish (in stored outputs, one line at the end). The waits are simulated, so the
-# cell takes no time.
+# `asyncio.gather(a, b, c)` starts coroutines together and waits until all have finished; it returns
+# their results in the order it was given them, whatever order they finish in. Unbounded, two dozen
+# calls would leave at the same moment; two thousand would too, and many would come back as 429s. An
+# `asyncio.Semaphore(limit)` lets only `limit` coroutines into an `async with` block at a time; the
+# others wait at its door. A toy, with no API in it: five jobs of a tenth of a second, two at a time.
 
 # %%
-from helpers.concurrency import Progress, RateLimiter, map_bounded
+gate = asyncio.Semaphore(2)
+
+
+async def job(number):
+    async with gate:  # at most two jobs inside at once
+        await asyncio.sleep(0.1)  # never time.sleep: it would stop every coroutine, not just this one
+        return number * 10
+
+
+print(await asyncio.gather(*(job(n) for n in range(5))))
+
+# %% [markdown]
+# The results come in the order of the jobs. Five jobs, two at a time, take three rounds of a tenth
+# of a second. `time.sleep` would block the one
+# thread the event loop runs on, and every call in flight would stop with it.
+#
+# `map_bounded` from `helpers/concurrency.py` puts the two together for API calls, retries transient
+# errors, and returns the results in the order of the tickets (exercise 1 asks you to write it; try
+# it before you read that file). A progress bar fills as calls finish (in stored outputs, one line at
+# the end).
+
+# %%
+from helpers.concurrency import Progress, map_bounded
+
+LIMIT = 6  # calls in flight at once
+progress = Progress(len(tickets.TICKETS), "tickets")
+
+
+async def classify_with_progress(ticket):
+    result = await classify(ticket, client=own_retries)
+    progress.advance()
+    return result
+
+
+at_once = await map_bounded(classify_with_progress, tickets.TICKETS, limit=LIMIT)
+progress.close()
+print("same categories as one at a time:", [c for c, _, _ in at_once] == [c for c, _, _ in one_by_one])
+
+# %% [markdown]
+# ## A limiter that reads the headers
+#
+# A client that reads the rate-limit headers can slow down *before* the server refuses.
+# `RateLimiter` goes at full speed while plenty is left. When less than `low_water` of the requests
+# are left, it spaces the calls by the time until the budget is full divided by the requests left:
+# slower than the budget refills, so what is left climbs back. After a 429 it holds *every* call for
+# what the `retry-after` header asks, since all the calls share one limit. It reads the requests
+# headers only; the token headers work the same way. Each decision is one printed line.
+#
+# Here it sorts the tickets again, with two 429s injected as in lesson 05 (`with_faults`), and set
+# to slow down once half the budget is gone, as suits a class that shares one organisation's limits.
+# Replies finish out of order while the budget refills, so the count of what is left can rise; the
+# limiter says a line when it slows down, when it changes its pace a lot, and when it speeds up. With
+# no key, every reply is replayed, so the waits are simulated and the cell takes no time; with a key
+# they are real.
+
+# %%
+import anthropic
+
+from helpers.client import replays_only
+from helpers.concurrency import RateLimiter
 from helpers.faults import with_faults
 from helpers.retries import SimulatedTime
 
-LIMIT = 6  # calls in flight at once
 timer = SimulatedTime()
-limiter = RateLimiter(low_water=0.5, sleep=timer.asleep, clock=timer.clock)  # careful: slow down at half
-flaky = with_faults(client, ["429", "429"], retry_after=2.0)
-progress = Progress(len(tickets.TICKETS), "tickets")
+sleep, clock = (timer.asleep, timer.clock) if replays_only(client) else (asyncio.sleep, time.monotonic)
+limiter = RateLimiter(low_water=0.5, sleep=sleep, clock=clock)
+flaky = with_faults(own_retries, ["429", "429"], retry_after=2.0)
 
 
 async def classify_politely(ticket):
     await limiter.wait()
     try:
-        result = await classify(ticket, client=flaky)
+        category, _, headers = await classify(ticket, client=flaky)
     except anthropic.RateLimitError as err:
         limiter.rate_limited(err)
         raise  # map_bounded retries it, after the wait the error asks for
-    limiter.read(result[2])
-    progress.advance()
-    return result
+    limiter.read(headers)
+    return category
 
 
-at_once = await map_bounded(classify_politely, tickets.TICKETS, limit=LIMIT, sleep=timer.asleep)
-progress.close()
-print(f"the limiter waited {len(limiter.waits)} times, {sum(limiter.waits):.1f} s in all")
-print("same categories as one at a time:", [c for c, _, _ in at_once] == [c for c, _, _ in one_by_one])
+politely = await map_bounded(classify_politely, tickets.TICKETS, limit=LIMIT, sleep=sleep)
+simulated = " (simulated)" if replays_only(client) else ""
+print(f"the limiter waited {len(limiter.waits)} times, {sum(limiter.waits):.1f} s in all{simulated}")
 
 # %% [markdown]
-# How much faster is many at once? From the time each call took, `schedule` works out when each would
-# start and end: one at a time, or with `LIMIT` places, each call taking the next free place. (The
-# stored replies replay instantly unless you ask for the recorded pace, so the plan comes from the
-# times they were recorded with, not from the clock now; the limiter's waits are left out.)
+# ## How much faster?
+#
+# From the time each call took, `schedule` works out when each would start and end: one at a time,
+# or with `LIMIT` places, each call taking the next free place. This is a plan, not a film of the runs
+# above: the stored replies replay instantly unless you ask for the recorded pace, so the plan comes
+# from the times they were recorded with, and it leaves the limiter's waits out.
 
 # %%
 from helpers.concurrency import schedule, total_time
@@ -164,22 +220,23 @@ from helpers.plots import plot_timelines
 plans = {"one at a time": schedule(durations, 1), f"at most {LIMIT} at once": schedule(durations, LIMIT)}
 for label, plan in plans.items():
     print(f"{label:>18}: {total_time(plan):5.1f} s")
-print(f"speed-up: {total_time(plans['one at a time']) / total_time(plans[f'at most {LIMIT} at once']):.1f} times")
+print(f"speed-up: {total_time(plans['one at a time']) / total_time(plans[f'at most {LIMIT} at once']):.2f} times")
 figure = plot_timelines(plans, title=f"{len(durations)} calls, one at a time and {LIMIT} at once")
 
 # %% [markdown]
 # The speed-up can never pass `LIMIT`, and it falls short of it when the calls take different
 # times: the last ones leave places empty. Put `WORKBOOK_STREAM_SPEED=1` in `.env` (then restart the kernel) and the replay waits as
 # long as each recorded call took; the next cell then measures the first tickets both ways with the
-# clock. Its output changes from run to run, so the tests do not compare it.
+# clock. At the default pace both come out near 0 s, since replays are then instant. Its output
+# changes from run to run, so the tests do not compare it.
 
 # %% tags=["nbval-ignore-output"]
 first = tickets.TICKETS[:LIMIT]
 started = time.monotonic()
-await map_bounded(classify, first, limit=1)
+await map_bounded(lambda ticket: classify(ticket, client=own_retries), first, limit=1)
 sequential = time.monotonic() - started
 started = time.monotonic()
-await map_bounded(classify, first, limit=LIMIT)
+await map_bounded(lambda ticket: classify(ticket, client=own_retries), first, limit=LIMIT)
 concurrent = time.monotonic() - started
 print(f"the first {LIMIT} tickets: {sequential:.2f} s one at a time, {concurrent:.2f} s at once (measured now)")
 
@@ -197,19 +254,27 @@ batch_requests = [
     {"custom_id": f"ticket-{number:02d}", "params": tickets.request_for(ticket)}
     for number, ticket in enumerate(tickets.TICKETS)
 ]
-batch = await client.messages.batches.create(requests=batch_requests)
-print(batch.id, batch.processing_status, f"({batch.request_counts.processing} requests processing)")
+try:
+    batch = await client.messages.batches.create(requests=batch_requests)
+    print(batch.id, batch.processing_status, f"({batch.request_counts.processing} requests processing)")
+except anthropic.NotFoundError:  # a local model's server has no Message Batches API
+    batch = None
+    print("This server has no Message Batches API, so the batch cells below have nothing to show.")
 
 # %% [markdown]
 # Then you wait, and ask now and then whether it has ended: `retrieve` returns the batch with its
-# `processing_status`. `wait_for_batch` asks after one second, then after twice as long each time,
-# up to a minute. (A recorded batch replays its polls at once.) With a key, a real batch takes
-# minutes or more: interrupt the cell if you like, and come back later with its id.
+# `processing_status` (`in_progress`, `canceling` or `ended`). `wait_for_batch` asks at once, then
+# after one second, then after twice as long each time, up to a minute. (A recorded batch replays its
+# polls at once.) With a key, a real batch takes minutes or more: interrupt the cell if you like, and
+# later run `batch = await wait_for_batch(client, "msgbatch_...")` with the id printed above, without
+# running the cell that creates it again (that would start a second batch). Results can be
+# downloaded for 29 days after the batch was created.
 
 # %%
 from helpers.batches import wait_for_batch
 
-batch = await wait_for_batch(client, batch.id)
+if batch is not None:
+    batch = await wait_for_batch(client, batch.id)
 
 # %% [markdown]
 # The results are a stream of one line per request, in any order: match them to your requests by
@@ -217,15 +282,17 @@ batch = await wait_for_batch(client, batch.id)
 # `canceled` or `expired`.
 
 # %%
-batched = {}
-async for entry in await client.messages.batches.results(batch.id):
-    if entry.result.type == "succeeded":
-        batched[entry.custom_id] = tickets.category_of(entry.result.message)
-    else:
-        print(entry.custom_id, entry.result.type)
-in_order = [batched.get(request["custom_id"]) for request in batch_requests]
-same = in_order == [category for category, _, _ in one_by_one]
-print(f"{len(batched)} results; the same categories as the calls made one by one: {same}")
+batched, usages = {}, []
+if batch is not None:
+    async for entry in await client.messages.batches.results(batch.id):
+        if entry.result.type == "succeeded":
+            batched[entry.custom_id] = tickets.category_of(entry.result.message)
+            usages.append(entry.result.message.usage)
+        else:
+            print(entry.custom_id, entry.result.type)
+    in_order = [batched.get(request["custom_id"]) for request in batch_requests]
+    same = in_order == [category for category, _, _ in one_by_one]
+    print(f"{len(batched)} results; the same categories as the calls made one by one: {same}")
 
 # %% [markdown]
 # ## What each way costs
@@ -236,18 +303,17 @@ print(f"{len(batched)} results; the same categories as the calls made one by one
 from helpers import cost_usd, price_for
 
 price_for(MODEL)  # says so when the model has no price, and which model's prices stand in
-results = await client.messages.batches.results(batch.id)
-usages = [entry.result.message.usage async for entry in results if entry.result.type == "succeeded"]
 one_call_each = sum(cost_usd(usage, MODEL) or 0.0 for usage in usages)
 as_a_batch = sum(cost_usd(usage, MODEL, batch=True) or 0.0 for usage in usages)
-print(f"{len(usages)} tickets: ${one_call_each:.4f} as calls, ${as_a_batch:.4f} as a batch")
+if usages:
+    print(f"{len(usages)} tickets: ${one_call_each:.4f} as calls, ${as_a_batch:.4f} as a batch")
 
 # %% [markdown]
 # | | One at a time | Concurrent, bounded | Message Batch |
 # |---|---|---|---|
 # | How long | the sum of all calls | about the sum divided by the bound | minutes to hours (at most 24 h) |
 # | Price | list | list | half |
-# | Rate limits | rarely a problem | yours to respect: bound, back off, read the headers | the batch's own, separate limits |
+# | Rate limits | can still pass a low tier's limit when calls are short | yours to respect: bound, back off, read the headers | the batch's own, separate limits |
 # | Use it for | a few calls; each depends on the last | someone waiting on many answers | evaluations, reports, last night's tickets: nobody waiting |
 
 # %% [markdown]
@@ -273,9 +339,11 @@ print(f"{len(usages)} tickets: ${one_call_each:.4f} as calls, ${as_a_batch:.4f} 
 # 1. `await call(item)` for every item, at most `limit` at once (an `asyncio.Semaphore`), all
 #    started together (`asyncio.gather`).
 # 2. Return the results in the order of `items`.
-# 3. When a call raises a transient error (`helpers.retries.is_transient(err)` says so), wait and try
-#    that item again, up to `max_attempts` calls in all; wait what `retry_after_seconds(err)` says,
-#    or, when it says `None`, a short backoff. Re-raise any other error at once.
+# 3. Catch `anthropic.APIError` (a timeout is an `APIConnectionError`, not an `APIStatusError`).
+#    When the error is transient (`is_transient(err)`), wait and try that item again, up to
+#    `max_attempts` calls in all; wait at least what `retry_after_seconds(err)` says, or, when it
+#    says `None`, a short backoff such as `0.5 * 2 ** (attempt - 1)` seconds. Re-raise any other
+#    error at once. Both functions come from `helpers.retries`: import them first.
 # 4. Wait with the `sleep` you are given (`await sleep(seconds)`), never with `time.sleep`.
 #
 # The check runs your function against a scripted model that counts how many calls are in flight.

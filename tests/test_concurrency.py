@@ -198,3 +198,29 @@ def test_the_ticket_requests_ask_for_one_word_without_thinking():
     request = tickets.request_for(tickets.TICKETS[0])
     assert request["output_config"] == {"effort": "low"} and request["system"] == tickets.SYSTEM
     assert len(set(tickets.TICKETS)) == len(tickets.TICKETS) >= 20
+
+
+def test_after_a_permanent_error_map_bounded_sends_no_more_calls():
+    import anthropic
+
+    started = 0
+
+    async def answer(request: httpx2.Request) -> httpx2.Response:
+        nonlocal started
+        started += 1
+        await asyncio.sleep(0.01)
+        body = {"type": "error", "error": {"type": "invalid_request_error", "message": "bad"}}
+        return httpx2.Response(400, json=body)
+
+    client = scripted_async(answer)
+
+    async def call(item: int) -> None:
+        await client.messages.create(model="m", max_tokens=5, messages=[{"role": "user", "content": str(item)}])
+
+    async def run_then_idle() -> None:
+        with pytest.raises(anthropic.BadRequestError):
+            await map_bounded(call, list(range(24)), limit=5)
+        await asyncio.sleep(0.2)  # a notebook's loop keeps running: nothing more may be sent
+
+    asyncio.run(run_then_idle())
+    assert started <= 5, f"{started} calls were sent after the first 400"

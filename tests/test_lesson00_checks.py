@@ -157,3 +157,16 @@ def test_a_missing_recording_raised_outside_the_students_code_keeps_its_own_mess
     from helpers.checks import explain
 
     assert "undo your edit" in explain(MissingRecordingError("nothing matches: undo your edit to the cell."))
+
+
+def test_a_name_the_workbook_defines_but_the_student_did_not_import_gets_the_import_line():
+    from helpers.checks import explain
+
+    try:
+        is_transient  # noqa: B018 - deliberately undefined here
+    except NameError as err:
+        assert explain(err).endswith("Import it first: from helpers.retries import is_transient")
+    try:
+        no_such_name_anywhere  # noqa: B018
+    except NameError as err:
+        assert "run the cells above first" in explain(err)

@@ -10,10 +10,13 @@ cases (errors inside a stream, a stream that breaks off, ...) are checked on the
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
+import shutil
 import socket
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -26,7 +29,7 @@ import pydantic
 import pytest
 
 import helpers.client
-from helpers import run_script
+from helpers import run_script, tickets
 from helpers.cli import MAX_QUOTE, explain_error
 from helpers.errors import CorruptRecordingError
 from tests.conftest import FAKE_KEY, ROOT
@@ -37,14 +40,23 @@ from tools.standin_server import ERRORS, StandinServer
 SHORT_TIMEOUT = 0.3  # seconds; the scripts' own (get_client's 120 s) is patched down to this in-process
 MAX_HANG = 10.0  # a hung reply ends by itself after this, should a patched timeout ever not apply
 
+# batch_run sorts a file of one ticket, one call at a time: its run is then one call and that call's
+# retries (three attempts, like the SDK's own for the other scripts), so the line reports the server's
+# fault. With its 24 default tickets, the next call is already under way when the first one's error
+# ends the run, and the stand-in's thread reports that abandoned request on stderr.
+ONE_TICKET = Path(tempfile.mkdtemp(prefix="workbook-one-ticket-")) / "tickets.txt"
+ONE_TICKET.write_text(f"{tickets.TICKETS[0]}\n", encoding="utf-8")
+atexit.register(shutil.rmtree, ONE_TICKET.parent, ignore_errors=True)
+
 # The arguments each script runs with: retry_pattern with no injected faults and one attempt, so the
 # server's fault is what it reports, at once; agent (which injects none by default) with one attempt
-# per request too.
+# per request too; batch_run with one ticket (above).
 SCRIPTS: dict[str, list[str]] = {
     "hello_api": [],
     "conversation": [],
     "retry_pattern": ["--faults", "none", "--max-attempts", "1"],
     "agent": ["--max-attempts", "1"],
+    "batch_run": ["--concurrency", "1", str(ONE_TICKET)],
 }
 
 Env = dict[str, str]
@@ -266,6 +278,7 @@ def test_every_script_reports_every_fault_in_one_line_with_its_fix(name, fault, 
         ("retry_pattern", "529"),
         ("retry_pattern", "missing recording"),
         ("agent", "400"),
+        ("batch_run", "404"),
     ],
 )
 def test_as_a_subprocess_too(name, fault, tmp_path):

@@ -25,7 +25,7 @@ from tests.conftest import FAKE_KEY
 from tests.test_recorded_files import check_response, check_sample_token_counts
 from tools import record_lessons
 from tools.record_lessons import Outcome
-from tools.standin_server import Bucket, RateLimits, StandinServer, build_message, stream_events
+from tools.standin_server import Bucket, RateLimits, StandinServer, build_message, json_reply_delay, stream_events
 
 LESSON = "batch_test"
 TICKETS = tickets.TICKETS[:3]
@@ -355,6 +355,20 @@ def test_with_json_latency_a_reply_takes_as_long_as_it_would_have_streamed(recor
         use(monkeypatch, "record", key=FAKE_KEY, base_url=server.url)
         get_client(LESSON, quiet=True).messages.create(**request)
         message = build_message(request, server.state)
+        expected = json_reply_delay(message, server.state, request)
     deltas = sum(1 for name, _ in stream_events(message) if name == "content_block_delta")
     elapsed = RecordingFile(recordings / f"{LESSON}.json").data["interactions"][0]["responses"][0]["elapsed"]
-    assert 0.3 + 0.05 * deltas <= elapsed < 0.3 + 0.05 * deltas + 0.5
+    assert 0.15 + 0.05 * deltas <= expected <= 0.9 + 0.05 * deltas, "the first token's wait is spread, within bounds"
+    assert expected <= elapsed < expected + 0.5
+
+
+def test_reply_times_vary_from_request_to_request_but_not_from_run_to_run():
+    state = StandinServer(json_latency=True, first_token_delay=0.6, pace=0.04).state
+    times = [
+        json_reply_delay(build_message(tickets.request_for(t), state), state, tickets.request_for(t)) for t in TICKETS
+    ]
+    assert len({round(t, 3) for t in times}) > len(TICKETS) // 2, "a busy server's replies take different times"
+    again = [
+        json_reply_delay(build_message(tickets.request_for(t), state), state, tickets.request_for(t)) for t in TICKETS
+    ]
+    assert times == again

@@ -25,7 +25,8 @@ What else it plays of the real API:
   `enforce_rate_limits=True`: then a request that does not fit gets a 429 with retry-after.
 - Time. A stream is paced by `first_token_delay` and `pace` (seconds between text deltas). With
   `json_latency=True`, a reply without streaming arrives when the same reply streamed would have
-  ended: after first_token_delay + pace x its number of deltas. Both are 0 by default (tests stay fast).
+  ended: after first_token_delay (spread by the request, from half to three times) + pace x its
+  number of deltas. Both are 0 by default (tests stay fast).
 - The Message Batches API (/v1/messages/batches): create, retrieve, results, list, cancel and
   delete, as the SDK's `client.messages.batches` calls them. A batch is `in_progress` for the first
   `batch_polls` retrieves, then `ended`; its results (JSON Lines, `application/x-jsonl`) are the
@@ -335,6 +336,10 @@ class StandinState:
                 return self.failures.pop(0)
             return self.always
 
+    def limit_headers(self, now: float) -> dict[str, str]:
+        """The anthropic-ratelimit-* headers of a reply; none from a local model's server, which has no limits."""
+        return {} if self.plain_text else self.rate_limits.headers(now)
+
 
 def plain_text_message(body: dict[str, Any]) -> dict[str, Any]:
     """A small local model's reply: PLAIN_TEXT_REPLY (cut at max_tokens), usage without cache fields."""
@@ -495,12 +500,15 @@ def end_batch(batch: Batch, state: StandinState) -> None:
     batch.ended_at = datetime.now(UTC)
 
 
-def json_reply_delay(message: dict[str, Any], state: StandinState) -> float:
-    """How long a reply without streaming takes with `json_latency`: as long as the same reply streamed."""
+def json_reply_delay(message: dict[str, Any], state: StandinState, body: Any = None) -> float:
+    """How long a reply without streaming takes with `json_latency`: as long as the same reply streamed,
+    its wait for the first token spread from half to three times first_token_delay, as a busy server's
+    varies; the spread is fixed by the request (its digest), so a re-record keeps each request's time."""
     if not state.json_latency:
         return 0.0
     deltas = sum(1 for name, _ in stream_events(message) if name == "content_block_delta")
-    return state.first_token_delay + state.pace * deltas
+    spread = 0.5 + 2.5 * int(_digest(body, 8), 16) / 16**8
+    return state.first_token_delay * spread + state.pace * deltas
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -567,7 +575,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, kind, message, extra = ERRORS[fault]
         if limits:
             with state.lock:
-                extra = {**state.rate_limits.headers(time.time()), **extra}
+                extra = {**state.limit_headers(time.time()), **extra}
             if status == 429:
                 extra.update(faults.rate_limit_headers(float(extra["retry-after"])))
         self._error(status, kind, message, {**headers, **extra})
@@ -637,14 +645,14 @@ class _Handler(BaseHTTPRequestHandler):
             with state.lock:
                 now = time.time()
                 limits.take(now, requests=1)
-                headers = {**headers, **limits.headers(now)}
+                headers = {**headers, **state.limit_headers(now)}
             self._error(400, "invalid_request_error", problem, headers)
             return
         if state.enforce_rate_limits:
             with state.lock:
                 now = time.time()
                 wait = limits.wait_for(token_estimate.input_tokens(body), now)
-                refused = {**headers, **limits.headers(now), "retry-after": str(max(1, math.ceil(wait)))}
+                refused = {**headers, **state.limit_headers(now), "retry-after": str(max(1, math.ceil(wait)))}
             if wait > 0:
                 self._error(429, "rate_limit_error", wire.ERRORS[429][1], refused)
                 return
@@ -656,9 +664,9 @@ class _Handler(BaseHTTPRequestHandler):
         with state.lock:
             now = time.time()
             limits.take(now, requests=1, usage=message_body["usage"])
-            headers = {**headers, **limits.headers(now)}
+            headers = {**headers, **state.limit_headers(now)}
         if not body.get("stream"):
-            time.sleep(json_reply_delay(message_body, state))
+            time.sleep(json_reply_delay(message_body, state, body))
             self._send_json(200, message_body, headers)
             return
 

@@ -108,8 +108,33 @@ def explain(err: Exception) -> str:
     stop = "" if text.endswith((".", "!", "?")) else "."
     advice = "Read the message, fix, run again."
     if isinstance(err, NameError):
-        advice = "If that name is defined in a cell above, run the cells above first; else fix the name."
+        home = _helpers_module_with(err.name)
+        if home is not None:
+            advice = f"Import it first: from {home} import {err.name}"
+        else:
+            advice = "If that name is defined in a cell above, run the cells above first; else fix the name."
     return f"your code raised {name}: {text}{stop} {advice}"
+
+
+def _helpers_module_with(name: str | None) -> str | None:
+    """The workbook module a lesson imports `name` from (helpers.retries for is_transient...), or None."""
+    import importlib
+    import pkgutil
+
+    if not name:
+        return None
+    package = importlib.import_module("helpers")
+    for module in pkgutil.iter_modules(package.__path__, "helpers."):
+        if module.ispkg or module.name.rpartition(".")[2].startswith("_"):  # not __main__: it runs a command
+            continue
+        try:
+            found = importlib.import_module(module.name)
+        except Exception:  # a module that cannot be imported here (a missing optional package) holds nothing
+            continue
+        if name in getattr(found, "__dict__", {}) and not name.startswith("_"):
+            home = getattr(found.__dict__[name], "__module__", None)  # where a function or class is defined
+            return home if isinstance(home, str) and home.startswith("helpers.") else module.name
+    return None
 
 
 def safely(check: Callable[..., None]) -> Callable[..., None]:
