@@ -268,7 +268,7 @@ def test_every_messages_reply_carries_the_rate_limit_headers_with_remaining_fall
     for name, value in first.items():
         if name.endswith("-reset"):  # an RFC 3339 time, soon: when the bucket is full again
             reset = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-            assert 0 <= (reset - now).total_seconds() <= 61
+            assert -1 < (reset - now).total_seconds() <= 61, "whole seconds: a full bucket's reset is now, rounded down"
 
 
 def test_a_429_from_the_standin_says_no_requests_remain():
