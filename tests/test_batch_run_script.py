@@ -20,7 +20,7 @@ from anthropic.types.messages import MessageBatchIndividualResponse
 from helpers import MODEL, cost_usd, tickets
 from helpers.recordings import RecordingFile, recorded_message
 from tests.conftest import FAKE_KEY, ROOT, run_script
-from tools.standin_server import StandinServer
+from tools.standin_server import StandinServer, StandinState, build_message
 from workbook import TEST_ENVIRONMENT
 
 CONCURRENT = ROOT / "recordings" / "batch_run.json"
@@ -106,14 +106,27 @@ def cost_line(stdout: str) -> re.Match[str]:
     return match
 
 
-def assert_sorted_as_recorded(result: subprocess.CompletedProcess[str]) -> list[tuple[str, str]]:
+def standin_categories() -> dict[str, str | None]:
+    """The category the stand-in server answers each ticket with: what a live run against it prints
+    (the shipped recordings may come from another server, after a re-record with a key)."""
+    state = StandinState()
+    return {
+        text: tickets.category_of(Message.model_validate(build_message(tickets.request_for(text), state)))
+        for text in tickets.TICKETS
+    }
+
+
+def assert_sorted_as_recorded(
+    result: subprocess.CompletedProcess[str], expected: dict[str, str | None] | None = None
+) -> list[tuple[str, str]]:
     """Exit 0, nothing on stderr, one line per ticket in the order of the tickets, each with the
-    category the recordings hold for it."""
+    category the recordings hold for it (or the `expected` one, from a live server)."""
     assert result.returncode == 0 and not result.stderr, result.stdout + result.stderr
     lines = ticket_lines(result.stdout)
     assert [text for _, text in lines] == list(tickets.TICKETS), result.stdout
-    expected = recorded_categories()
-    assert [category for category, _ in lines] == [expected[text] for text in tickets.TICKETS], result.stdout
+    expected = expected if expected is not None else recorded_categories()
+    printed = [expected[text] or "(no category)" for text in tickets.TICKETS]  # a reply that names none says so
+    assert [category for category, _ in lines] == printed, result.stdout
     return lines
 
 
@@ -128,15 +141,12 @@ def assert_one_line_failure(result: subprocess.CompletedProcess[str]) -> str:
 # --- the recordings themselves -------------------------------------------------------------------
 
 
-def test_both_recordings_sort_every_ticket_into_a_category_and_agree():
+def test_both_recordings_hold_a_reply_for_every_ticket():
+    """What the replies say is the model's (a re-record with a key may differ run to run); that every
+    ticket has one, both ways, is the script's."""
     concurrent, batch = recorded_concurrent(), recorded_batch()
     assert set(concurrent) == set(batch) == set(tickets.TICKETS)
-    categories = recorded_categories()
-    assert set(categories.values()) <= set(tickets.CATEGORIES), categories
-    assert {text: tickets.category_of(reply) for text, reply in batch.items()} == categories
-    assert [reply.usage.model_dump() for reply in map(concurrent.get, tickets.TICKETS)] == [
-        reply.usage.model_dump() for reply in map(batch.get, tickets.TICKETS)
-    ], "the same requests, the same usage: only the price differs"
+    assert all(reply.usage.input_tokens > 0 for reply in [*concurrent.values(), *batch.values()])
 
 
 # --- offline, from the recordings ----------------------------------------------------------------
@@ -155,23 +165,22 @@ def test_offline_with_no_key_many_calls_at_once_sort_every_ticket_as_recorded():
     assert line[4] == f"{sum(cost_usd(reply.usage, MODEL) for reply in replies):.4f}"
 
 
-def test_offline_with_no_key_a_batch_sorts_them_alike_at_half_the_price():
-    concurrent, batch = run(), run("--batch")
-    assert_sorted_as_recorded(batch)
-    assert ticket_lines(batch.stdout) == ticket_lines(concurrent.stdout), "the same categories both ways"
+def test_offline_with_no_key_a_batch_is_polled_read_and_priced_at_half():
+    batch = run("--batch")
+    assert batch.returncode == 0 and not batch.stderr, batch.stdout + batch.stderr
+    replies = recorded_batch()
+    printed = [tickets.category_of(replies[text]) or "(no category)" for text in tickets.TICKETS]
+    assert [category for category, _ in ticket_lines(batch.stdout)] == printed, "each ticket with its batch result"
     assert "as a Message Batch" in batch.stdout and re.search(r"^batch \S+ created: 24 requests$", batch.stdout, re.M)
     polls = re.findall(r"^poll \d+: (\w+) ", batch.stdout, re.M)
     assert polls and polls[-1] == "ended" and set(polls[:-1]) <= {"in_progress"}, batch.stdout
 
-    at_list, at_batch = cost_line(concurrent.stdout), cost_line(batch.stdout)
+    at_batch = cost_line(batch.stdout)
     assert at_batch[5] == "batch" and "at the batch price" in at_batch[0]
-    assert at_batch.group(1, 2, 3) == at_list.group(1, 2, 3), "the same usage"
-    replies = list(recorded_batch().values())
-    list_price = sum(cost_usd(reply.usage, MODEL) for reply in replies)
-    batch_price = sum(cost_usd(reply.usage, MODEL, batch=True) for reply in replies)
-    assert batch_price == pytest.approx(list_price / 2)
-    assert at_batch[4] == f"{batch_price:.4f}" and at_list[4] == f"{list_price:.4f}"
-    assert abs(float(at_batch[4]) - float(at_list[4]) / 2) <= 0.0001, "half, but for the rounding of what is shown"
+    list_price = sum(cost_usd(reply.usage, MODEL) for reply in replies.values())
+    batch_price = sum(cost_usd(reply.usage, MODEL, batch=True) for reply in replies.values())
+    assert batch_price == pytest.approx(list_price / 2), "the batch price is half the list price"
+    assert at_batch[4] == f"{batch_price:.4f}", "the script prices the batch's own usage at the batch price"
 
 
 @pytest.mark.parametrize("mode", ["replay", "auto"])
@@ -247,7 +256,7 @@ def watched() -> Iterator[tuple[StandinServer, list[int]]]:
 def test_never_more_calls_in_flight_than_concurrency_allows(watched):
     server, seen = watched
     result = run("--concurrency", "4", **live(server))
-    assert_sorted_as_recorded(result)
+    assert_sorted_as_recorded(result, standin_categories())
     assert "24 tickets, 4 at a time" in result.stdout
     requests = server.state.requests
     assert len(requests) == len(tickets.TICKETS), "one request per ticket, none retried"
@@ -271,7 +280,7 @@ def test_a_server_that_fails_first_with_429_and_529_is_retried_to_the_end():
     with StandinServer(failures=["429", "529"]) as server:
         result = run(**live(server))
         sent = len(server.state.requests)
-    assert_sorted_as_recorded(result)
+    assert_sorted_as_recorded(result, standin_categories())
     assert sent == len(tickets.TICKETS) + 2, "the 429 and the 529 are each asked again, once"
 
 
@@ -279,7 +288,7 @@ def test_a_batch_against_the_server_is_polled_until_it_ends():
     with StandinServer(batch_polls=1) as server:
         result = run("--batch", **live(server))
         calls = [f"{r['method']} {r['path'].split('/v1/messages/batches', 1)[1]}" for r in server.state.requests]
-    assert_sorted_as_recorded(result)
+    assert_sorted_as_recorded(result, standin_categories())
     assert "at the batch price" in cost_line(result.stdout)[0]
     assert re.findall(r"^poll \d+: (\w+) ", result.stdout, re.M) == ["in_progress", "ended"]
     (batch_id,) = re.findall(r"^batch (\S+) created: 24 requests$", result.stdout, re.M)
