@@ -345,7 +345,7 @@ except anthropic.OverloadedError as err:
 
 # %%
 sdk_client = get_client("05_errors_and_retries", max_retries=2, quiet=True)
-ASKED = 0.3  # seconds the injected 429 asks the client to wait
+ASKED = 0.1  # seconds the injected 429 asks the client to wait
 flaky = with_faults(sdk_client, ["529", "429"], retry_after=ASKED, announce=print)
 
 reply = flaky.messages.create(**REQUEST)

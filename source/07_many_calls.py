@@ -118,7 +118,7 @@ if not limits:
 # their results in the order it was given them, whatever order they finish in. Unbounded, two dozen
 # calls would leave at the same moment; two thousand would too, and many would come back as 429s. An
 # `asyncio.Semaphore(limit)` lets only `limit` coroutines into an `async with` block at a time; the
-# others wait at its door. A toy, with no API in it: five jobs of a tenth of a second, two at a time.
+# others wait at its door. A toy, with no API in it: five jobs of 0.05 s each, two at a time.
 
 # %%
 gate = asyncio.Semaphore(2)
@@ -126,16 +126,16 @@ gate = asyncio.Semaphore(2)
 
 async def job(number):
     async with gate:  # at most two jobs inside at once
-        await asyncio.sleep(0.1)  # never time.sleep: it would stop every coroutine, not just this one
+        await asyncio.sleep(0.05)  # never time.sleep: it would stop every coroutine, not just this one
         return number * 10
 
 
 print(await asyncio.gather(*(job(n) for n in range(5))))
 
 # %% [markdown]
-# The results come in the order of the jobs. Five jobs, two at a time, take three rounds of a tenth
-# of a second. `time.sleep` would block the one
-# thread the event loop runs on, and every call in flight would stop with it.
+# The results come in the order of the jobs. Five jobs, two at a time, take three rounds of 0.05 s.
+# `time.sleep` would block the one thread the event loop runs on, and every call in flight would stop
+# with it.
 #
 # `map_bounded` from `helpers/concurrency.py` puts the two together for API calls, retries transient
 # errors, and returns the results in the order of the tickets (exercise 1 asks you to write it; try
@@ -228,9 +228,10 @@ figure = plot_timelines(plans, title=f"{len(durations)} calls, one at a time and
 
 # %% [markdown]
 # The speed-up can never pass `LIMIT`, and it falls short of it when the calls take different
-# times: the last ones leave places empty. Put `WORKBOOK_STREAM_SPEED=1` in `.env` (then restart the kernel) and the replay waits as
-# long as each recorded call took; the next cell then measures the first tickets both ways with the
-# clock (with a key, it measures the API). At the default pace, replays are instant, and it says so.
+# times: the last ones leave places empty. Put `WORKBOOK_STREAM_SPEED=1` in `.env` (then restart
+# the kernel) and the replay waits as long as each recorded call took; the next cell then measures
+# the first tickets both ways with the clock (with a key, it measures the API). At the default pace,
+# replays are instant, and it says so.
 
 # %%
 from helpers import read_settings
