@@ -340,6 +340,32 @@ class Forward:
     secrets: list[str]
 
 
+class Arrived:
+    """A server's response as it arrives, for either face: what is kept of it (status, the kept headers,
+    whether it is a sample), how it is handed up to the SDK, and how it is saved, streamed or read."""
+
+    def __init__(self, core: WorkbookTransport, route: Forward, upstream: httpx2.Response, started: float) -> None:
+        self.started = started
+        self.sample = upstream.headers.get(SAMPLE_HEADER) == "true"
+        self.status, self.headers = upstream.status_code, _kept_headers(upstream.headers)
+        self.upstream_headers = _decoded_headers(upstream.headers)
+        self.is_stream = upstream.headers.get("content-type", "").startswith("text/event-stream")
+        self.save = core.saver(route)
+        self.on_stream_end = core.stream_saver(route, self.status, self.headers, self.sample)
+
+    def handed_up(self, request: httpx2.Request, **body: Any) -> httpx2.Response:
+        return httpx2.Response(self.status, headers=self.upstream_headers, request=request, **body)
+
+    def body_read(self, request: httpx2.Request, content: bytes) -> httpx2.Response:
+        """Save a body read in full, with the time it took, and hand it up."""
+        elapsed = round(time.monotonic() - self.started, 3)
+        self.save(
+            {"status": self.status, "headers": self.headers, "elapsed": elapsed, **response_payload(content)},
+            self.sample,
+        )
+        return self.handed_up(request, content=content)
+
+
 class WorkbookTransport(httpx2.BaseTransport):
     """Replays, records or forwards each request, according to the mode.
 
@@ -491,32 +517,28 @@ class WorkbookTransport(httpx2.BaseTransport):
 
         return save_stream
 
+    def arrived(self, route: Forward, upstream: httpx2.Response, started: float) -> Arrived:
+        """What both faces keep of a server's response as it arrives (see Arrived)."""
+        return Arrived(self, route, upstream, started)
+
     def _forward(self, request: httpx2.Request, route: Forward) -> httpx2.Response:
-        save = self.saver(route)
         started = time.monotonic()
         try:
             upstream = self.upstream.handle_request(request)
         except httpx2.RequestError as error:
-            save(failure_of(error))
+            self.saver(route)(failure_of(error))
             raise
-
-        sample = upstream.headers.get(SAMPLE_HEADER) == "true"
-        status, headers = upstream.status_code, _kept_headers(upstream.headers)
-        handed_up = _decoded_headers(upstream.headers)
-        if upstream.headers.get("content-type", "").startswith("text/event-stream"):
-            stream = RecordingStream(upstream, started, self.stream_saver(route, status, headers, sample))
-            return httpx2.Response(status, headers=handed_up, stream=stream, request=request)
-
+        arrived = self.arrived(route, upstream, started)
+        if arrived.is_stream:
+            return arrived.handed_up(request, stream=RecordingStream(upstream, started, arrived.on_stream_end))
         try:
             content = upstream.read()  # decoded, if the server compressed it anyway
         except httpx2.RequestError as error:  # the body stalled, broke off or would not decode
-            save(failure_of(error))
+            arrived.save(failure_of(error))
             raise
         finally:
             upstream.close()
-        elapsed = round(time.monotonic() - started, 3)
-        save({"status": status, "headers": headers, "elapsed": elapsed, **response_payload(content)}, sample)
-        return httpx2.Response(status, headers=handed_up, content=content, request=request)
+        return arrived.body_read(request, content)
 
     def close(self) -> None:
         if self._upstream is not None:
@@ -544,32 +566,23 @@ class AsyncWorkbookTransport(httpx2.AsyncBaseTransport):
         return await self._forward(request, route)
 
     async def _forward(self, request: httpx2.Request, route: Forward) -> httpx2.Response:
-        save = self.core.saver(route)
         started = time.monotonic()
         try:
             upstream = await self.upstream.handle_async_request(request)
         except httpx2.RequestError as error:
-            save(failure_of(error))
+            self.core.saver(route)(failure_of(error))
             raise
-
-        sample = upstream.headers.get(SAMPLE_HEADER) == "true"
-        status, headers = upstream.status_code, _kept_headers(upstream.headers)
-        handed_up = _decoded_headers(upstream.headers)
-        if upstream.headers.get("content-type", "").startswith("text/event-stream"):
-            on_end = self.core.stream_saver(route, status, headers, sample)
-            stream = AsyncRecordingStream(upstream, started, on_end)
-            return httpx2.Response(status, headers=handed_up, stream=stream, request=request)
-
+        arrived = self.core.arrived(route, upstream, started)
+        if arrived.is_stream:
+            return arrived.handed_up(request, stream=AsyncRecordingStream(upstream, started, arrived.on_stream_end))
         try:
             content = await upstream.aread()
         except httpx2.RequestError as error:
-            save(failure_of(error))
+            arrived.save(failure_of(error))
             raise
         finally:
             await upstream.aclose()
-        elapsed = round(time.monotonic() - started, 3)
-        save({"status": status, "headers": headers, "elapsed": elapsed, **response_payload(content)}, sample)
-        return httpx2.Response(status, headers=handed_up, content=content, request=request)
+        return arrived.body_read(request, content)
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
