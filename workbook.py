@@ -4,9 +4,13 @@
     python3 workbook.py lab    # set up, then open the workbook in JupyterLab
     python3 workbook.py test   # set up, then run every test (offline, no key needed)
     python3 workbook.py forget [LESSON ...]   # drop what auto mode recorded in class
+    python3 workbook.py grade DIR [--out DIR] [--lesson NN]   # grade students' notebooks
+    python3 workbook.py pack [--out FILE.zip]   # the student pack, to upload to a course site
 
-Setting up means: create .venv/ beside this file, install requirements.txt and the
-helpers package into it. It is skipped when nothing changed since the last time.
+Setting up means: create .venv/ beside this file and install into it what the command
+needs: requirements.txt (what the lessons use) for lab, forget, grade and pack, and
+requirements-dev.txt too (tests, builds, the browser) for test, plus the helpers
+package. Each of the two keeps its own stamp, so it is skipped when nothing changed.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ import os
 import subprocess
 import sys
 import venv
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-STAMP = VENV / "workbook-installed.txt"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 FIRST_PAGE = "notebooks/contents.ipynb"
@@ -43,27 +48,53 @@ TEST_ENVIRONMENT = {
 }
 
 
-def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
-    completed = subprocess.run([str(part) for part in command], cwd=ROOT, env=env)
+def run(*command: str | Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> None:
+    completed = subprocess.run([str(part) for part in command], cwd=cwd, env=env)
     if completed.returncode != 0:
         sys.exit(completed.returncode)
 
 
-def set_up() -> None:
+@dataclass(frozen=True)
+class Install:
+    """One set of requirements, and the stamp that says it is installed as the files now ask."""
+
+    requirements: str
+    covers: tuple[str, ...]  # every file whose change means installing again
+    stamp: Path
+
+    def wanted(self) -> str:
+        return hashlib.sha256(b"".join((ROOT / name).read_bytes() for name in self.covers)).hexdigest()
+
+    def is_current(self) -> bool:
+        return self.stamp.exists() and self.stamp.read_text().strip() == self.wanted()
+
+
+# What the lessons import, and nothing else: what a student installs.
+LESSONS = Install("requirements.txt", ("requirements.txt", "pyproject.toml"), VENV / "workbook-installed-lessons.txt")
+# The lessons' requirements plus the tests, the notebook builds and the browser test.
+DEVELOPMENT = Install(
+    "requirements-dev.txt",
+    ("requirements.txt", "requirements-dev.txt", "pyproject.toml"),
+    VENV / "workbook-installed-dev.txt",
+)
+
+
+def set_up(install: Install) -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - this file must run on old Pythons to say so
         sys.exit(f"The workbook needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
-    wanted = hashlib.sha256(
-        b"".join((ROOT / name).read_bytes() for name in ("requirements.txt", "pyproject.toml"))
-    ).hexdigest()
-    if STAMP.exists() and STAMP.read_text().strip() == wanted:
+    if not (ROOT / install.requirements).exists():
+        sys.exit(f"{install.requirements} is not here: this is the student pack, which has only the lessons.")
+    if install.is_current():
         return
     if not PYTHON.exists():
         print(f"Creating a virtual environment in {VENV.name}/ ...", flush=True)
         venv.create(VENV, with_pip=True)
-    print("Installing the workbook's packages (first time: a few minutes) ...", flush=True)
-    run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", "requirements.txt")
+    print(f"Installing the packages in {install.requirements} (first time: a few minutes) ...", flush=True)
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", install.requirements)
     run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "-e", ".")
-    STAMP.write_text(wanted + "\n")
+    install.stamp.write_text(install.wanted() + "\n")
+    if install is DEVELOPMENT:  # it installed the lessons' requirements too
+        LESSONS.stamp.write_text(LESSONS.wanted() + "\n")
 
 
 def lab_options(root: Path = ROOT) -> list[str]:
@@ -92,14 +123,33 @@ def forget(extra: list[str]) -> None:
     run(PYTHON, "-m", "helpers", "forget", *extra)
 
 
-COMMANDS = {"lab": lab, "test": test, "forget": forget}
+def grade(extra: list[str]) -> None:
+    """Run students' notebooks offline, each in a fresh kernel with no key, and collect their checks' verdicts."""
+    run(PYTHON, "-m", "helpers.grading", *extra, cwd=Path.cwd())  # DIR and --out are the user's paths
+
+
+def pack(extra: list[str]) -> None:
+    """Write the student pack: a zip of what students need, without solutions, tools or tests."""
+    if not (ROOT / "tools" / "pack.py").exists():
+        sys.exit("This is already the student pack: the pack command is in the full workbook.")
+    run(PYTHON, "-m", "tools.pack", *extra)
+
+
+COMMANDS: dict[str, tuple[Callable[[list[str]], None], Install]] = {
+    "lab": (lab, LESSONS),
+    "test": (test, DEVELOPMENT),
+    "forget": (forget, LESSONS),
+    "grade": (grade, LESSONS),
+    "pack": (pack, LESSONS),
+}
 
 
 def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         sys.exit(__doc__)
-    set_up()
-    COMMANDS[sys.argv[1]](sys.argv[2:])
+    command, install = COMMANDS[sys.argv[1]]
+    set_up(install)
+    command(sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -193,3 +193,14 @@ local_settings = {
 }
 ### END SOLUTION
 check_local_settings("local_settings")
+
+# %% [markdown]
+# ## Your progress
+#
+# How many of this lesson's exercises pass right now, going by the latest run of each check in
+# this session. After fixing one, run its check again, then this cell.
+
+# %%
+from helpers.checks import progress
+
+progress("00")

@@ -360,3 +360,14 @@ my_cost = ...  # STUDENT
 my_cost = (short.usage.input_tokens * price.input + short.usage.output_tokens * price.output) / 1_000_000
 ### END SOLUTION
 check_cost("my_cost", "short")
+
+# %% [markdown]
+# ## Your progress
+#
+# How many of this lesson's exercises pass right now, going by the latest run of each check in
+# this session. After fixing one, run its check again, then this cell.
+
+# %%
+from helpers.checks import progress
+
+progress("01")

@@ -402,3 +402,14 @@ def is_valid_history(messages: list[dict]) -> bool:
 
 
 check_is_valid_history("is_valid_history")
+
+# %% [markdown]
+# ## Your progress
+#
+# How many of this lesson's exercises pass right now, going by the latest run of each check in
+# this session. After fixing one, run its check again, then this cell.
+
+# %%
+from helpers.checks import progress
+
+progress("02")

@@ -256,3 +256,14 @@ check_collect("collect")
 # numbers from `timing` would you put on a dashboard for a chat app, and why? (With a key you can
 # also time `client.messages.create(...)` with the same request; without one, only the recorded
 # requests can be replayed.)
+
+# %% [markdown]
+# ## Your progress
+#
+# How many of this lesson's exercises pass right now, going by the latest run of each check in
+# this session. After fixing one, run its check again, then this cell.
+
+# %%
+from helpers.checks import progress
+
+progress("04")

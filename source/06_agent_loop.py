@@ -654,3 +654,14 @@ def run_tools(content, toolbox):
 
 
 check_run_tools("run_tools")
+
+# %% [markdown]
+# ## Your progress
+#
+# How many of this lesson's exercises pass right now, going by the latest run of each check in
+# this session. After fixing one, run its check again, then this cell.
+
+# %%
+from helpers.checks import progress
+
+progress("06")

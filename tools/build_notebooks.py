@@ -26,9 +26,12 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
+from helpers.grading import METADATA_KEY, SOLUTION, STUDENT
+from tools.editions import contents_solutions_note, solution_label, student_label
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = ROOT / "source"
-EDITIONS = {"student": ROOT / "notebooks", "solution": ROOT / "solutions"}
+EDITIONS = {STUDENT: ROOT / "notebooks", SOLUTION: ROOT / "solutions"}
 CONTENTS_NAME = "contents.ipynb"
 
 BEGIN, END, STUDENT = "### BEGIN SOLUTION", "### END SOLUTION", "# STUDENT"
@@ -115,12 +118,7 @@ def navigation(lessons: list[Lesson], index: int, edition: str) -> tuple[str, st
     previous = f"[← {lessons[index - 1].title}]({lessons[index - 1].filename})" if index > 0 else ""
     following = f"[{lessons[index + 1].title} →]({lessons[index + 1].filename})" if index + 1 < len(lessons) else ""
     links = " · ".join(part for part in (previous, f"[Contents]({contents})", following) if part)
-    if edition == "solution":
-        other = f"the student edition: [notebooks/{lesson.filename}](../notebooks/{lesson.filename})"
-        label = f"**Instructor edition, with solutions.** For {other}."
-    else:
-        other = f"[solutions/{lesson.filename}](../solutions/{lesson.filename})"
-        label = f"**Student edition.** Try the exercises yourself first; worked solutions are in {other}."
+    label = solution_label(lesson.filename) if edition == SOLUTION else student_label(lesson.filename)
     header = f"{links}\n\n{label}"
     footer = f"---\n{links}" + ("" if following else "\n\nThis is the last lesson.")
     return header, footer
@@ -143,8 +141,40 @@ def build(lessons: list[Lesson], index: int, edition: str) -> nbformat.NotebookN
         cells.append(new)
     cells.append(_markdown(footer, "nav-footer"))
     notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
+    notebook.metadata = notebook_metadata({"lesson": lessons[index].name, "edition": edition})
     return notebook
+
+
+def notebook_metadata(workbook: dict[str, str] | None = None) -> dict[str, object]:
+    """A generated notebook's whole metadata: only what the sources decide."""
+    metadata: dict[str, object] = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
+    if workbook:
+        metadata[METADATA_KEY] = workbook
+    return metadata
+
+
+def exercise_problems(lesson: Lesson) -> list[str]:
+    """Where the lesson's "### Exercise N · Title" headings and its checks (@exercise) disagree."""
+    import importlib
+
+    from helpers.checks.verdicts import EXERCISES
+
+    number = lesson.name[:2]
+    if (ROOT / "helpers" / "checks" / f"lesson{number}.py").exists():
+        importlib.import_module(f"helpers.checks.lesson{number}")
+    checked = {exercise.number: exercise.title for exercise in EXERCISES.get(number, {}).values()}
+    headings = {
+        int(match.group(1)): match.group(2).strip()
+        for cell in lesson.read().cells
+        if cell.cell_type == "markdown"
+        for match in re.finditer(r"^### Exercise (\d+) · (.+)$", cell.source, re.MULTILINE)
+        if not match.group(2).strip().endswith("(no check)")
+    }
+    return [
+        f"{lesson.source.name}: exercise {n} is {headings.get(n)!r} in the lesson but {checked.get(n)!r} in its check"
+        for n in sorted(set(checked) | set(headings))
+        if checked.get(n) != headings.get(n)
+    ]
 
 
 # The lecture the workbook serves (working-with-llm-apis), point by point in the workbook's own
@@ -307,12 +337,14 @@ def contents_notebook(lessons: list[Lesson]) -> nbformat.NotebookNode:
         "hand-written samples, and each lesson says so). With a key in `.env`, anything you change goes "
         "to the API: see lesson 00 and `README.md`. Open a lesson, then use **Run ▸ Run All Cells**.",
         "",
-        "| Lesson | You will be able to | Solutions |",
-        "|---|---|---|",
+        contents_solutions_note(),
+        "",
+        "| Lesson | You will be able to |",
+        "|---|---|",
     ]
     for lesson in lessons:
         goals = "<br>".join(lesson.goals)
-        rows.append(f"| [{lesson.title}]({lesson.filename}) | {goals} | [solutions](../solutions/{lesson.filename}) |")
+        rows.append(f"| [{lesson.title}]({lesson.filename}) | {goals} |")
     lecture = [
         "## The lecture, point by point",
         "",
@@ -333,13 +365,13 @@ def contents_notebook(lessons: list[Lesson]) -> nbformat.NotebookNode:
     ]
     cells = [_markdown("\n".join(rows), "contents"), _markdown("\n".join(lecture), "lecture-map")]
     notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
+    notebook.metadata = notebook_metadata()
     return notebook
 
 
-def comparable(notebook: nbformat.NotebookNode) -> list[tuple[str, str, str, list[str]]]:
-    """What the source decides: cell ids, types, text and tags (not outputs)."""
-    return [
+def comparable(notebook: nbformat.NotebookNode) -> tuple[object, list[tuple[str, str, str, list[str]]]]:
+    """What the source decides: the workbook's metadata, cell ids, types, text and tags (not outputs)."""
+    return notebook.metadata.get(METADATA_KEY), [
         (cell.get("id", ""), cell.cell_type, cell.source, list(cell.metadata.get("tags", [])))
         for cell in notebook.cells
     ]
@@ -382,7 +414,7 @@ def execute(
     client.execute()
     # Only what the sources decide, as nbdev's clean does: not the kernel's Python version, which
     # would change every file on a rebuild with another Python.
-    executed.metadata = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
+    executed.metadata = notebook_metadata(notebook.metadata.get(METADATA_KEY))
     return executed
 
 
@@ -394,6 +426,9 @@ def main() -> None:
     args = parser.parse_args()
 
     lessons = all_lessons()
+    problems = [problem for lesson in lessons for problem in exercise_problems(lesson)]
+    if problems:
+        raise SystemExit("\n".join(problems))
     if args.check:
         stale = stale_files(lessons)
         for path in stale:

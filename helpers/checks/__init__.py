@@ -2,7 +2,9 @@
 
 A check never stops Run All: whatever the student's code does (returns the wrong
 thing, raises, is still `...`), the check reports it and the notebook goes on.
-One module per lesson: `from helpers.checks.lesson01 import check_request`.
+One module per lesson: `from helpers.checks.lesson01 import check_request`. Each check is
+registered with `@exercise(number, title)`, which also publishes its verdict for programs
+(helpers/checks/verdicts.py) and for `progress("01")`, the line at the end of every lesson.
 
 A notebook calls a check with the *name* of what it checks, as a string:
 `check_request("my_request")`. The check looks the name up where it was called from (the
@@ -14,12 +16,14 @@ other argument is taken as the value itself (the tests pass values).
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sys
 import sysconfig
 import traceback
 from collections.abc import Callable
-from types import FrameType
+from dataclasses import dataclass
+from types import FrameType, ModuleType
 from typing import Any
 
 import anthropic
@@ -28,13 +32,22 @@ import httpx2
 from ..client import build_client
 from ..errors import MissingRecordingError
 from ..settings import MODEL
+from .verdicts import Exercise, Verdict, progress_line, publish, register
 
 PASS = "✅ Correct"
 NOT_YET = "❌ Not yet"
 
 
-def report(passed: bool, message: str) -> None:
+@dataclass(frozen=True)
+class Outcome:
+    passed: bool
+    message: str
+
+
+def report(passed: bool, message: str) -> Outcome:
+    """Print the student's line; a check returns what this returns."""
     print(f"{PASS}: {message}" if passed else f"{NOT_YET}: {message}")
+    return Outcome(passed, message)
 
 
 def unanswered(value: Any) -> bool:
@@ -118,7 +131,6 @@ def explain(err: Exception) -> str:
 
 def _helpers_module_with(name: str | None) -> str | None:
     """The workbook module a lesson imports `name` from (helpers.retries for is_transient...), or None."""
-    import importlib
     import pkgutil
 
     if not name:
@@ -131,31 +143,76 @@ def _helpers_module_with(name: str | None) -> str | None:
             found = importlib.import_module(module.name)
         except Exception:  # a module that cannot be imported here (a missing optional package) holds nothing
             continue
-        if name in getattr(found, "__dict__", {}) and not name.startswith("_"):
+        value = getattr(found, "__dict__", {}).get(name)
+        if isinstance(value, ModuleType):  # `json` imported by a helpers module is the standard library's
+            return None
+        if value is not None and not name.startswith("_"):
             home = getattr(found.__dict__[name], "__module__", None)  # where a function or class is defined
             return home if isinstance(home, str) and home.startswith("helpers.") else module.name
     return None
 
 
-def safely(check: Callable[..., None]) -> Callable[..., None]:
+def _run_check(
+    check: Callable[..., Outcome], args: tuple[Any, ...], kwargs: dict[str, Any], caller: FrameType
+) -> Outcome:
+    values = [lookup(arg, caller) if isinstance(arg, str) else arg for arg in args]
+    for arg, value in zip(args, values, strict=True):
+        if value is MISSING:
+            return report(False, not_run_yet(arg))
+    try:
+        outcome = check(*values, **kwargs)
+    except Exception as err:  # the student's code may raise anything
+        return report(False, explain(err))
+    if not isinstance(outcome, Outcome):
+        raise TypeError(f"{check.__name__} must return report(...)")  # the workbook's bug, not the student's
+    return outcome
+
+
+def safely(check: Callable[..., Outcome]) -> Callable[..., Outcome]:
     """Look up the names a check is given; turn any exception inside it (usually the student's code's) into a hint."""
 
     @functools.wraps(check)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
+    def wrapper(*args: Any, **kwargs: Any) -> Outcome:
         caller = sys._getframe(1)
         try:
-            values = [lookup(arg, caller) if isinstance(arg, str) else arg for arg in args]
+            return _run_check(check, args, kwargs, caller)
         finally:
             del caller  # a frame kept alive would keep every notebook variable alive with it
-        for arg, value in zip(args, values, strict=True):
-            if value is MISSING:
-                return report(False, not_run_yet(arg))
-        try:
-            return check(*values, **kwargs)
-        except Exception as err:  # the student's code may raise anything
-            return report(False, explain(err))
 
     return wrapper
+
+
+def exercise(number: int, title: str) -> Callable[[Callable[..., Outcome]], Callable[..., None]]:
+    """Register a check as exercise `number` of its lesson (its module, lessonNN), and run it `safely`.
+
+    Its verdict is published (for the progress line and the grader); the notebook sees None, so a
+    check cell shows only the student's line.
+    """
+
+    def decorate(check: Callable[..., Outcome]) -> Callable[..., None]:
+        lesson = check.__module__.rpartition(".lesson")[2]
+        info = Exercise(lesson, number, title, check.__name__)
+        register(info)
+
+        @functools.wraps(check)
+        def wrapper(*args: Any, **kwargs: Any) -> None:
+            caller = sys._getframe(1)
+            try:
+                outcome = _run_check(check, args, kwargs, caller)
+            finally:
+                del caller
+            publish(Verdict(lesson, number, title, outcome.passed, outcome.message))
+
+        wrapper.exercise = info  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def progress(lesson: str) -> None:
+    """Print how many of a lesson's exercises pass right now: the line at the end of every lesson."""
+    importlib.import_module(f"{__name__}.lesson{lesson}")  # registers its exercises, if no check ran yet
+    print(progress_line(lesson))
 
 
 def message_json(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import report, safely, unanswered
+from . import Outcome, exercise, report, unanswered
 
 SITUATIONS = {
     "records": "A hospital summarises patient records that must never leave its own network.",
@@ -21,8 +21,8 @@ REASONS = {
 }
 
 
-@safely
-def check_placements(placements: Any) -> None:
+@exercise(1, "Local or hosted?")
+def check_placements(placements: Any) -> Outcome:
     """Exercise 00.1: local or hosted, for each situation."""
     if not isinstance(placements, dict):
         return report(False, "`placements` should be a dict from each situation's key to 'local' or 'hosted'.")
@@ -38,8 +38,8 @@ def check_placements(placements: Any) -> None:
     return report(True, f"all four placed well.{reasons}")
 
 
-@safely
-def check_local_settings(settings: Any) -> None:
+@exercise(2, "Settings for a local model")
+def check_local_settings(settings: Any) -> Outcome:
     """Exercise 00.2: the .env settings for Ollama on its usual port."""
     if not isinstance(settings, dict):
         return report(False, "`local_settings` should be a dict of setting name to value.")

@@ -9,7 +9,7 @@ from anthropic.types import Message, Usage
 
 from ..costs import price_for
 from ..settings import MODEL
-from . import message_json, report, safely, text_of, unanswered
+from . import Outcome, exercise, message_json, report, text_of, unanswered
 
 EXERCISE_QUESTION = "Name three everyday uses of a Python dictionary."
 
@@ -17,8 +17,8 @@ EXERCISE_QUESTION = "Name three everyday uses of a Python dictionary."
 LIST_WORDS = ("list", "bullet", "point", "item")  # a system prompt that asks for a list names one of these
 
 
-@safely
-def check_request(request: Any) -> None:
+@exercise(1, "Build a request")
+def check_request(request: Any) -> Outcome:
     """Exercise 01.1: the keyword arguments of a call, as a dict."""
     if unanswered(request):
         return report(False, "replace the `...` with a dict of the four inputs: model, max_tokens, system, messages.")
@@ -61,8 +61,8 @@ def _message(stop_reason: str) -> Message:
     return Message.model_validate(message_json("...", stop_reason=stop_reason))
 
 
-@safely
-def check_was_cut_off(function: Any) -> None:
+@exercise(2, "Spot a truncated reply")
+def check_was_cut_off(function: Any) -> Outcome:
     """Exercise 01.2: a function that tells whether a reply ran out of max_tokens."""
     if not callable(function):
         return report(False, "define a function `was_cut_off(response)` that returns True or False.")
@@ -89,8 +89,8 @@ def _rounded(value: float, right: float) -> bool:
     return decimals or figures or math.isclose(value, right, rel_tol=0.05)
 
 
-@safely
-def check_cost(value: Any, reply: Any, *, model: str = MODEL) -> None:
+@exercise(3, "Price a call by hand")
+def check_cost(value: Any, reply: Any, *, model: str = MODEL) -> Outcome:
     """Exercise 01.3: the dollar cost of one call, worked out by hand. `reply` is the Message (or its usage)."""
     if unanswered(value):
         return report(False, "replace the `...` with your calculation of the cost in dollars.")

@@ -7,7 +7,7 @@ from typing import Any
 
 from anthropic.types import ToolUseBlock
 
-from . import report, safely, text_of
+from . import Outcome, exercise, report, text_of
 
 _CONVERSATION = [
     {"role": "user", "content": "Good morning!"},
@@ -16,8 +16,8 @@ _CONVERSATION = [
 ]
 
 
-@safely
-def check_to_anthropic(function: Any) -> None:
+@exercise(1, "From system-first to this API")
+def check_to_anthropic(function: Any) -> Outcome:
     """Exercise 02.1: move the system prompt out of a system-first messages list."""
     if not callable(function):
         return report(False, "define a function `to_anthropic(messages)` that returns a dict.")
@@ -60,8 +60,8 @@ def _tool_call(number: int) -> ToolUseBlock:
     )
 
 
-@safely
-def check_tool_result_message(function: Any) -> None:
+@exercise(2, "Send a tool's result back")
+def check_tool_result_message(function: Any) -> Outcome:
     """Exercise 02.2: the user turn that carries a tool's output back to the model."""
     if not callable(function):
         return report(False, "define a function `tool_result_message(call, output)` that returns a dict.")
@@ -133,8 +133,8 @@ _MALFORMED: list[tuple[list[dict[str, Any]], str]] = [
 ]
 
 
-@safely
-def check_is_valid_history(function: Any) -> None:
+@exercise(3, "Catch a malformed history before the API does")
+def check_is_valid_history(function: Any) -> Outcome:
     """Exercise 02.3: tell a history that keeps the three rules from one that breaks one."""
     if not callable(function):
         return report(False, "define a function `is_valid_history(messages)` that returns True or False.")

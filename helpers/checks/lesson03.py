@@ -16,7 +16,7 @@ from typing import Any
 import anthropic
 import httpx2
 
-from . import message_json, report, safely, scripted_client, unanswered
+from . import Outcome, exercise, message_json, report, scripted_client, unanswered
 
 FIRST_QUESTION = "Hello! My name is Ada."
 SECOND_QUESTION = "What is my name?"
@@ -128,8 +128,8 @@ def _diagnose(sent: list[list[dict[str, Any]]], history: list[Any], answers: lis
     return True, "the history grows by two turns per call, and the second question found the first in it."
 
 
-@safely
-def check_chat(function: Any) -> None:
+@exercise(1, "A chat function that remembers")
+def check_chat(function: Any) -> Outcome:
     """Exercise 03.1: a chat function that keeps the history in the caller's list."""
     if not callable(function):
         return report(False, "define a function `chat(client, messages, user_text)` that returns the reply's text.")
@@ -149,8 +149,8 @@ def _conversation(turns: int) -> list[dict[str, str]]:
     return [{"role": roles[n % 2], "content": f"{roles[n % 2]} {n // 2 + 1}"} for n in range(turns)]
 
 
-@safely
-def check_trim_history(function: Any) -> None:
+@exercise(2, "Trim a history, and keep it valid")
+def check_trim_history(function: Any) -> Outcome:
     """Exercise 03.2: keep the most recent turns of a history, and keep it valid."""
     if not callable(function):
         return report(False, "define a function `trim_history(messages, max_messages)` that returns a list.")

@@ -13,7 +13,7 @@ import anthropic
 import httpx2
 
 from ..wire import encode_event, message_events
-from . import message_json, report, safely, scripted_client, unanswered
+from . import Outcome, exercise, message_json, report, scripted_client, unanswered
 
 EXERCISE_PROMPT = "Explain streaming in one sentence."
 PIECES = ["Streaming sends ", "the reply in small pieces ", "as the model writes them."]
@@ -39,8 +39,8 @@ def recording_client(requests: list[dict[str, Any]]) -> anthropic.Anthropic:
     return scripted_client(answer)
 
 
-@safely
-def check_collect(function: Any) -> None:
+@exercise(1, "Collect a streamed reply")
+def check_collect(function: Any) -> Outcome:
     """Exercise 04.1: stream a reply, and return its whole text and its final usage."""
     if not callable(function):
         return report(False, "define a function `collect(client, prompt)` that returns (text, usage).")

@@ -36,7 +36,7 @@ from anthropic.types import Message
 from ..agent import CONTINUE, DONE, MORE_ROOM, REFUSED, RUN_TOOLS, TOO_LONG
 from ..agent import trim_history as reference_trim
 from ..settings import MODEL
-from . import explain, message_json, report, safely, scripted_client, text_of, unanswered
+from . import Outcome, exercise, explain, message_json, report, scripted_client, text_of, unanswered
 
 Json = dict[str, Any]
 
@@ -172,8 +172,8 @@ THINKING_FIRST = (
 )
 
 
-@safely
-def check_dispatch(function: Any) -> None:
+@exercise(1, "Dispatch on the stop reason")
+def check_dispatch(function: Any) -> Outcome:
     """Exercise 06.1: the action for every stop_reason, and an error for an unknown one."""
     if not callable(function):
         return report(False, "define a function `next_action(reply)` that returns one of the constants (DONE, ...).")
@@ -452,8 +452,8 @@ def _index_hint(history: list[Json], keep_last: int, error: IndexError) -> str:
     )
 
 
-@safely
-def check_trim(function: Any) -> None:
+@exercise(2, "Trim without breaking pairs")
+def check_trim(function: Any) -> Outcome:
     """Exercise 06.2: trim a history to the task and its latest turns, never splitting a tool_use from its result."""
     if not callable(function):
         return report(False, "define a function `trim_history(messages, keep_last)` that returns a new list.")
@@ -631,8 +631,8 @@ def _message_of(call: Callable[[], Any]) -> str:
     raise AssertionError("the call was meant to raise")
 
 
-@safely
-def check_run_tools(function: Any) -> None:
+@exercise(3, "A tool that fails must not crash the loop")
+def check_run_tools(function: Any) -> Outcome:
     """Exercise 06.3: a tool_result for every tool_use, with failures sent back as is_error results."""
     if not callable(function):
         return report(False, "define a function `run_tools(content, toolbox)` that returns a list of tool_results.")

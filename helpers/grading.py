@@ -1,0 +1,403 @@
+"""Grade students' notebooks: run each offline, check every exercise, write a table.
+
+    python3 workbook.py grade DIR [--out DIR] [--lesson NN] [--time-limit S] [--check-limit S] [--jobs N]
+
+Every notebook under DIR (any name, any subfolder) is read, and its lesson worked out from the
+notebook itself: the workbook's metadata, else the lesson checks it imports, else its title. Then it
+runs as Run All would, in a fresh kernel, in replay mode, in an empty scratch folder, with no key and
+no .env in reach, and a time limit for the whole notebook. After the student's cells, the grader runs
+each exercise's check itself, as the lesson calls it, each with a time limit of its own; those verdicts,
+not any the notebook already shows, are the grade. A notebook that cannot be read, belongs to another
+lesson or is the instructor edition gets a row that says so, and grading goes on.
+
+This keeps keys away from students' code; it is not a sandbox. Code that means harm can still read
+files on the machine: grade untrusted work in a container or a throwaway account.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import logging
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+from .checks.verdicts import EXERCISES, VERDICT_MIME, Exercise, Verdict
+from .settings import IGNORE_DOTENV, REPO_ROOT
+
+# Every lesson notebook's metadata says which lesson and edition it is (tools/editions.py writes it).
+METADATA_KEY = "llm_workbook"
+STUDENT, SOLUTION = "student", "solution"
+TIME_LIMIT = 180.0  # seconds for a whole notebook; the slowest lesson replays in well under a minute
+CHECK_LIMIT = 60.0  # seconds for one exercise's check
+
+# What the kernel inherits from the grader's environment: enough to run Python, nothing secret.
+PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "SYSTEMROOT", "TZ")
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A lesson as the workbook ships it: what to compare a submission with, and how to check it."""
+
+    number: str  # "01"
+    name: str  # "01_call_anatomy"
+    title: str
+    exercises: tuple[Exercise, ...]
+    check_code: dict[int, str]  # exercise number -> the code the grader runs to check it
+
+
+@dataclass
+class Row:
+    """One notebook's grade."""
+
+    notebook: str  # its path under the graded folder
+    lesson: Lesson | None = None
+    note: str = ""  # what went wrong, or why it was not graded; "" when it ran cleanly
+    graded: bool = False
+    verdicts: list[Verdict] = field(default_factory=list)  # one per exercise of its lesson, in order
+
+    @property
+    def passed(self) -> int:
+        return sum(verdict.passed for verdict in self.verdicts)
+
+
+@dataclass(frozen=True)
+class Limits:
+    notebook: float = TIME_LIMIT
+    check: float = CHECK_LIMIT
+
+
+# --- the lessons, from the shipped student edition ----------------------------------------------
+
+
+def _title(notebook: nbformat.NotebookNode) -> str | None:
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            match = re.search(r"^# (.+)$", cell.source, re.MULTILINE)
+            if match:
+                return match.group(1).strip()
+    return None
+
+
+def _check_calls(notebook: nbformat.NotebookNode) -> dict[str, str]:
+    """The statements that call a check (check_x("name")), by the check's name, from the code cells."""
+    calls = {}
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            call = node.value if isinstance(node, ast.Expr) else None
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id.startswith("check_"):
+                calls[call.func.id] = ast.get_source_segment(cell.source, node) or ""
+    return calls
+
+
+def shipped_lessons(folder: Path = REPO_ROOT / "notebooks") -> dict[str, Lesson]:
+    """Every lesson with checked exercises, by number, read from the student edition in `folder`."""
+    import importlib
+
+    lessons = {}
+    for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        number = path.stem[:2]
+        try:
+            importlib.import_module(f"helpers.checks.lesson{number}")
+        except ModuleNotFoundError:
+            continue
+        exercises = tuple(sorted(EXERCISES.get(number, {}).values(), key=lambda exercise: exercise.number))
+        calls = _check_calls(notebook)
+        check_code = {}
+        for exercise in exercises:
+            if exercise.check not in calls:
+                raise RuntimeError(f"{path.name} never calls {exercise.check}, the check of exercise {exercise.number}")
+            module = f"helpers.checks.lesson{number}"
+            check_code[exercise.number] = f"from {module} import {exercise.check}\n{calls[exercise.check]}"
+        lessons[number] = Lesson(number, path.stem, _title(notebook) or path.stem, exercises, check_code)
+    return lessons
+
+
+# --- which lesson a submission is ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Identity:
+    lesson: str | None
+    edition: str | None  # "student", "solution", or None when the notebook does not say
+
+
+def identify(notebook: nbformat.NotebookNode, lessons: dict[str, Lesson]) -> Identity:
+    """The lesson a notebook is, from the notebook itself: metadata, else imported checks, else title."""
+    workbook = notebook.metadata.get(METADATA_KEY)
+    if isinstance(workbook, dict) and isinstance(workbook.get("lesson"), str):
+        edition = workbook.get("edition") if isinstance(workbook.get("edition"), str) else None
+        return Identity(workbook["lesson"][:2], edition)
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    imported = set(re.findall(r"helpers\.checks\.lesson(\d\d)", code))
+    markdown = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    edition = SOLUTION if "**Instructor edition" in markdown else None
+    if len(imported) == 1:
+        return Identity(imported.pop(), edition)
+    title = _title(notebook)
+    by_title = [lesson.number for lesson in lessons.values() if lesson.title == title]
+    return Identity(by_title[0] if len(by_title) == 1 else None, edition)
+
+
+# --- running one notebook ---------------------------------------------------------------------------
+
+
+def kernel_environment(scratch: Path, matplotlib_cache: Path) -> dict[str, str]:
+    """What a student's kernel runs with: replay only, no key, .env never read, nothing of the grader's secrets."""
+    sys.path.insert(0, str(REPO_ROOT))
+    try:
+        from workbook import TEST_ENVIRONMENT  # the one home of "replay, no key, instant streams"
+    finally:
+        sys.path.remove(str(REPO_ROOT))
+    environment = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+    environment.update(TEST_ENVIRONMENT)
+    environment.update(
+        {
+            IGNORE_DOTENV: "1",
+            "HOME": str(scratch),  # no dotfiles of the instructor's
+            "MPLCONFIGDIR": str(matplotlib_cache),  # one font cache for every notebook graded
+            "PYTHONNOUSERSITE": "1",
+        }
+    )
+    return environment
+
+
+def _verdicts_in(outputs: list[Any], lesson: Lesson, exercise: Exercise) -> Verdict | None:
+    found = None
+    for output in outputs:
+        if output.get("output_type") == "display_data" and VERDICT_MIME in output.get("data", {}):
+            verdict = Verdict.from_json(output["data"][VERDICT_MIME])
+            if verdict is not None and (verdict.lesson, verdict.exercise) == (lesson.number, exercise.number):
+                found = verdict
+    return found
+
+
+def _error_in(outputs: list[Any]) -> str | None:
+    for output in outputs:
+        if output.get("output_type") == "error":
+            value = str(output.get("evalue", "")).strip().splitlines()
+            return f"{output.get('ename', 'an error')}" + (f": {value[0][:120]}" if value else "")
+    return None
+
+
+def _failed(lesson: Lesson, exercise: Exercise, hint: str) -> Verdict:
+    return Verdict(lesson.number, exercise.number, exercise.title, False, hint)
+
+
+def run_submission(
+    notebook: nbformat.NotebookNode, lesson: Lesson, limits: Limits, matplotlib_cache: Path
+) -> tuple[str, list[Verdict]]:
+    """Run a student's code cells, then the lesson's checks, in a fresh kernel: (note, verdicts)."""
+    code_cells = [nbformat.v4.new_code_cell(cell.source) for cell in notebook.cells if cell.cell_type == "code"]
+    check_cells = {n: nbformat.v4.new_code_cell(code) for n, code in lesson.check_code.items()}
+    runnable = nbformat.v4.new_notebook(cells=[*code_cells, *check_cells.values()])
+    notes: list[str] = []
+    verdicts: dict[int, Verdict] = {}
+    with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
+        timeouts: dict[int, float] = {}
+        client = NotebookClient(
+            runnable,
+            kernel_name="python3",
+            allow_errors=True,
+            interrupt_on_timeout=True,
+            # On a timeout, stop waiting at once (the kernel is interrupted), rather than wait again.
+            error_on_timeout={"ename": "Timeout", "evalue": "the cell ran out of time", "traceback": []},
+            timeout_func=lambda cell: max(1, round(timeouts[id(cell)])),
+            record_timing=False,
+            resources={"metadata": {"path": scratch}},
+            log=logging.getLogger("helpers.grading.nbclient"),
+        )
+        deadline = time.monotonic() + limits.notebook
+
+        def run(index: int, cell: nbformat.NotebookNode, budget: float) -> bool:
+            """Run one cell; True when it finished within its budget."""
+            timeouts[id(cell)] = budget
+            started = time.monotonic()
+            client.execute_cell(cell, index)
+            return time.monotonic() - started < budget
+
+        try:
+            # The kernel's own start-up warnings would fill the grader's output: its stderr is dropped.
+            environment = kernel_environment(Path(scratch), matplotlib_cache)
+            with client.setup_kernel(env=environment, stderr=subprocess.DEVNULL):
+                for index, cell in enumerate(code_cells):
+                    if not run(index, cell, deadline - time.monotonic()):
+                        notes.append(
+                            f"ran past its {limits.notebook:g} s limit in code cell {index + 1}; stopped there"
+                        )
+                        break
+                    error = _error_in(cell.outputs)
+                    if error and not any(note.startswith("code cell") for note in notes):
+                        notes.append(f"code cell {index + 1} raised {error}")
+                for offset, (number, cell) in enumerate(check_cells.items()):
+                    exercise = next(exercise for exercise in lesson.exercises if exercise.number == number)
+                    if not run(len(code_cells) + offset, cell, limits.check):
+                        verdicts[number] = _failed(
+                            lesson, exercise, f"its check ran past {limits.check:g} s (a loop that never ends?)"
+                        )
+                        continue
+                    verdict = _verdicts_in(cell.outputs, lesson, exercise)
+                    error = _error_in(cell.outputs)
+                    verdicts[number] = verdict or _failed(
+                        lesson, exercise, f"its check could not run ({error or 'no verdict'})"
+                    )
+        except DeadKernelError:
+            notes.append("the kernel died (did the notebook call exit(), or run out of memory?)")
+        except Exception as err:  # a kernel that would not start, a broken connection: say so, grade the rest
+            notes.append(f"could not be run: {type(err).__name__}: {err}")
+    missing = "not checked: the notebook stopped before its checks could run"
+    return "; ".join(notes), [verdicts.get(e.number) or _failed(lesson, e, missing) for e in lesson.exercises]
+
+
+# --- grading a folder -------------------------------------------------------------------------------
+
+
+def find_notebooks(folder: Path) -> list[Path]:
+    """Every notebook under `folder`, in order, without JupyterLab's checkpoints or hidden folders."""
+    return sorted(
+        path
+        for path in folder.rglob("*.ipynb")
+        if not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
+
+
+def grade_one(
+    path: Path, folder: Path, lessons: dict[str, Lesson], expected: str | None, limits: Limits, cache: Path
+) -> Row:
+    row = Row(path.relative_to(folder).as_posix())
+    try:
+        notebook = nbformat.read(path, as_version=4)
+        if not isinstance(notebook.get("cells"), list):
+            raise ValueError("it has no list of cells")
+    except Exception as err:  # not JSON, not a notebook, unreadable: say which, go on
+        reason = str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
+        row.note = f"not graded: not a notebook that can be read ({reason})"
+        return row
+    identity = identify(notebook, lessons)
+    if identity.lesson is None or identity.lesson not in lessons:
+        row.note = "not graded: cannot tell which lesson this is (no workbook metadata, no checks, no lesson title)"
+        return row
+    row.lesson = lessons[identity.lesson]
+    if expected is not None and identity.lesson != expected:
+        row.note = f"not graded: this is lesson {row.lesson.title}, not lesson {expected}"
+        return row
+    if identity.edition == SOLUTION:
+        row.note = "not graded: this is the instructor edition, with the worked solutions"
+        return row
+    row.note, row.verdicts = run_submission(notebook, row.lesson, limits, cache)
+    row.graded = True
+    return row
+
+
+def grade_folder(
+    folder: Path,
+    *,
+    expected: str | None = None,
+    limits: Limits = Limits(),
+    jobs: int = 1,
+    on_row: Callable[[Row], None] = lambda row: None,
+) -> list[Row]:
+    lessons = shipped_lessons()
+    paths = find_notebooks(folder)
+    with tempfile.TemporaryDirectory(prefix="grading-matplotlib-") as cache:
+
+        def grade(path: Path) -> Row:
+            row = grade_one(path, folder, lessons, expected, limits, Path(cache))
+            on_row(row)
+            return row
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return list(pool.map(grade, paths))
+
+
+def _notebooks(count: int) -> str:
+    return f"{count} notebook{'s' if count != 1 else ''}"
+
+
+def summary_lines(rows: list[Row]) -> list[str]:
+    """One line per lesson graded, and one for the notebooks that were not."""
+    lines = []
+    graded = [row for row in rows if row.graded and row.lesson is not None]
+    for number in sorted({row.lesson.number for row in graded if row.lesson}):
+        these = [row for row in graded if row.lesson and row.lesson.number == number]
+        lesson = these[0].lesson
+        assert lesson is not None
+        counts = ", ".join(
+            f"{exercise.number} · {exercise.title} {sum(row.verdicts[i].passed for row in these)}/{len(these)}"
+            for i, exercise in enumerate(lesson.exercises)
+        )
+        trouble = sum(bool(row.note) for row in these)
+        extra = f"; {trouble} with a note" if trouble else ""
+        complete = sum(row.passed == len(lesson.exercises) for row in these)
+        lines.append(
+            f"lesson {lesson.title}: {_notebooks(len(these))}, {complete} with every exercise passing; {counts}{extra}"
+        )
+    skipped = [row for row in rows if not row.graded]
+    if skipped:
+        lines.append(f"not graded: {_notebooks(len(skipped))} (each row says why)")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    from .grade_report import write_csv, write_html
+
+    parser = argparse.ArgumentParser(
+        prog="python3 workbook.py grade", description="Grade students' notebooks offline, with no key."
+    )
+    parser.add_argument("folder", type=Path, help="the folder of notebooks to grade (subfolders too)")
+    parser.add_argument("--out", type=Path, default=Path("."), help="where to write grades.csv and grades.html")
+    parser.add_argument("--lesson", help="the lesson being graded (e.g. 03): notebooks of other lessons are flagged")
+    parser.add_argument("--time-limit", type=float, default=TIME_LIMIT, help="seconds for each whole notebook")
+    parser.add_argument("--check-limit", type=float, default=CHECK_LIMIT, help="seconds for each exercise's check")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (each in its own kernel)")
+    args = parser.parse_args(argv)
+    if not args.folder.is_dir():
+        sys.exit(f"{args.folder} is not a folder: give the folder that holds the students' notebooks.")
+    if args.lesson is not None and not re.fullmatch(r"\d\d", args.lesson):
+        sys.exit(f"--lesson {args.lesson!r}: give the lesson's two-digit number, such as 03.")
+    if not find_notebooks(args.folder):
+        sys.exit(f"No notebooks (.ipynb) under {args.folder}.")
+    total = len(find_notebooks(args.folder))
+    done = 0
+
+    def show(row: Row) -> None:
+        nonlocal done
+        done += 1
+        if row.graded and row.lesson:
+            line = f"{row.passed} of {len(row.lesson.exercises)} pass" + (f" ({row.note})" if row.note else "")
+        else:
+            line = row.note
+        print(f"[{done}/{total}] {row.notebook}: {line}", flush=True)
+
+    rows = grade_folder(
+        args.folder, expected=args.lesson, limits=Limits(args.time_limit, args.check_limit), jobs=args.jobs, on_row=show
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    csv_path, html_path = write_csv(rows, args.out / "grades.csv"), write_html(rows, args.out / "grades.html")
+    for line in summary_lines(rows):
+        print(line)
+    print(f"Wrote {csv_path} and {html_path}.")
+
+
+if __name__ == "__main__":
+    main()
