@@ -82,8 +82,6 @@ DEVELOPMENT = Install(
 def set_up(install: Install) -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - this file must run on old Pythons to say so
         sys.exit(f"The workbook needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
-    if not (ROOT / install.requirements).exists():
-        sys.exit(f"{install.requirements} is not here: this is the student pack, which has only the lessons.")
     if install.is_current():
         return
     if not PYTHON.exists():
@@ -130,8 +128,6 @@ def grade(extra: list[str]) -> None:
 
 def pack(extra: list[str]) -> None:
     """Write the student pack: a zip of what students need, without solutions, tools or tests."""
-    if not (ROOT / "tools" / "pack.py").exists():
-        sys.exit("This is already the student pack: the pack command is in the full workbook.")
     run(PYTHON, "-m", "tools.pack", *extra)
 
 
@@ -142,12 +138,18 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], None], Install]] = {
     "grade": (grade, LESSONS),
     "pack": (pack, LESSONS),
 }
+# The student pack (`pack`) leaves these out, and with them the commands that need them.
+ONLY_IN_THE_FULL_WORKBOOK = {"test": "tests", "pack": "tools/pack.py"}
 
 
 def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         sys.exit(__doc__)
-    command, install = COMMANDS[sys.argv[1]]
+    name = sys.argv[1]
+    needed = ONLY_IN_THE_FULL_WORKBOOK.get(name)
+    if needed and not (ROOT / needed).exists():
+        sys.exit(f"`{name}` is not in the student pack, which holds only the lessons: `python3 workbook.py lab`.")
+    command, install = COMMANDS[name]
     set_up(install)
     command(sys.argv[2:])
 

@@ -25,9 +25,9 @@ def _lessons(rows: list[Row]) -> list[Lesson]:
 
 
 def write_csv(rows: list[Row], path: Path) -> Path:
-    """notebook, lesson, passed, exercises, note, then per exercise "pass"/"fail" and its hint."""
+    """notebook, lesson, passed, exercises, note, seconds, then per exercise "pass"/"fail" and its hint."""
     columns = [(lesson, exercise) for lesson in _lessons(rows) for exercise in lesson.exercises]
-    header = ["notebook", "lesson", "passed", "exercises", "note"]
+    header = ["notebook", "lesson", "passed", "exercises", "note", "seconds"]
     for lesson, exercise in columns:
         name = _exercise_column(lesson, exercise)
         header += [name, f"{name} (hint)"]
@@ -42,6 +42,7 @@ def write_csv(rows: list[Row], path: Path) -> Path:
                 row.passed if graded else "",
                 len(row.verdicts) if graded else "",
                 row.note,
+                f"{row.seconds:.1f}" if graded else "",
             ]
             by_exercise = {(v.lesson, v.exercise): v for v in row.verdicts}
             for lesson, exercise in columns:
@@ -57,6 +58,8 @@ table { border-collapse: collapse; margin-bottom: 2rem; }
 th, td { border: 1px solid #ccc; padding: 0.35rem 0.6rem; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
 td.verdict { text-align: center; cursor: help; }
+td.passes { background: #e6f4e6; }
+td.not-yet { background: #fbe9e7; }
 td.note { color: #8a4b00; max-width: 32rem; }
 tfoot td { font-weight: bold; background: #fafafa; }
 """
@@ -68,8 +71,8 @@ def _lesson_table(lesson: Lesson, rows: list[Row]) -> str:
     for row in rows:
         cells = []
         for verdict in row.verdicts:
-            mark, word = ("✅", "passes") if verdict.passed else ("❌", "not yet")
-            cells.append(f'<td class="verdict" title="{escape(verdict.hint)}" aria-label="{word}">{mark}</td>')
+            mark, word = ("✅", "passes") if verdict.passed else ("❌", "not-yet")
+            cells.append(f'<td class="verdict {word}" title="{escape(verdict.hint)}" aria-label="{word}">{mark}</td>')
         body.append(
             f'<tr><th scope="row">{escape(row.notebook)}</th>{"".join(cells)}'
             f"<td>{row.passed} of {len(lesson.exercises)}</td>"
@@ -80,7 +83,7 @@ def _lesson_table(lesson: Lesson, rows: list[Row]) -> str:
     )
     complete = sum(row.passed == len(lesson.exercises) for row in rows)
     return (
-        f'<h2 id="lesson-{lesson.number}">Lesson {lesson.number} · {escape(lesson.title)}</h2>\n'
+        f'<h2 id="lesson-{lesson.number}">Lesson {escape(lesson.title)}</h2>\n'
         f'<table class="grades" data-lesson="{lesson.number}">\n'
         f'<thead><tr><th scope="col">Notebook</th>{head}'
         '<th scope="col">Passed</th><th scope="col">Note</th></tr></thead>\n'

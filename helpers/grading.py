@@ -68,6 +68,7 @@ class Row:
     note: str = ""  # what went wrong, or why it was not graded; "" when it ran cleanly
     graded: bool = False
     verdicts: list[Verdict] = field(default_factory=list)  # one per exercise of its lesson, in order
+    seconds: float = 0.0  # how long grading it took, kernel start included
 
     @property
     def passed(self) -> int:
@@ -171,12 +172,14 @@ def kernel_environment(scratch: Path, matplotlib_cache: Path) -> dict[str, str]:
         sys.path.remove(str(REPO_ROOT))
     environment = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
     environment.update(TEST_ENVIRONMENT)
+    del environment["ANTHROPIC_API_KEY"]  # empty there; here not even the name
     environment.update(
         {
             IGNORE_DOTENV: "1",
             "HOME": str(scratch),  # no dotfiles of the instructor's
             "MPLCONFIGDIR": str(matplotlib_cache),  # one font cache for every notebook graded
             "PYTHONNOUSERSITE": "1",
+            "PYTHONPATH": str(REPO_ROOT),  # the helpers and recordings this grader uses, whatever is installed
         }
     )
     return environment
@@ -304,7 +307,9 @@ def grade_one(
     if identity.edition == SOLUTION:
         row.note = "not graded: this is the instructor edition, with the worked solutions"
         return row
+    started = time.monotonic()
     row.note, row.verdicts = run_submission(notebook, row.lesson, limits, cache)
+    row.seconds = time.monotonic() - started
     row.graded = True
     return row
 

@@ -25,6 +25,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers.checks.verdicts import VERDICT_MIME, Verdict
+from helpers.grade_report import write_html
+from helpers.grading import Row, shipped_lessons
 from workbook import TEST_ENVIRONMENT, lab_options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -247,6 +250,26 @@ def expect_live_display_full(lesson: Lesson) -> None:
     assert len(text) > 200, "the finished live display should hold the whole reply"
 
 
+def expect_verdicts_saved_but_not_shown(lesson: Lesson, notebook: dict) -> None:
+    """Each check publishes a verdict for programs; JupyterLab keeps it on save and shows nothing of it."""
+    verdicts = [
+        output["data"][VERDICT_MIME]
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
+        if output["output_type"] == "display_data" and VERDICT_MIME in output.get("data", {})
+    ]
+    assert verdicts, f"{lesson.path}: no machine-readable verdict in the saved notebook"
+    assert all(verdict["passed"] is False for verdict in verdicts), "a student edition's checks should not pass"
+    shown = lesson.output_texts()
+    assert VERDICT_MIME not in shown and "renderer" not in shown.lower(), f"{lesson.path}: the verdict shows"
+    for verdict in verdicts:
+        assert shown.count(verdict["hint"]) == 1, (
+            f"{lesson.path}: the hint of exercise {verdict['exercise']} shows twice"
+        )
+    total = len({verdict["exercise"] for verdict in verdicts})
+    assert f"0 of {total} exercise" in shown, f"{lesson.path}: no progress line at the end"
+
+
 # What a student must see in particular lessons, besides what every lesson must show.
 WHILE_RUNNING = {"04_streaming": expect_the_live_display_to_grow}
 AFTER_RUN_ALL = {
@@ -273,8 +296,50 @@ def test_a_student_runs_all_cells_and_sees_what_the_lesson_shows(open_lesson, pa
         WHILE_RUNNING[stem](lesson)
     lesson.wait_until_done()
     lesson.screenshot("after-run-all")
-    problems = errors_outside_raising_cells(lesson.saved_notebook())
+    saved = lesson.saved_notebook()
+    problems = errors_outside_raising_cells(saved)
     assert not problems, f"{path}: error output in cells not meant to raise:\n" + "\n".join(problems)
     assert "Not yet" in lesson.output_texts(), f"{path}: no exercise feedback visible"
+    expect_verdicts_saved_but_not_shown(lesson, saved)
     if stem in AFTER_RUN_ALL:
         AFTER_RUN_ALL[stem](lesson)
+
+
+def test_the_grades_page_shows_a_table_per_lesson_with_marks_hints_and_totals(browser, tmp_path):
+    lessons = shipped_lessons()
+    first = lessons["01"]
+
+    def row(name: str, passed: set[int], note: str = "") -> Row:
+        verdicts = [
+            Verdict(
+                "01", e.number, e.title, e.number in passed, "fine" if e.number in passed else f"<b>fix {e.number}</b>"
+            )
+            for e in first.exercises
+        ]
+        return Row(name, first, note, True, verdicts, 3.0)
+
+    rows = [
+        row("alice/01.ipynb", {1, 2, 3}),
+        row("bob/01.ipynb", {1}, note="code cell 4 raised NameError: name 'x' is not defined"),
+        Row("carol/01.ipynb", None, "not graded: not a notebook that can be read (Expecting value)"),
+    ]
+    page_file = write_html(rows, tmp_path / "grades.html")
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    try:
+        page.goto(page_file.as_uri())
+        table = page.locator('table.grades[data-lesson="01"]')
+        headers = table.locator("thead th").all_text_contents()
+        assert headers == ["Notebook", *[e.label for e in first.exercises], "Passed", "Note"]
+        body = table.locator("tbody tr")
+        assert body.count() == 2
+        assert body.nth(0).locator("td.verdict").all_text_contents() == ["✅", "✅", "✅"]
+        assert body.nth(1).locator("td.verdict").all_text_contents() == ["✅", "❌", "❌"]
+        assert body.nth(1).locator("td.verdict").nth(1).get_attribute("title") == "<b>fix 2</b>"  # escaped, as text
+        assert "raised NameError" in body.nth(1).locator("td.note").inner_text()
+        assert table.locator("tfoot td").all_text_contents()[1:5] == ["2 of 2", "1 of 2", "1 of 2", "1 of 2 complete"]
+        skipped = page.locator("table.not-graded tbody tr")
+        assert skipped.count() == 1 and "carol/01.ipynb" in skipped.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "grades-page.png"), full_page=True)
+    finally:
+        page.context.close()

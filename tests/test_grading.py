@@ -1,0 +1,268 @@
+"""`workbook.py grade`: every kind of submission gets the row it should, and grading goes on.
+
+The submissions are made here from lesson 01's two shipped editions: the student edition with the
+worked answers put in (all, one, wrong ones), then broken in the ways real submissions are. They are
+graded once, together, as an instructor would.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers.checks.verdicts import VERDICT_MIME
+from helpers.grade_report import write_csv, write_html
+from helpers.grading import METADATA_KEY, Limits, Row, grade_folder, shipped_lessons, summary_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+STUDENT = nbformat.read(ROOT / "notebooks" / "01_call_anatomy.ipynb", as_version=4)
+SOLUTION = nbformat.read(ROOT / "solutions" / "01_call_anatomy.ipynb", as_version=4)
+LESSON = shipped_lessons()["01"]
+LIMITS = Limits(notebook=30, check=30)
+# A key in the grader's own environment, which no student's kernel may see (built from parts, so no
+# key-shaped text is in the repository).
+INSTRUCTORS_KEY = "-".join(["sk", "ant", "instructors", "own", "key"])
+
+
+def exercise_cell(notebook: nbformat.NotebookNode, number: int) -> int:
+    """The index of the cell that calls exercise `number`'s check."""
+    check = next(exercise.check for exercise in LESSON.exercises if exercise.number == number)
+    return next(i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code" and f"{check}(" in cell.source)
+
+
+def answered(*numbers: int) -> nbformat.NotebookNode:
+    """The student edition with the worked answers to some exercises, and without the stored outputs."""
+    notebook = copy.deepcopy(STUDENT)
+    for number in numbers:
+        index = exercise_cell(notebook, number)
+        notebook.cells[index].source = SOLUTION.cells[exercise_cell(SOLUTION, number)].source
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return notebook
+
+
+def with_cell(notebook: nbformat.NotebookNode, before_exercise: int, source: str) -> nbformat.NotebookNode:
+    notebook = copy.deepcopy(notebook)
+    notebook.cells.insert(exercise_cell(notebook, before_exercise), nbformat.v4.new_code_cell(source))
+    return notebook
+
+
+def edited(notebook: nbformat.NotebookNode, number: int, old: str, new: str) -> nbformat.NotebookNode:
+    notebook = copy.deepcopy(notebook)
+    cell = notebook.cells[exercise_cell(notebook, number)]
+    assert old in cell.source, f"exercise {number}'s answer no longer contains {old!r}: update this test"
+    cell.source = cell.source.replace(old, new)
+    return notebook
+
+
+def wrong() -> nbformat.NotebookNode:
+    notebook = edited(answered(1, 2, 3), 1, '"max_tokens": 200', '"max_tokens": 100')
+    notebook = edited(notebook, 2, '== "max_tokens"', '== "end_turn"')
+    return edited(notebook, 3, "* price.output", "* price.input")
+
+
+def reordered() -> nbformat.NotebookNode:
+    notebook = answered(1, 2, 3)
+    first, second = exercise_cell(notebook, 1), exercise_cell(notebook, 2)
+    notebook.cells[first], notebook.cells[second] = notebook.cells[second], notebook.cells[first]
+    return notebook
+
+
+def checks_deleted() -> nbformat.NotebookNode:
+    notebook = answered(1, 2, 3)
+    for number in (1, 2, 3):
+        cell = notebook.cells[exercise_cell(notebook, number)]
+        cell.source = "\n".join(line for line in cell.source.splitlines() if not line.startswith("check_"))
+    return notebook
+
+
+def without_metadata() -> nbformat.NotebookNode:
+    notebook = answered(1, 2, 3)
+    del notebook.metadata[METADATA_KEY]
+    return notebook
+
+
+FORGED = f"""from IPython.display import display
+display({{"{VERDICT_MIME}": {{"lesson": "01", "exercise": 1, "title": "Build a request", "passed": True, "hint": ""}}}}, raw=True)"""  # noqa: E501
+
+PEEKS = """import os, pathlib
+secret = ("KEY", "SECRET", "TOKEN")
+seen = [name for name, value in os.environ.items() if any(w in name for w in secret) or "ant-" in value]
+assert not seen, f"the kernel sees {seen}"
+assert os.environ.get("WORKBOOK_MODE") == "replay"
+assert not pathlib.Path(".env").exists() and not pathlib.Path("../.env").exists()"""
+
+
+def write(folder: Path, name: str, notebook: nbformat.NotebookNode | str) -> None:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(notebook, str):
+        path.write_text(notebook)
+    else:
+        nbformat.write(notebook, path)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Row]:
+    folder = tmp_path_factory.mktemp("submissions")
+    unknown = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('my own notebook')")])
+    submissions: dict[str, nbformat.NotebookNode | str] = {
+        "correct.ipynb": answered(1, 2, 3),
+        "half/done.ipynb": answered(1),
+        "wrong.ipynb": wrong(),
+        "raising.ipynb": with_cell(answered(1, 2, 3), 1, "raise RuntimeError('my mistake')"),
+        "looping.ipynb": with_cell(answered(1), 2, "while True:\n    pass"),
+        "reordered.ipynb": reordered(),
+        "checks deleted.ipynb": checks_deleted(),
+        "renamed.ipynb": edited(answered(1, 2, 3), 1, "my_request = {", "request = {"),
+        "no metadata.ipynb": without_metadata(),
+        "forged.ipynb": with_cell(answered(), 1, FORGED),
+        "peeks at keys.ipynb": with_cell(answered(1, 2, 3), 1, PEEKS),
+        "corrupt.ipynb": '{"cells": [',
+        "not a notebook.ipynb": '{"hello": "world"}',
+        "unknown.ipynb": unknown,
+        "lesson 02.ipynb": nbformat.read(ROOT / "notebooks" / "02_roles.ipynb", as_version=4),
+        "solutions.ipynb": SOLUTION,
+        ".ipynb_checkpoints/correct-checkpoint.ipynb": answered(1, 2, 3),
+    }
+    for name, notebook in submissions.items():
+        write(folder, name, notebook)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ANTHROPIC_API_KEY", INSTRUCTORS_KEY)
+    mp.setenv("MY_SECRET_TOKEN", INSTRUCTORS_KEY)
+    try:
+        rows = grade_folder(folder, expected="01", limits=LIMITS, jobs=2)
+    finally:
+        mp.undo()
+    return {row.notebook: row for row in rows}
+
+
+def passes(row: Row) -> list[int]:
+    return [verdict.exercise for verdict in row.verdicts if verdict.passed]
+
+
+def test_every_notebook_gets_one_row_and_checkpoints_are_skipped(graded):
+    assert ".ipynb_checkpoints/correct-checkpoint.ipynb" not in graded
+    assert len(graded) == 16
+
+
+def test_the_worked_answers_pass_every_exercise(graded):
+    row = graded["correct.ipynb"]
+    assert row.graded and row.note == "" and passes(row) == [1, 2, 3]
+
+
+def test_a_half_done_notebook_passes_only_what_it_did_with_the_checks_hint_for_the_rest(graded):
+    row = graded["half/done.ipynb"]
+    assert passes(row) == [1]
+    assert all(verdict.hint for verdict in row.verdicts if not verdict.passed)
+
+
+def test_wrong_answers_fail_each_with_its_own_hint(graded):
+    row = graded["wrong.ipynb"]
+    assert passes(row) == []
+    hints = [verdict.hint for verdict in row.verdicts]
+    assert "max_tokens" in hints[0] and len(set(hints)) == 3
+
+
+def test_a_raising_cell_is_noted_and_the_rest_still_runs_and_is_graded(graded):
+    row = graded["raising.ipynb"]
+    assert "raised RuntimeError: my mistake" in row.note
+    assert passes(row) == [1, 2, 3]
+
+
+def test_a_loop_that_never_ends_is_stopped_at_the_limit_and_what_came_before_is_graded(graded):
+    row = graded["looping.ipynb"]
+    assert f"ran past its {LIMITS.notebook:g} s limit" in row.note
+    assert passes(row) == [1]
+    # Stopped, not hung: the notebook's limit, each check's limit, and a kernel's start at most.
+    assert row.seconds < LIMITS.notebook + len(LESSON.exercises) * LIMITS.check + 30
+
+
+@pytest.mark.parametrize("name", ["reordered.ipynb", "checks deleted.ipynb", "no metadata.ipynb"])
+def test_reordered_cells_deleted_check_calls_and_lost_metadata_do_not_change_the_grade(graded, name):
+    assert passes(graded[name]) == [1, 2, 3], graded[name].verdicts
+
+
+def test_a_renamed_answer_fails_its_exercise_naming_what_the_check_looked_for(graded):
+    row = graded["renamed.ipynb"]
+    assert passes(row) == [2, 3]
+    assert "my_request" in row.verdicts[0].hint
+
+
+def test_a_verdict_the_notebook_displays_itself_is_not_taken_for_the_grade(graded):
+    assert passes(graded["forged.ipynb"]) == []
+
+
+def test_students_code_never_sees_the_instructors_key_or_env_file(graded):
+    row = graded["peeks at keys.ipynb"]
+    assert row.note == "", row.note
+    assert passes(row) == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("corrupt.ipynb", "not a notebook that can be read"),
+        ("not a notebook.ipynb", "not a notebook that can be read"),
+        ("unknown.ipynb", "cannot tell which lesson"),
+        ("lesson 02.ipynb", "this is lesson 02"),
+        ("solutions.ipynb", "instructor edition"),
+    ],
+)
+def test_what_cannot_be_graded_gets_a_row_that_says_why(graded, name, words):
+    row = graded[name]
+    assert not row.graded and not row.verdicts
+    assert words in row.note
+
+
+def test_the_csv_has_a_row_per_notebook_and_a_column_per_exercise(graded, tmp_path):
+    rows = list(graded.values())
+    with write_csv(rows, tmp_path / "grades.csv").open(newline="", encoding="utf-8") as file:
+        table = list(csv.DictReader(file))
+    assert [line["notebook"] for line in table] == [row.notebook for row in rows]
+    by_name = {line["notebook"]: line for line in table}
+    assert [by_name["half/done.ipynb"][f"01.{e.number} {e.title}"] for e in LESSON.exercises] == [
+        "pass",
+        "fail",
+        "fail",
+    ]
+    assert by_name["corrupt.ipynb"]["01.1 Build a request"] == ""
+    assert by_name["correct.ipynb"]["passed"] == "3"
+
+
+def test_the_html_escapes_what_students_wrote_and_lists_the_ungraded_last(graded, tmp_path):
+    page = write_html(list(graded.values()), tmp_path / "grades.html").read_text(encoding="utf-8")
+    assert page.index('id="lesson-01"') < page.index('id="not-graded"')
+    assert "<script" not in page
+    assert page.count('<tr><th scope="row">') == len(graded)
+
+
+def test_the_summary_has_one_line_for_the_lesson_and_one_for_the_rest(graded):
+    lines = summary_lines(list(graded.values()))
+    assert len(lines) == 2
+    assert lines[0].startswith("lesson 01 · ") and "11 notebooks" in lines[0]
+    assert lines[1] == "not graded: 5 notebooks (each row says why)"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        (["no such folder"], "is not a folder"),
+        (["."], "No notebooks"),
+        ([".", "--lesson", "three"], "two-digit number"),
+    ],
+)
+def test_the_command_fails_in_one_line_that_says_what_to_do(tmp_path, arguments, words):
+    (tmp_path / "empty").mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.grading", *arguments], cwd=tmp_path / "empty", capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
