@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import venv
@@ -49,9 +51,16 @@ TEST_ENVIRONMENT = {
 
 
 def run(*command: str | Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> None:
-    completed = subprocess.run([str(part) for part in command], cwd=cwd, env=env)
-    if completed.returncode != 0:
-        sys.exit(completed.returncode)
+    process = subprocess.Popen([str(part) for part in command], cwd=cwd, env=env)
+    # Ctrl-C reaches the command itself (JupyterLab asks whether to shut down; the grader stops
+    # cleanly); this process only waits for it, rather than kill it and print a traceback.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        returncode = process.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if returncode != 0:
+        sys.exit(returncode if returncode > 0 else 128 - returncode)  # killed by a signal: 128 + its number
 
 
 @dataclass(frozen=True)
@@ -86,7 +95,15 @@ def set_up(install: Install) -> None:
         return
     if not PYTHON.exists():
         print(f"Creating a virtual environment in {VENV.name}/ ...", flush=True)
-        venv.create(VENV, with_pip=True)
+        try:
+            venv.create(VENV, with_pip=True)
+        except (OSError, subprocess.CalledProcessError) as err:
+            shutil.rmtree(VENV, ignore_errors=True)  # half made, it would fail every later run
+            version = f"{sys.version_info.major}.{sys.version_info.minor}"
+            sys.exit(
+                f"Could not create {VENV.name}/ ({err}). On Debian or Ubuntu, install python{version}-venv "
+                "(sudo apt install python3-venv), then run this again."
+            )
     print(f"Installing the packages in {install.requirements} (first time: a few minutes) ...", flush=True)
     run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", install.requirements)
     run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "-e", ".")
@@ -123,7 +140,9 @@ def forget(extra: list[str]) -> None:
 
 def grade(extra: list[str]) -> None:
     """Run students' notebooks offline, each in a fresh kernel with no key, and collect their checks' verdicts."""
-    run(PYTHON, "-m", "helpers.grading", *extra, cwd=Path.cwd())  # DIR and --out are the user's paths
+    # Run where the user is, so DIR and --out are their paths; -P keeps a helpers/ folder there (a
+    # student's unpacked pack, say) from standing in for the workbook's own.
+    run(PYTHON, "-P", "-m", "helpers.grading", *extra, cwd=Path.cwd())
 
 
 def pack(extra: list[str]) -> None:

@@ -19,11 +19,14 @@ from __future__ import annotations
 import argparse
 import ast
 import logging
+import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
@@ -46,6 +51,13 @@ CHECK_LIMIT = 60.0  # seconds for one exercise's check
 
 # What the kernel inherits from the grader's environment: enough to run Python, nothing secret.
 PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "SYSTEMROOT", "TZ")
+
+# nbclient's notes ("Timeout waiting for execute reply", "Interrupting kernel") and nbformat's ("Notebook
+# JSON is invalid") would land among the grader's lines without naming the notebook: each row says it.
+QUIET = logging.getLogger("helpers.grading.quiet")
+for _name in ("helpers.grading.quiet", "nbformat", "traitlets"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+    logging.getLogger(_name).propagate = False
 
 
 @dataclass(frozen=True)
@@ -120,7 +132,9 @@ def shipped_lessons(folder: Path = REPO_ROOT / "notebooks") -> dict[str, Lesson]
         number = path.stem[:2]
         try:
             importlib.import_module(f"helpers.checks.lesson{number}")
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as err:
+            if err.name != f"helpers.checks.lesson{number}":
+                raise  # the lesson's checks exist but need something missing: the workbook's bug, not a skip
             continue
         exercises = tuple(sorted(EXERCISES.get(number, {}).values(), key=lambda exercise: exercise.number))
         calls = _check_calls(notebook)
@@ -163,8 +177,14 @@ def identify(notebook: nbformat.NotebookNode, lessons: dict[str, Lesson]) -> Ide
 # --- running one notebook ---------------------------------------------------------------------------
 
 
-def kernel_environment(scratch: Path, matplotlib_cache: Path) -> dict[str, str]:
-    """What a student's kernel runs with: replay only, no key, .env never read, nothing of the grader's secrets."""
+# What a notebook's kernel gets of the workbook: a fresh copy, so nothing it changes on disk outlasts
+# it, and `helpers.settings.REPO_ROOT` there is a folder without the instructor's .env.
+WORKBOOK_COPY = ("helpers", "recordings", "requirements.txt")
+
+
+def base_environment() -> dict[str, str]:
+    """What every student's kernel runs with: replay only, no key, .env never read, none of the grader's
+    secrets. Built once, in the main thread (it reads workbook.py)."""
     sys.path.insert(0, str(REPO_ROOT))
     try:
         from workbook import TEST_ENVIRONMENT  # the one home of "replay, no key, instant streams"
@@ -173,26 +193,66 @@ def kernel_environment(scratch: Path, matplotlib_cache: Path) -> dict[str, str]:
     environment = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
     environment.update(TEST_ENVIRONMENT)
     del environment["ANTHROPIC_API_KEY"]  # empty there; here not even the name
-    environment.update(
-        {
-            IGNORE_DOTENV: "1",
-            "HOME": str(scratch),  # no dotfiles of the instructor's
-            "MPLCONFIGDIR": str(matplotlib_cache),  # one font cache for every notebook graded
-            "PYTHONNOUSERSITE": "1",
-            "PYTHONPATH": str(REPO_ROOT),  # the helpers and recordings this grader uses, whatever is installed
-        }
-    )
+    environment.update({IGNORE_DOTENV: "1", "PYTHONNOUSERSITE": "1"})
     return environment
 
 
-def _verdicts_in(outputs: list[Any], lesson: Lesson, exercise: Exercise) -> Verdict | None:
-    found = None
-    for output in outputs:
-        if output.get("output_type") == "display_data" and VERDICT_MIME in output.get("data", {}):
-            verdict = Verdict.from_json(output["data"][VERDICT_MIME])
-            if verdict is not None and (verdict.lesson, verdict.exercise) == (lesson.number, exercise.number):
-                found = verdict
-    return found
+@dataclass(frozen=True)
+class Scratch:
+    """One notebook's own folders: a copy of the workbook, a home, and the folder its code runs in."""
+
+    root: Path
+
+    @property
+    def workbook(self) -> Path:
+        return self.root / "workbook"
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def work(self) -> Path:
+        return self.root / "work"
+
+    def prepare(self) -> None:
+        ignored = shutil.ignore_patterns("__pycache__", "improvised", "*.lock", "*.tmp")
+        for name in WORKBOOK_COPY:
+            source = REPO_ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, self.workbook / name, ignore=ignored)
+            else:
+                self.workbook.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, self.workbook / name)
+        self.home.mkdir()
+        self.work.mkdir()
+
+    def environment(self, base: dict[str, str], matplotlib_cache: Path) -> dict[str, str]:
+        return {
+            **base,
+            "HOME": str(self.home),  # no dotfiles of the instructor's
+            "MPLCONFIGDIR": str(matplotlib_cache),  # one font cache for every notebook graded
+            "PYTHONPATH": str(self.workbook),  # its own copy of helpers, ahead of the installed one
+        }
+
+
+def kernel_manager() -> AsyncKernelManager:
+    """A manager for the Python kernel of this very environment, whatever kernels the user has installed
+    (a `python3` kernelspec of Anaconda's in ~/.local would otherwise win)."""
+    return AsyncKernelManager(kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[]))
+
+
+def _verdict_in(outputs: list[Any], lesson: Lesson, exercise: Exercise) -> Verdict | None:
+    """The one verdict a check cell published; None when there is none or more than one."""
+    found = [
+        Verdict.from_json(output["data"][VERDICT_MIME])
+        for output in outputs
+        if output.get("output_type") == "display_data" and VERDICT_MIME in output.get("data", {})
+    ]
+    if len(found) != 1 or found[0] is None:
+        return None
+    verdict = found[0]
+    return verdict if (verdict.lesson, verdict.exercise) == (lesson.number, exercise.number) else None
 
 
 def _error_in(outputs: list[Any]) -> str | None:
@@ -207,8 +267,53 @@ def _failed(lesson: Lesson, exercise: Exercise, hint: str) -> Verdict:
     return Verdict(lesson.number, exercise.number, exercise.title, False, hint)
 
 
+class KernelWouldNotStopError(Exception):
+    """A cell ran out of time and the kernel did not answer after the interrupt: nothing more can run."""
+
+
+TIMEOUT_NAME = "WorkbookGraderTimeout"  # the error nbclient reports for a cell that ran out of time
+SETTLE_SECONDS = 10  # how long an interrupted kernel gets to become idle again
+
+
+class Runner:
+    """One notebook's kernel, running cells one at a time, each within a budget."""
+
+    def __init__(self, notebook: nbformat.NotebookNode, scratch: Scratch) -> None:
+        self.timed_out: set[int] = set()
+        self.budgets: dict[int, float] = {}
+        self.manager = kernel_manager()
+        self.client = NotebookClient(
+            notebook,
+            km=self.manager,
+            allow_errors=True,
+            interrupt_on_timeout=True,
+            # On a timeout, stop waiting at once (the kernel is interrupted), rather than wait again.
+            error_on_timeout={"ename": TIMEOUT_NAME, "evalue": "the cell ran out of time", "traceback": []},
+            timeout_func=lambda cell: max(1, math.ceil(self.budgets[id(cell)])),
+            on_cell_executed=self._note_timeout,
+            record_timing=False,
+            shutdown_kernel="immediate",
+            resources={"metadata": {"path": str(scratch.work)}},
+            log=QUIET,
+        )
+
+    def _note_timeout(self, cell: nbformat.NotebookNode, cell_index: int, execute_reply: dict[str, Any]) -> None:
+        if execute_reply.get("content", {}).get("ename") == TIMEOUT_NAME:
+            self.timed_out.add(id(cell))
+
+    def run(self, index: int, cell: nbformat.NotebookNode, budget: float) -> bool:
+        """Run one cell; True when it finished within its budget."""
+        self.budgets[id(cell)] = budget
+        self.client.execute_cell(cell, index)
+        return id(cell) not in self.timed_out
+
+    def settles(self, index: int) -> bool:
+        """After an interrupt: whether the kernel answers again (a cell that swallows the interrupt never does)."""
+        return self.run(index, nbformat.v4.new_code_cell("pass"), SETTLE_SECONDS)
+
+
 def run_submission(
-    notebook: nbformat.NotebookNode, lesson: Lesson, limits: Limits, matplotlib_cache: Path
+    notebook: nbformat.NotebookNode, lesson: Lesson, limits: Limits, base: dict[str, str], matplotlib_cache: Path
 ) -> tuple[str, list[Verdict]]:
     """Run a student's code cells, then the lesson's checks, in a fresh kernel: (note, verdicts)."""
     code_cells = [nbformat.v4.new_code_cell(cell.source) for cell in notebook.cells if cell.cell_type == "code"]
@@ -216,59 +321,46 @@ def run_submission(
     runnable = nbformat.v4.new_notebook(cells=[*code_cells, *check_cells.values()])
     notes: list[str] = []
     verdicts: dict[int, Verdict] = {}
-    with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
-        timeouts: dict[int, float] = {}
-        client = NotebookClient(
-            runnable,
-            kernel_name="python3",
-            allow_errors=True,
-            interrupt_on_timeout=True,
-            # On a timeout, stop waiting at once (the kernel is interrupted), rather than wait again.
-            error_on_timeout={"ename": "Timeout", "evalue": "the cell ran out of time", "traceback": []},
-            timeout_func=lambda cell: max(1, round(timeouts[id(cell)])),
-            record_timing=False,
-            resources={"metadata": {"path": scratch}},
-            log=logging.getLogger("helpers.grading.nbclient"),
-        )
+    missing = "not checked: the notebook stopped before its checks could run"
+    with tempfile.TemporaryDirectory(prefix="grading-", ignore_cleanup_errors=True) as folder:
+        scratch = Scratch(Path(folder))
+        scratch.prepare()
+        runner = Runner(runnable, scratch)
         deadline = time.monotonic() + limits.notebook
-
-        def run(index: int, cell: nbformat.NotebookNode, budget: float) -> bool:
-            """Run one cell; True when it finished within its budget."""
-            timeouts[id(cell)] = budget
-            started = time.monotonic()
-            client.execute_cell(cell, index)
-            return time.monotonic() - started < budget
-
         try:
             # The kernel's own start-up warnings would fill the grader's output: its stderr is dropped.
-            environment = kernel_environment(Path(scratch), matplotlib_cache)
-            with client.setup_kernel(env=environment, stderr=subprocess.DEVNULL):
+            environment = scratch.environment(base, matplotlib_cache)
+            with runner.client.setup_kernel(env=environment, stderr=subprocess.DEVNULL, cleanup_kc=True):
                 for index, cell in enumerate(code_cells):
-                    if not run(index, cell, deadline - time.monotonic()):
-                        notes.append(
-                            f"ran past its {limits.notebook:g} s limit in code cell {index + 1}; stopped there"
-                        )
+                    if not runner.run(index, cell, deadline - time.monotonic()):
+                        notes.append(f"ran past its {limits.notebook:g} s limit in code cell {index + 1}")
+                        if not runner.settles(index):
+                            missing = "not checked: the notebook's code would not stop when interrupted"
+                            raise KernelWouldNotStopError
                         break
                     error = _error_in(cell.outputs)
                     if error and not any(note.startswith("code cell") for note in notes):
                         notes.append(f"code cell {index + 1} raised {error}")
                 for offset, (number, cell) in enumerate(check_cells.items()):
                     exercise = next(exercise for exercise in lesson.exercises if exercise.number == number)
-                    if not run(len(code_cells) + offset, cell, limits.check):
-                        verdicts[number] = _failed(
-                            lesson, exercise, f"its check ran past {limits.check:g} s (a loop that never ends?)"
-                        )
+                    if not runner.run(len(code_cells) + offset, cell, limits.check):
+                        hint = f"its check ran past {limits.check:g} s (a loop that never ends?)"
+                        verdicts[number] = _failed(lesson, exercise, hint)
+                        if not runner.settles(len(code_cells) + offset):
+                            missing = "not checked: an earlier check's code would not stop when interrupted"
+                            raise KernelWouldNotStopError
                         continue
-                    verdict = _verdicts_in(cell.outputs, lesson, exercise)
+                    verdict = _verdict_in(cell.outputs, lesson, exercise)
                     error = _error_in(cell.outputs)
                     verdicts[number] = verdict or _failed(
-                        lesson, exercise, f"its check could not run ({error or 'no verdict'})"
+                        lesson, exercise, f"its check could not run ({error or 'not one verdict'})"
                     )
+        except KernelWouldNotStopError:
+            pass
         except DeadKernelError:
             notes.append("the kernel died (did the notebook call exit(), or run out of memory?)")
         except Exception as err:  # a kernel that would not start, a broken connection: say so, grade the rest
             notes.append(f"could not be run: {type(err).__name__}: {err}")
-    missing = "not checked: the notebook stopped before its checks could run"
     return "; ".join(notes), [verdicts.get(e.number) or _failed(lesson, e, missing) for e in lesson.exercises]
 
 
@@ -284,10 +376,30 @@ def find_notebooks(folder: Path) -> list[Path]:
     )
 
 
-def grade_one(
-    path: Path, folder: Path, lessons: dict[str, Lesson], expected: str | None, limits: Limits, cache: Path
-) -> Row:
+@dataclass(frozen=True)
+class Run:
+    """What every notebook of one grading run shares."""
+
+    lessons: dict[str, Lesson]
+    expected: str | None
+    limits: Limits
+    environment: dict[str, str]
+    matplotlib_cache: Path
+
+
+def grade_one(path: Path, folder: Path, run: Run) -> Row:
+    """One notebook's row; whatever the notebook holds, a row that says what happened."""
     row = Row(path.relative_to(folder).as_posix())
+    try:
+        return _grade(path, row, run)
+    except Exception as err:  # a notebook shaped in a way nothing above foresaw: say so, grade the rest
+        row.note = f"not graded: the grader could not handle it ({type(err).__name__}: {err})"
+        row.graded, row.verdicts = False, []
+        return row
+
+
+def _grade(path: Path, row: Row, run: Run) -> Row:
+    lessons, expected = run.lessons, run.expected
     try:
         notebook = nbformat.read(path, as_version=4)
         if not isinstance(notebook.get("cells"), list):
@@ -308,7 +420,7 @@ def grade_one(
         row.note = "not graded: this is the instructor edition, with the worked solutions"
         return row
     started = time.monotonic()
-    row.note, row.verdicts = run_submission(notebook, row.lesson, limits, cache)
+    row.note, row.verdicts = run_submission(notebook, row.lesson, run.limits, run.environment, run.matplotlib_cache)
     row.seconds = time.monotonic() - started
     row.graded = True
     return row
@@ -322,17 +434,58 @@ def grade_folder(
     jobs: int = 1,
     on_row: Callable[[Row], None] = lambda row: None,
 ) -> list[Row]:
-    lessons = shipped_lessons()
     paths = find_notebooks(folder)
-    with tempfile.TemporaryDirectory(prefix="grading-matplotlib-") as cache:
+    shown = threading.Lock()
+    with tempfile.TemporaryDirectory(prefix="grading-matplotlib-", ignore_cleanup_errors=True) as cache:
+        run = Run(shipped_lessons(), expected, limits, base_environment(), Path(cache))
 
         def grade(path: Path) -> Row:
-            row = grade_one(path, folder, lessons, expected, limits, Path(cache))
-            on_row(row)
+            row = grade_one(path, folder, run)
+            with shown:
+                on_row(row)
             return row
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        try:
             return list(pool.map(grade, paths))
+        finally:
+            pool.shutdown(cancel_futures=True)  # on Ctrl-C, no notebook still waiting starts
+
+
+def kernel_problem() -> str | None:
+    """None when a kernel starts and imports the helpers as a student's will; else what went wrong."""
+    with tempfile.TemporaryDirectory(prefix="grading-check-", ignore_cleanup_errors=True) as folder:
+        scratch = Scratch(Path(folder))
+        scratch.prepare()
+        probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import helpers")])
+        runner = Runner(probe, scratch)
+        log = Path(folder) / "kernel.log"
+        try:
+            with (
+                log.open("w") as stderr,
+                runner.client.setup_kernel(
+                    env=scratch.environment(base_environment(), Path(folder)), stderr=stderr, cleanup_kc=True
+                ),
+            ):
+                runner.run(0, probe.cells[0], CHECK_LIMIT)
+        except Exception as err:
+            tail = " ".join(log.read_text(errors="replace").strip().splitlines()[-3:]) if log.exists() else ""
+            return f"{type(err).__name__}: {err} {tail}".strip()
+        return _error_in(probe.cells[0].outputs)
+
+
+def key_warning() -> str | None:
+    """A line for the instructor when a key is within reach of this machine's files or environment."""
+    places = [name for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN") if os.environ.get(name)]
+    dotenv = REPO_ROOT / ".env"
+    if dotenv.exists() and re.search(r"^\s*ANTHROPIC_(API_KEY|AUTH_TOKEN)\s*=\s*\S", dotenv.read_text(), re.MULTILINE):
+        places.append(str(dotenv))
+    if not places:
+        return None
+    return (
+        f"Note: a key is on this machine ({', '.join(places)}). Students' kernels never get it in their "
+        "environment, but code written to do harm could read files: grade work you do not trust in a container."
+    )
 
 
 def _notebooks(count: int) -> str:
@@ -376,12 +529,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--check-limit", type=float, default=CHECK_LIMIT, help="seconds for each exercise's check")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (each in its own kernel)")
     args = parser.parse_args(argv)
+    if min(args.time_limit, args.check_limit) <= 0 or args.jobs < 1:
+        sys.exit("--time-limit and --check-limit must be more than 0 seconds, and --jobs at least 1.")
+    if args.out.exists() and not args.out.is_dir():
+        sys.exit(f"--out {args.out} is a file: give a folder for grades.csv and grades.html.")
     if not args.folder.is_dir():
         sys.exit(f"{args.folder} is not a folder: give the folder that holds the students' notebooks.")
     if args.lesson is not None and not re.fullmatch(r"\d\d", args.lesson):
         sys.exit(f"--lesson {args.lesson!r}: give the lesson's two-digit number, such as 03.")
     if not find_notebooks(args.folder):
         sys.exit(f"No notebooks (.ipynb) under {args.folder}.")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        sys.exit(f"Cannot write to --out {args.out}: {err.strerror}.")
+    problem = kernel_problem()
+    if problem:
+        sys.exit(f"A Python kernel would not start for grading ({problem}): rerun `python3 workbook.py lab` to repair.")
+    warning = key_warning()
+    if warning:
+        print(warning, flush=True)
     total = len(find_notebooks(args.folder))
     done = 0
 
@@ -394,11 +561,15 @@ def main(argv: list[str] | None = None) -> None:
             line = row.note
         print(f"[{done}/{total}] {row.notebook}: {line}", flush=True)
 
-    rows = grade_folder(
-        args.folder, expected=args.lesson, limits=Limits(args.time_limit, args.check_limit), jobs=args.jobs, on_row=show
-    )
-    args.out.mkdir(parents=True, exist_ok=True)
-    csv_path, html_path = write_csv(rows, args.out / "grades.csv"), write_html(rows, args.out / "grades.html")
+    limits = Limits(args.time_limit, args.check_limit)
+    try:
+        rows = grade_folder(args.folder, expected=args.lesson, limits=limits, jobs=args.jobs, on_row=show)
+    except KeyboardInterrupt:
+        sys.exit("Stopped: nothing was written.")
+    try:
+        csv_path, html_path = write_csv(rows, args.out / "grades.csv"), write_html(rows, args.out / "grades.html")
+    except OSError as err:
+        sys.exit(f"Could not write the grades in {args.out} ({err.strerror}: is grades.csv open elsewhere?).")
     for line in summary_lines(rows):
         print(line)
     print(f"Wrote {csv_path} and {html_path}.")

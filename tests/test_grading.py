@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STUDENT = nbformat.read(ROOT / "notebooks" / "01_call_anatomy.ipynb", as_version=4)
 SOLUTION = nbformat.read(ROOT / "solutions" / "01_call_anatomy.ipynb", as_version=4)
 LESSON = shipped_lessons()["01"]
-LIMITS = Limits(notebook=30, check=30)
+LIMITS = Limits(notebook=45, check=30)  # generous: other tests share the cores
 # A key in the grader's own environment, which no student's kernel may see (built from parts, so no
 # key-shaped text is in the repository).
 INSTRUCTORS_KEY = "-".join(["sk", "ant", "instructors", "own", "key"])
@@ -92,12 +92,36 @@ def without_metadata() -> nbformat.NotebookNode:
 FORGED = f"""from IPython.display import display
 display({{"{VERDICT_MIME}": {{"lesson": "01", "exercise": 1, "title": "Build a request", "passed": True, "hint": ""}}}}, raw=True)"""  # noqa: E501
 
-PEEKS = """import os, pathlib
+PEEKS = f"""import os, pathlib
+import helpers.settings
 secret = ("KEY", "SECRET", "TOKEN")
 seen = [name for name, value in os.environ.items() if any(w in name for w in secret) or "ant-" in value]
-assert not seen, f"the kernel sees {seen}"
+assert not seen, f"the kernel sees {{seen}}"
 assert os.environ.get("WORKBOOK_MODE") == "replay"
-assert not pathlib.Path(".env").exists() and not pathlib.Path("../.env").exists()"""
+workbook = pathlib.Path(helpers.settings.REPO_ROOT)
+assert workbook != pathlib.Path({str(ROOT)!r}), "the kernel imports the grader's own helpers, beside its .env"
+assert not (workbook / ".env").exists() and not pathlib.Path(".env").exists()"""
+
+# Swallows the interrupt the time limit sends, so the kernel never answers again.
+STUBBORN = """import time
+while True:
+    try:
+        time.sleep(0.2)
+    except BaseException:
+        pass"""
+
+# Shows a passing verdict from inside the function its check runs, then fails honestly.
+FORGED_INSIDE = f"""from IPython.display import display
+
+
+def was_cut_off(response):
+    display({{"{VERDICT_MIME}": {{"lesson": "01", "exercise": 2, "title": "Spot a truncated reply", "passed": True, "hint": ""}}}}, raw=True)
+    return None"""  # noqa: E501
+
+
+def malformed() -> str:
+    notebook = nbformat.writes(answered(1))
+    return notebook.replace('"cell_type": "code"', '"cell_kind": "code"', 1)
 
 
 def write(folder: Path, name: str, notebook: nbformat.NotebookNode | str) -> None:
@@ -124,6 +148,10 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Row]:
         "renamed.ipynb": edited(answered(1, 2, 3), 1, "my_request = {", "request = {"),
         "no metadata.ipynb": without_metadata(),
         "forged.ipynb": with_cell(answered(), 1, FORGED),
+        "forged inside.ipynb": with_cell(answered(), 3, FORGED_INSIDE),
+        "stubborn.ipynb": with_cell(answered(1), 2, STUBBORN),
+        "<b>escaped</b>.ipynb": with_cell(answered(1, 2, 3), 1, "raise RuntimeError('<script>alert(1)</script>')"),
+        "malformed.ipynb": malformed(),
         "peeks at keys.ipynb": with_cell(answered(1, 2, 3), 1, PEEKS),
         "corrupt.ipynb": '{"cells": [',
         "not a notebook.ipynb": '{"hello": "world"}',
@@ -150,7 +178,7 @@ def passes(row: Row) -> list[int]:
 
 def test_every_notebook_gets_one_row_and_checkpoints_are_skipped(graded):
     assert ".ipynb_checkpoints/correct-checkpoint.ipynb" not in graded
-    assert len(graded) == 16
+    assert len(graded) == 20
 
 
 def test_the_worked_answers_pass_every_exercise(graded):
@@ -196,8 +224,16 @@ def test_a_renamed_answer_fails_its_exercise_naming_what_the_check_looked_for(gr
     assert "my_request" in row.verdicts[0].hint
 
 
-def test_a_verdict_the_notebook_displays_itself_is_not_taken_for_the_grade(graded):
-    assert passes(graded["forged.ipynb"]) == []
+@pytest.mark.parametrize("name", ["forged.ipynb", "forged inside.ipynb"])
+def test_a_verdict_the_notebook_displays_itself_is_not_taken_for_the_grade(graded, name):
+    assert passes(graded[name]) == []
+
+
+def test_code_that_will_not_stop_when_interrupted_leaves_every_check_unrun_and_says_so(graded):
+    row = graded["stubborn.ipynb"]
+    assert f"ran past its {LIMITS.notebook:g} s limit" in row.note
+    assert passes(row) == []
+    assert all("would not stop" in verdict.hint for verdict in row.verdicts)
 
 
 def test_students_code_never_sees_the_instructors_key_or_env_file(graded):
@@ -210,6 +246,7 @@ def test_students_code_never_sees_the_instructors_key_or_env_file(graded):
     ("name", "words"),
     [
         ("corrupt.ipynb", "not a notebook that can be read"),
+        ("malformed.ipynb", "not graded"),
         ("not a notebook.ipynb", "not a notebook that can be read"),
         ("unknown.ipynb", "cannot tell which lesson"),
         ("lesson 02.ipynb", "this is lesson 02"),
@@ -240,15 +277,17 @@ def test_the_csv_has_a_row_per_notebook_and_a_column_per_exercise(graded, tmp_pa
 def test_the_html_escapes_what_students_wrote_and_lists_the_ungraded_last(graded, tmp_path):
     page = write_html(list(graded.values()), tmp_path / "grades.html").read_text(encoding="utf-8")
     assert page.index('id="lesson-01"') < page.index('id="not-graded"')
-    assert "<script" not in page
+    assert "raised RuntimeError: <script>" in graded["<b>escaped</b>.ipynb"].note
+    assert "<script" not in page and "<b>escaped" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;b&gt;escaped&lt;/b&gt;.ipynb" in page
     assert page.count('<tr><th scope="row">') == len(graded)
 
 
 def test_the_summary_has_one_line_for_the_lesson_and_one_for_the_rest(graded):
     lines = summary_lines(list(graded.values()))
     assert len(lines) == 2
-    assert lines[0].startswith("lesson 01 · ") and "11 notebooks" in lines[0]
-    assert lines[1] == "not graded: 5 notebooks (each row says why)"
+    assert lines[0].startswith("lesson 01 · ") and "14 notebooks" in lines[0]
+    assert lines[1] == "not graded: 6 notebooks (each row says why)"
 
 
 @pytest.mark.parametrize(

@@ -170,3 +170,18 @@ def test_a_name_the_workbook_defines_but_the_student_did_not_import_gets_the_imp
         no_such_name_anywhere  # noqa: B018
     except NameError as err:
         assert "run the cells above first" in explain(err)
+
+
+def test_students_code_that_calls_sys_exit_gets_a_hint_and_does_not_end_the_check(capsys):
+    def bad(placements):
+        raise SystemExit(3)
+
+    safely(bad)(dict(ANSWERS))
+    out = verdict(capsys)
+    assert out.startswith(NOT_YET) and "SystemExit" in out, out
+
+
+def test_a_missing_standard_module_is_not_offered_from_a_helpers_module(capsys):
+    safely(lambda placements: json.dumps(placements))(dict(ANSWERS))  # noqa: F821 - `json` not imported here
+    out = verdict(capsys)
+    assert "NameError" in out and "from helpers" not in out, out

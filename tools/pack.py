@@ -57,7 +57,9 @@ def files_to_pack(root: Path = ROOT) -> Iterator[Path]:
     for folder in FOLDERS:
         for path in sorted((root / folder).rglob("*")):
             parts = path.relative_to(root).parts
-            if path.is_file() and not SKIPPED_PARTS.intersection(parts) and not path.name.endswith(SKIPPED_SUFFIXES):
+            hidden = any(part.startswith(".") for part in parts)  # .DS_Store, .virtual_documents/ ...
+            skipped = SKIPPED_PARTS.intersection(parts) or path.name.endswith(SKIPPED_SUFFIXES)
+            if path.is_file() and not hidden and not skipped:
                 yield path
 
 
@@ -78,7 +80,10 @@ def without_solutions(path: Path) -> bytes:
     elif notebook.metadata.get(METADATA_KEY, {}).get("edition") == STUDENT:
         old, new = student_label(path.name), student_label(path.name, solutions_ship=False)
     else:
-        raise PackError(f"{path.name} is not a student-edition notebook: rebuild with tools.build_notebooks")
+        raise PackError(
+            f"notebooks/{path.name} is not one of the lessons (no workbook metadata): move it out of notebooks/, "
+            "or rebuild the lessons with `.venv/bin/python -m tools.build_notebooks`"
+        )
     found = [cell for cell in notebook.cells if cell.cell_type == "markdown" and old in cell.source]
     if len(found) != 1:
         raise PackError(f"{path.name}: the line about solutions is not where the pack expects it: {old!r}")

@@ -107,7 +107,7 @@ def _in_students_code(err: BaseException) -> bool:
     return False
 
 
-def explain(err: Exception) -> str:
+def explain(err: BaseException) -> str:
     """The hint for an exception raised while a check ran the student's code."""
     if isinstance(err, MissingRecordingError) and _in_students_code(err):
         return (
@@ -161,7 +161,7 @@ def _run_check(
             return report(False, not_run_yet(arg))
     try:
         outcome = check(*values, **kwargs)
-    except Exception as err:  # the student's code may raise anything
+    except (Exception, SystemExit) as err:  # the student's code may raise anything, or call sys.exit()
         return report(False, explain(err))
     if not isinstance(outcome, Outcome):
         raise TypeError(f"{check.__name__} must return report(...)")  # the workbook's bug, not the student's
