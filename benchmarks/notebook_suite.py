@@ -27,6 +27,7 @@ from jupyter_client.manager import start_new_kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from helpers.grading import parsed_code_cells  # noqa: E402
 from workbook import PARALLEL, TEST_ENVIRONMENT  # noqa: E402 - after the path is set
 
 GOAL = 1.3
@@ -39,13 +40,7 @@ def notebooks() -> list[Path]:
 def imports_of(path: Path) -> str:
     """The import statements of a notebook's code cells, as one block of code."""
     lines = []
-    for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type != "code":
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
+    for _, tree in parsed_code_cells(nbformat.read(path, as_version=4)):
         lines += [ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
     return "\n".join(lines)
 

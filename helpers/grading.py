@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +65,6 @@ class Lesson:
     """A lesson as the workbook ships it: what to compare a submission with, and how to check it."""
 
     number: str  # "01"
-    name: str  # "01_call_anatomy"
     title: str
     exercises: tuple[Exercise, ...]
     check_code: dict[int, str]  # exercise number -> the code the grader runs to check it
@@ -105,20 +104,25 @@ def _title(notebook: nbformat.NotebookNode) -> str | None:
     return None
 
 
-def _check_calls(notebook: nbformat.NotebookNode) -> dict[str, str]:
-    """The statements that call a check (check_x("name")), by the check's name, from the code cells."""
-    calls = {}
+def parsed_code_cells(notebook: nbformat.NotebookNode) -> Iterator[tuple[str, ast.Module]]:
+    """Each code cell's source and syntax tree, skipping cells that are not valid Python (magics, typos)."""
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
         try:
-            tree = ast.parse(cell.source)
+            yield cell.source, ast.parse(cell.source)
         except SyntaxError:
             continue
+
+
+def _check_calls(notebook: nbformat.NotebookNode) -> dict[str, str]:
+    """The statements that call a check (check_x("name")), by the check's name, from the code cells."""
+    calls = {}
+    for source, tree in parsed_code_cells(notebook):
         for node in tree.body:
             call = node.value if isinstance(node, ast.Expr) else None
             if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id.startswith("check_"):
-                calls[call.func.id] = ast.get_source_segment(cell.source, node) or ""
+                calls[call.func.id] = ast.get_source_segment(source, node) or ""
     return calls
 
 
@@ -144,7 +148,7 @@ def shipped_lessons(folder: Path = REPO_ROOT / "notebooks") -> dict[str, Lesson]
                 raise RuntimeError(f"{path.name} never calls {exercise.check}, the check of exercise {exercise.number}")
             module = f"helpers.checks.lesson{number}"
             check_code[exercise.number] = f"from {module} import {exercise.check}\n{calls[exercise.check]}"
-        lessons[number] = Lesson(number, path.stem, _title(notebook) or path.stem, exercises, check_code)
+        lessons[number] = Lesson(number, _title(notebook) or path.stem, exercises, check_code)
     return lessons
 
 

@@ -28,6 +28,15 @@ def run_script(name: str, *args: str, **env: str) -> subprocess.CompletedProcess
     )
 
 
+def assert_one_line_failure(result: subprocess.CompletedProcess[str]) -> str:
+    """A script that failed as the workbook promises: exit 1, no traceback, one `error: ...` line."""
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
 @pytest.fixture
 def recordings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty recordings folder, and the environment of a student with no key."""

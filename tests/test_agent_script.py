@@ -13,7 +13,7 @@ from anthropic.types import Message
 
 from helpers import bookshop, reply_text
 from helpers.recordings import RecordingFile, recorded_message
-from tests.conftest import FAKE_KEY, run_script
+from tests.conftest import FAKE_KEY, assert_one_line_failure, run_script
 from tools.standin_server import StandinServer
 from workbook import TEST_ENVIRONMENT
 
@@ -74,14 +74,6 @@ def assert_answered(result: subprocess.CompletedProcess[str], calls: int, answer
         answer = reply_text(recorded_replies()[-1]).strip()
     assert answer and result.stdout.rstrip().endswith(f"answer:\n{answer}"), "the answer comes last, under its heading"
     assert result.stdout.count(answer) == 1, "the answer is printed once, not streamed as well"
-
-
-def assert_one_line_failure(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 # --- offline, from the recording -------------------------------------------------------------------

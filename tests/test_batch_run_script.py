@@ -19,7 +19,7 @@ from anthropic.types.messages import MessageBatchIndividualResponse
 
 from helpers import MODEL, cost_usd, tickets
 from helpers.recordings import RecordingFile, recorded_message
-from tests.conftest import FAKE_KEY, ROOT, run_script
+from tests.conftest import FAKE_KEY, ROOT, assert_one_line_failure, run_script
 from tools.standin_server import StandinServer, StandinState, build_message
 from workbook import TEST_ENVIRONMENT
 
@@ -128,14 +128,6 @@ def assert_sorted_as_recorded(
     printed = [expected[text] or "(no category)" for text in tickets.TICKETS]  # a reply that names none says so
     assert [category for category, _ in lines] == printed, result.stdout
     return lines
-
-
-def assert_one_line_failure(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 # --- the recordings themselves -------------------------------------------------------------------

@@ -10,7 +10,7 @@ from anthropic.types import Message
 from helpers import reply_text, usage_line
 from helpers.client import PROVENANCE_TEXT
 from helpers.recordings import RecordingFile, recorded_message
-from tests.conftest import FAKE_KEY, run_script
+from tests.conftest import FAKE_KEY, assert_one_line_failure, run_script
 from tools.standin_server import StandinServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,12 +49,8 @@ def test_the_recorded_default_question_replays_offline():
 
 
 def test_a_question_never_recorded_fails_fast_with_one_clear_line():
-    result = run("a question never recorded", WORKBOOK_MODE="auto")
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "a question never recorded" in lines[0] and "ANTHROPIC_API_KEY" in lines[0]
+    line = assert_one_line_failure(run("a question never recorded", WORKBOOK_MODE="auto"))
+    assert "a question never recorded" in line and "ANTHROPIC_API_KEY" in line
 
 
 def test_record_from_a_compatible_server_then_replay_without_key_or_network(tmp_path):

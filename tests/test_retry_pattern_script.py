@@ -11,7 +11,7 @@ import pytest
 
 from helpers import reply_text
 from helpers.recordings import RecordingFile, recorded_message
-from tests.conftest import FAKE_KEY, run_script
+from tests.conftest import FAKE_KEY, assert_one_line_failure, run_script
 from tools.standin_server import StandinServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,14 +25,6 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 def live(server: StandinServer) -> dict[str, str]:
     return {"WORKBOOK_MODE": "live", "ANTHROPIC_API_KEY": FAKE_KEY, "ANTHROPIC_BASE_URL": server.url}
-
-
-def assert_one_line_failure(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 def test_offline_it_retries_the_two_injected_failures_then_prints_the_reply():
