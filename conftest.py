@@ -8,3 +8,6 @@ import os
 from workbook import TEST_ENVIRONMENT
 
 os.environ.update(TEST_ENVIRONMENT)
+
+# Checks that read nbval's one execution of each notebook (plots, verdicts), for both editions.
+pytest_plugins = ["tests.notebook_checks"]

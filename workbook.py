@@ -2,7 +2,8 @@
 """Set up the workbook and use it, with nothing but Python 3.11+ installed.
 
     python3 workbook.py lab    # set up, then open the workbook in JupyterLab
-    python3 workbook.py test   # set up, then run every test (offline, no key needed)
+    python3 workbook.py test   # set up, then run the tests (offline, no key needed): the fast tier
+    python3 workbook.py test --release   # the release tier: re-record, rebuild, any model, the browser
     python3 workbook.py forget [LESSON ...]   # drop what auto mode recorded in class
     python3 workbook.py grade DIR [--out DIR] [--lesson NN]   # grade students' notebooks
     python3 workbook.py pack [--out FILE.zip]   # the student pack, to upload to a course site
@@ -21,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import venv
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,7 +52,8 @@ TEST_ENVIRONMENT = {
 }
 
 
-def run(*command: str | Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> None:
+def call(*command: str | Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> int:
+    """Run a command to its end and return its exit status (128 + the signal's number if one killed it)."""
     process = subprocess.Popen([str(part) for part in command], cwd=cwd, env=env)
     # Ctrl-C reaches the command itself (JupyterLab asks whether to shut down; the grader stops
     # cleanly); this process only waits for it, rather than kill it and print a traceback.
@@ -59,8 +62,14 @@ def run(*command: str | Path, env: dict[str, str] | None = None, cwd: Path = ROO
         returncode = process.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
+    return returncode if returncode >= 0 else 128 - returncode
+
+
+def run(*command: str | Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> None:
+    """Run a command; if it fails, exit with its status."""
+    returncode = call(*command, env=env, cwd=cwd)
     if returncode != 0:
-        sys.exit(returncode if returncode > 0 else 128 - returncode)  # killed by a signal: 128 + its number
+        sys.exit(returncode)
 
 
 @dataclass(frozen=True)
@@ -126,11 +135,32 @@ def lab(extra: list[str]) -> None:
 
 # Notebooks are spread over one worker per core; each notebook stays whole on one worker.
 PARALLEL = ["-n", "auto", "--dist", "loadfile"]
+# The fast tier is everything a change can break, each notebook run once (by nbval); the release tier
+# is what runs something again another way: the end-to-end re-record, the byte-for-byte rebuild,
+# every lesson on a plain-text model and every lesson in the browser (pytest's `release` marker).
+FAST_TIER = ["-m", "not release"]
+RELEASE_TIER = ["-m", "release", "tests"]
+FAST_TIER_BUDGET_S = 240  # what the fast tier should take on a quiet 2-core machine
+
+
+def took(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
 def test(extra: list[str]) -> None:
+    release = "--release" in extra
+    extra = [argument for argument in extra if argument != "--release"]
     env = {**os.environ, **TEST_ENVIRONMENT}
-    run(PYTHON, "-m", "pytest", *PARALLEL, *extra, env=env)
+    started = time.monotonic()
+    returncode = call(PYTHON, "-m", "pytest", *PARALLEL, *(RELEASE_TIER if release else FAST_TIER), *extra, env=env)
+    elapsed = time.monotonic() - started
+    if release:
+        print(f"The release tier took {took(elapsed)}.")
+    else:
+        print(f"The fast tier took {took(elapsed)} (its budget: {took(FAST_TIER_BUDGET_S)} on a quiet 2-core machine).")
+    if returncode != 0:
+        sys.exit(returncode)
 
 
 def forget(extra: list[str]) -> None:

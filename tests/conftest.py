@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import io
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -17,7 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_script(name: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run scripts/<name> as a user would, from the repository, with extra environment variables."""
+    """Run scripts/<name> as a user would, from the repository, with extra environment variables.
+
+    A real subprocess, for the one smoke run per script (and what needs a fresh process, such as
+    WORKBOOK_MODEL, read once per process); every other script test uses run_script_in_process.
+    """
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / name), *args],
         capture_output=True,
@@ -26,6 +34,40 @@ def run_script(name: str, *args: str, **env: str) -> subprocess.CompletedProcess
         env={**os.environ, "MPLBACKEND": "Agg", **env},
         cwd=ROOT,
     )
+
+
+def load_script(name: str) -> ModuleType:
+    """scripts/<name>.py as a fresh module, its main() not yet run."""
+    stem = name.removesuffix(".py")
+    spec = importlib.util.spec_from_file_location(f"workbook_script_{stem}", ROOT / "scripts" / f"{stem}.py")
+    assert spec is not None and spec.loader is not None, f"no scripts/{stem}.py"
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_script_in_process(name: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """What run_script gives, without a new Python: main() runs here, as the script's `__main__` block
+    runs it (helpers.run_script), with `env` over this process's environment and argv set, and its
+    exit status, stdout and stderr returned. The environment and argv are restored afterwards."""
+    from helpers import cli
+
+    module = load_script(name)
+    saved_environment, saved_argv = dict(os.environ), sys.argv
+    stdout, stderr = io.StringIO(), io.StringIO()
+    os.environ.update(env)
+    sys.argv = command = [f"scripts/{name}", *args]
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                status = cli.run_script(module.main)
+            except SystemExit as exit_:  # argparse's usage errors (2) and --help (0)
+                status = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_environment)
+        sys.argv = saved_argv
+    return subprocess.CompletedProcess(command, status, stdout.getvalue(), stderr.getvalue())
 
 
 def assert_one_line_failure(result: subprocess.CompletedProcess[str]) -> str:

@@ -75,6 +75,7 @@ def error_outputs(notebook: nbformat.NotebookNode) -> list[str]:
     return found
 
 
+@pytest.mark.release
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_every_solution_notebook_runs_to_its_end_on_a_plain_text_model(lesson, local_model, tmp_path):
     notebook = nbformat.read(SOLUTIONS / lesson, as_version=4)
@@ -91,6 +92,7 @@ def test_every_solution_notebook_runs_to_its_end_on_a_plain_text_model(lesson, l
     assert list(tmp_path.iterdir()) == [], "live mode must save nothing"
 
 
+@pytest.mark.release
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_every_script_runs_to_its_end_on_a_plain_text_model(script, local_model, tmp_path):
     result = subprocess.run(

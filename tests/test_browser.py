@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,18 +59,14 @@ class Server:
     root: Path  # the copy of the notebooks it serves
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """JupyterLab serving a copy of notebooks/ and solutions/."""
-    root = tmp_path_factory.mktemp("workbook")
-    for folder in ("notebooks", "solutions"):
-        shutil.copytree(ROOT / folder, root / folder)
+@contextmanager
+def jupyterlab(root: Path, stream_speed: str) -> Iterator[Server]:
+    """JupyterLab serving `root`, its kernels replaying streams at `stream_speed` (0: at once, 1: as recorded)."""
     port, token = free_port(), secrets.token_hex(16)
-    # Replayed streams paced as recorded (lecture mode), so the live display visibly fills.
     env = {
         **os.environ,
         **TEST_ENVIRONMENT,
-        "WORKBOOK_STREAM_SPEED": "1",
+        "WORKBOOK_STREAM_SPEED": stream_speed,
         "WORKBOOK_LIVE_DISPLAY": "auto",  # widgets, as a student sees them (stored outputs use plain text)
         "JUPYTER_CONFIG_DIR": str(root / ".jupyter"),
     }
@@ -86,7 +83,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "--LabApp.news_url=",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
-    log = (root / "jupyterlab.log").open("w")
+    log_path = root / f"jupyterlab-{port}.log"
+    log = log_path.open("w")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -97,7 +95,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 break
             except OSError:
                 if server.poll() is not None:
-                    pytest.fail(f"JupyterLab exited: {(root / 'jupyterlab.log').read_text()[-2000:]}")
+                    pytest.fail(f"JupyterLab exited: {log_path.read_text()[-2000:]}")
                 time.sleep(0.3)
         else:
             pytest.fail("JupyterLab did not start listening within 60 s")
@@ -109,6 +107,29 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def workbook_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of notebooks/ and solutions/, so autosave never touches the repository."""
+    root = tmp_path_factory.mktemp("workbook")
+    for folder in ("notebooks", "solutions"):
+        shutil.copytree(ROOT / folder, root / folder)
+    return root
+
+
+@pytest.fixture(scope="module")
+def lab(workbook_copy: Path) -> Iterator[Server]:
+    """JupyterLab whose replays arrive at once: for every lesson that has nothing to watch arrive."""
+    with jupyterlab(workbook_copy, stream_speed="0") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def paced_lab(workbook_copy: Path) -> Iterator[Server]:
+    """JupyterLab replaying streams at their recorded pace (lecture mode): only for what must be seen growing."""
+    with jupyterlab(workbook_copy, stream_speed="1") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -192,14 +213,16 @@ def errors_outside_raising_cells(notebook: dict) -> list[str]:
 
 
 @pytest.fixture
-def open_lesson(lab, browser) -> Iterator[object]:
+def open_lesson(request: pytest.FixtureRequest, browser) -> Iterator[object]:
     pages = []
 
     def opener(path: str) -> Lesson:
+        # Only a lesson with something to watch while it runs waits for streams at their recorded pace.
+        server = request.getfixturevalue("paced_lab" if Path(path).stem in WHILE_RUNNING else "lab")
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         pages.append(page)
-        lesson = Lesson(page, path, lab.root)
-        lesson.open(lab)
+        lesson = Lesson(page, path, server.root)
+        lesson.open(server)
         return lesson
 
     yield opener
@@ -287,6 +310,7 @@ def test_the_lessons_with_special_checks_exist():
     assert not missing, f"renamed or removed lessons still have browser checks: {sorted(missing)}"
 
 
+@pytest.mark.release  # every lesson again, after nbval ran it
 @pytest.mark.parametrize("path", lessons_in("notebooks"), ids=lambda p: Path(p).stem)
 def test_a_student_runs_all_cells_and_sees_what_the_lesson_shows(open_lesson, path):
     stem = Path(path).stem

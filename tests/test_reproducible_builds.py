@@ -10,6 +10,9 @@ from tools import build_notebooks
 
 LESSONS = build_notebooks.all_lessons()
 
+# Every lesson executed again, a second time after nbval's run: the release tier's.
+pytestmark = pytest.mark.release
+
 
 @pytest.mark.parametrize("index", range(len(LESSONS)), ids=[lesson.name for lesson in LESSONS])
 def test_a_fresh_build_is_byte_for_byte_the_committed_notebook(index):

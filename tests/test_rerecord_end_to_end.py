@@ -1,10 +1,9 @@
 """The done-when test of the re-record command, end to end and slow (a few minutes): on a copy of the
 repository, re-record every lesson and script from a stand-in that plays a real server and words every
-reply differently from the samples, then run the copy's whole test suite, which must pass.
+reply differently from the samples, then run the copy's fast tier, which must pass.
 
 It proves that no test leans on a sample's words, ids or stream shapes, and that the command leaves
-the repository consistent (recordings, both editions' outputs) with the key in no file. The copy's
-suite runs without this test and without the browser test, to bound the time.
+the repository consistent (recordings, both editions' outputs) with the key in no file.
 """
 
 from __future__ import annotations
@@ -29,9 +28,10 @@ from helpers import wire
 from tests.conftest import FAKE_KEY
 from tools import standin_server
 from tools.standin_server import StandinServer
-from workbook import PARALLEL, TEST_ENVIRONMENT
+from workbook import FAST_TIER, PARALLEL, TEST_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.release
 RECORD_TIMEOUT = 900  # seconds: every lesson recorded and replayed twice, every script twice
 SUITE_TIMEOUT = 900  # seconds: the copy's test suite
 
@@ -180,11 +180,10 @@ def test_rerecording_everything_from_a_real_server_keeps_the_whole_suite_passing
             "-m",
             "pytest",
             *PARALLEL,
+            *FAST_TIER,  # everything a change can break; this test and the rest of the release tier are not run again
             "-p",
             "no:cacheprovider",
             "-q",
-            "--ignore=tests/test_rerecord_end_to_end.py",
-            "--ignore=tests/test_browser.py",
         ],
         copy,
         environment_of(copy),
