@@ -8,9 +8,11 @@ import io
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import TextIO
 
 import pytest
 
@@ -46,6 +48,21 @@ def load_script(name: str) -> ModuleType:
     return module
 
 
+class ScriptOutput(io.StringIO):
+    """What the script's own thread writes, kept; what other threads write at the same time (a test
+    server's request threads, say) goes on to `elsewhere`, as it would not reach the script's stream
+    in a process of its own."""
+
+    def __init__(self, elsewhere: TextIO) -> None:
+        super().__init__()
+        self.owner, self.elsewhere = threading.current_thread(), elsewhere
+
+    def write(self, text: str) -> int:
+        if threading.current_thread() is self.owner:
+            return super().write(text)
+        return self.elsewhere.write(text)
+
+
 def run_script_in_process(name: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """What run_script gives, without a new Python: main() runs here, as the script's `__main__` block
     runs it (helpers.run_script), with `env` over this process's environment and argv set, and its
@@ -54,7 +71,7 @@ def run_script_in_process(name: str, *args: str, **env: str) -> subprocess.Compl
 
     module = load_script(name)
     saved_environment, saved_argv = dict(os.environ), sys.argv
-    stdout, stderr = io.StringIO(), io.StringIO()
+    stdout, stderr = ScriptOutput(sys.stdout), ScriptOutput(sys.stderr)
     os.environ.update(env)
     sys.argv = command = [f"scripts/{name}", *args]
     try:

@@ -4,14 +4,14 @@ went wrong and how to fix it, never a traceback, never the API's raw error dict.
 The matrix runs each script's main() in-process through run_script (fast), with a fake key against a
 server on 127.0.0.1: the stand-in server for the API's own errors, tests/scripted_server.py for what it
 cannot send (a 403, a 413, a gateway's HTML page, a hang, a dropped connection, a 200 that is not a
-Message). A few cases also run as real subprocesses, as a user runs them. explain_error's other
-cases (errors inside a stream, a stream that breaks off, ...) are checked on the errors themselves.
+Message). Each script also runs once as a real process (tests/test_scripts_as_a_user_runs_them.py).
+explain_error's other cases (errors inside a stream, a stream that breaks off, ...) are checked on the
+errors themselves.
 """
 
 from __future__ import annotations
 
 import atexit
-import importlib.util
 import json
 import shutil
 import socket
@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import anthropic
 import httpx2
@@ -32,8 +31,7 @@ import helpers.client
 from helpers import run_script, tickets
 from helpers.cli import MAX_QUOTE, explain_error
 from helpers.errors import CorruptRecordingError
-from tests.conftest import FAKE_KEY, ROOT
-from tests.conftest import run_script as run_script_subprocess
+from tests.conftest import FAKE_KEY, load_script
 from tests.scripted_server import Script, ScriptedServer
 from tools.standin_server import ERRORS, StandinServer
 
@@ -200,15 +198,6 @@ NOT_API_ERRORS = ("not a Message", "invalid JSON", "missing recording", "corrupt
 # --- running a script ------------------------------------------------------------
 
 
-def load(name: str) -> ModuleType:
-    """scripts/<name>.py as a module, its main() not yet run."""
-    spec = importlib.util.spec_from_file_location(f"_script_{name}", ROOT / "scripts" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def quick(monkeypatch: pytest.MonkeyPatch) -> None:
     """No waiting in-process: the SDK still retries (each fault is sent three times), but at once;
@@ -224,7 +213,7 @@ def run_in_process(name: str, env: Env, monkeypatch: pytest.MonkeyPatch, capsys)
     monkeypatch.setenv("WORKBOOK_STREAM_SPEED", "0")
     for variable, value in env.items():
         monkeypatch.setenv(variable, value)
-    module = load(name)
+    module = load_script(name)
     if hasattr(module, "call_with_retries"):
         # retry_pattern hands each attempt the seconds left in its 30 s budget as the request's
         # timeout; cap it, so that a hung server times out as quickly here as for the other scripts.
@@ -266,26 +255,6 @@ def test_every_script_reports_every_fault_in_one_line_with_its_fix(name, fault, 
     line = assert_one_line_with_the_fix(status, stderr, FAULTS[fault].fix)
     if name == "retry_pattern" and fault not in NOT_API_ERRORS:
         assert "Retries: gave up after 1 attempt" in line, "retry_pattern adds how its retries ended"
-
-
-@pytest.mark.parametrize(
-    ("name", "fault"),
-    [
-        ("hello_api", "401"),
-        ("hello_api", "not a Message"),
-        ("conversation", "404"),
-        ("conversation", "corrupt recording"),
-        ("retry_pattern", "529"),
-        ("retry_pattern", "missing recording"),
-        ("agent", "400"),
-        ("batch_run", "404"),
-    ],
-)
-def test_as_a_subprocess_too(name, fault, tmp_path):
-    # Faults the SDK does not retry (or, for retry_pattern, retries only once), so nothing waits.
-    with FAULTS[fault].serve(tmp_path) as env:
-        result = run_script_subprocess(f"{name}.py", *SCRIPTS[name], WORKBOOK_DEBUG="", **env)
-    assert_one_line_with_the_fix(result.returncode, result.stderr, FAULTS[fault].fix)
 
 
 def test_the_same_fault_reads_alike_in_every_script(tmp_path, monkeypatch, capsys):
