@@ -275,10 +275,17 @@ def test_check_retry_gives_a_specific_hint_for_each_wrong_behaviour(function, ex
 
 @pytest.mark.parametrize("style", JITTER_STYLES)
 def test_a_correct_loop_passes_with_any_jitter_every_time(style):
+    """The check judges jitter statistically: it must never fail a right loop, whatever the draws.
+    Forty seeded runs of each style, the same draws on every test run, so a failure can be replayed."""
     function = retry_with(JITTER_STYLES[style])
-    for _ in range(200):
-        passed, message = diagnose(function)
-        assert passed, message
+    state = random.getstate()
+    try:
+        for seed in range(40):
+            random.seed(seed)
+            passed, message = diagnose(function)
+            assert passed, f"seed {seed}: {message}"
+    finally:
+        random.setstate(state)
 
 
 def test_the_hint_for_a_401_says_400_is_not_the_only_permanent_error():
