@@ -121,7 +121,7 @@ class Outcome:
 
     def usage(self) -> tuple[int, int, float | None]:
         """Input tokens (cache writes and reads included), output tokens, and dollars of every reply
-        recorded; dollars is None when a reply's model has no price in helpers/costs.py."""
+        recorded; dollars is None when a reply's model has no price in helpers/models.py."""
         from helpers.costs import cost_usd
 
         tokens_in = tokens_out = 0
@@ -493,7 +493,7 @@ def print_summary(outcomes: list[Outcome]) -> None:
         total = f"{dollars_text(sum(known))} + unknown" if known else "unknown"
     print(f"{'total':<73}{total:>11}")
     if None in costs:
-        print("A cost is unknown where the model's price is not in helpers/costs.py.")
+        print("A cost is unknown where the model's price is not in helpers/models.py.")
 
 
 def run(jobs: list[Job], record_environment: Environment) -> int:
