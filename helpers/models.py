@@ -6,12 +6,12 @@ to the model: whether it thinks by default, and which requests it refuses. helpe
 call from these records, the stand-in server (tools/standin/) plays the API by them, and the README's
 model table is generated from them (tools/readme_tables.py).
 
-Sources, checked 2026-11-26 (the Opus 5.5 cache-read rate re-checked 2026-12-02):
+Sources (prices checked 2026-11-26; the context windows and Opus 5.5's cache-read rate 2026-12-02):
 - prices: https://platform.claude.com/docs/en/about-claude/pricing, and each model's overview, e.g.
   https://platform.claude.com/docs/en/models/sonnet-5-5/overview and
   https://platform.claude.com/docs/en/models/opus-5-5/overview (Opus 5.5 reads its cache at $0.20, 0.05x input);
-- context windows and thinking by default: each model's overview page, and
-  anthropic/types/thinking_config_adaptive_param.py;
+- context windows and thinking by default: each model's overview page and the table of models on it
+  (Haiku 4.5: 200K tokens), and anthropic/types/thinking_config_adaptive_param.py;
 - the shortest cacheable prefix: https://platform.claude.com/docs/en/build-with-claude/prompt-caching;
 - what each model refuses (sampling parameters, forced tool use, prefill, a system turn inside
   `messages`): the overview and migration guide of each model, e.g.
