@@ -8,8 +8,9 @@ from .cli import run_script
 from .client import get_async_client, get_client
 from .costs import PRICES, cost_usd, price_for, priced_as, usage_line
 from .errors import CorruptRecordingError, MissingRecordingError, SettingsError, WorkbookError
+from .models import DEFAULT_MODEL
 from .replies import describe_block, reply_text
-from .settings import DEFAULT_MODEL, MODEL, Mode, read_settings, seed_random_numbers
+from .settings import MODEL, Mode, read_settings, seed_random_numbers
 
 seed_random_numbers()  # only when WORKBOOK_SEED is set: the tests and notebook builds
 

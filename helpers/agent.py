@@ -242,7 +242,7 @@ class AgentRun:
 
     @property
     def cost(self) -> float | None:
-        """Dollars for every call, or None when the model has no price in helpers/costs.py."""
+        """Dollars for every call, or None when the model has no price in helpers/models.py."""
         costs = [cost_usd(usage, self.model) for usage in self.usages]
         return None if None in costs else sum(cost for cost in costs if cost is not None)
 

@@ -1,9 +1,6 @@
-"""What a call cost: token counts from `response.usage` turned into dollars.
-
-Prices are US dollars per million tokens, from Anthropic's public pricing and model overview
-pages (checked 2026-11-26; source: https://platform.claude.com/docs/en/about-claude/pricing and
-each model's overview, e.g. https://platform.claude.com/docs/en/models/sonnet-5-5/overview).
-Prices change: check the page before you budget with them.
+"""What a call cost: token counts from `response.usage` turned into dollars, at the prices of each
+model's record in helpers/models.py (where the sources are). Prices change: check the pages named
+there before you budget with them.
 """
 
 from __future__ import annotations
@@ -13,15 +10,16 @@ from dataclasses import dataclass
 
 from anthropic.types import Usage
 
-from .settings import DEFAULT_MODEL, MODEL
+from .models import BATCH_DISCOUNT, DEFAULT_MODEL, MODELS, ModelFacts
+from .settings import MODEL
 
 
 @dataclass(frozen=True)
 class Price:
-    """Dollars per million tokens of each kind.
+    """Dollars per million tokens of each kind, for one model (see Price.of).
 
-    Cache writes cost 1.25x the input price for the 5-minute cache and 2x for the 1-hour one;
-    cache reads 0.1x. The Message Batches API halves every rate (BATCH_DISCOUNT).
+    A cache write (5-minute or 1-hour) or read costs the input price times the model's multiplier for
+    it. The Message Batches API bills every token at BATCH_DISCOUNT of its price.
     """
 
     input: float
@@ -29,6 +27,17 @@ class Price:
     cache_write: float  # writing a prompt prefix to the 5-minute cache
     cache_write_1h: float  # writing it to the 1-hour cache
     cache_read: float  # reading it back on a later call
+
+    @classmethod
+    def of(cls, model: ModelFacts) -> Price:
+        """The model's prices, each cache rate its input price times the model's own multiplier."""
+        return cls(
+            input=model.input_price,
+            output=model.output_price,
+            cache_write=model.input_price * model.cache_write_multiplier,
+            cache_write_1h=model.input_price * model.cache_write_1h_multiplier,
+            cache_read=model.input_price * model.cache_read_multiplier,
+        )
 
     def cost(self, usage: Usage, *, batch: bool = False) -> float:
         """The dollar cost of one call's usage at these prices (see cost_usd)."""
@@ -44,20 +53,7 @@ class Price:
         return dollars * (BATCH_DISCOUNT if batch else 1)
 
 
-def _price(input: float, output: float) -> Price:
-    """A model's prices from its input and output rates, with the documented cache multipliers."""
-    return Price(input, output, cache_write=input * 1.25, cache_write_1h=input * 2, cache_read=input * 0.1)
-
-
-PRICES: dict[str, Price] = {
-    "claude-sonnet-5-5": _price(2.00, 10.00),
-    "claude-opus-5-5": _price(4.00, 20.00),
-    "claude-sonnet-4-6": _price(3.00, 15.00),
-    "claude-opus-4-6": _price(5.00, 25.00),
-    "claude-haiku-4-5": _price(1.00, 5.00),
-}
-
-BATCH_DISCOUNT = 0.5  # the Message Batches API bills every token at half price
+PRICES: dict[str, Price] = {model_id: Price.of(model) for model_id, model in MODELS.items()}
 
 
 def cost_usd(usage: Usage, model: str = MODEL, *, batch: bool = False) -> float | None:
@@ -80,7 +76,7 @@ def price_for(model: str = MODEL, *, say: Callable[[str], object] | None = print
     stand in, so a lesson's arithmetic still runs, and `say` gets one line that says so."""
     if priced_as(model) != model and say is not None:
         say(
-            f"No price for {model!r} in helpers/costs.py (a local model has none): "
+            f"No price for {model!r} in helpers/models.py (a local model has none): "
             f"the dollar figures below use {DEFAULT_MODEL}'s prices, as an example."
         )
     return PRICES[priced_as(model)]
@@ -94,5 +90,5 @@ def usage_line(usage: Usage, model: str = MODEL) -> str:
     if usage.cache_read_input_tokens:
         parts.append(f"cache_read_tokens={usage.cache_read_input_tokens}")
     cost = cost_usd(usage, model)
-    money = f"cost=${cost:.6f}" if cost is not None else f"cost unknown (no price for {model!r} in helpers/costs.py)"
+    money = f"cost=${cost:.6f}" if cost is not None else f"cost unknown (no price for {model!r} in helpers/models.py)"
     return "  ".join(parts) + "  " + money

@@ -62,7 +62,7 @@ MODEL_CALLS = ("/v1/messages",)
 # (anthropic-ratelimit-requests-*, -input-tokens-*, -output-tokens-* and -tokens-*, their sum: limit,
 # remaining, and reset as an RFC 3339 time; helpers.wire builds them). A Tier 1 sized organization,
 # in one place: the 429's message (helpers.wire.ERRORS) names the same REQUESTS_PER_MINUTE, and a test
-# keeps the two in step; the stand-in server (tools/standin_server.py) keeps limits of the same sizes.
+# keeps the two in step; the stand-in server (tools/standin/) keeps limits of the same sizes.
 REQUESTS_PER_MINUTE = 50
 INPUT_TOKENS_PER_MINUTE = 30_000
 OUTPUT_TOKENS_PER_MINUTE = 8_000

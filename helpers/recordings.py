@@ -43,7 +43,7 @@ IMPROVISED_FOLDER = "improvised"  # under the recordings folder; git ignores it
 
 SAMPLE_NOTE = (
     "SAMPLE recordings: this repository was built on a machine that cannot reach the API, "
-    "so these replies were written by hand and served by tools/standin_server.py in the exact "
+    "so these replies were written by hand and served by the stand-in in tools/standin/ in the exact "
     "wire format; token counts come from its documented estimator. They are not real model "
     "output. Re-record with a key (README: 'Recording fresh responses') to replace them."
 )

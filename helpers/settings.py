@@ -22,12 +22,11 @@ from urllib.parse import unquote, urlsplit
 from dotenv import load_dotenv
 
 from .errors import SettingsError
+from .models import DEFAULT_MODEL
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RECORDINGS_DIR = REPO_ROOT / "recordings"
 
-# The one place the model is named. WORKBOOK_MODEL overrides it (for a local model, say).
-DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
 # Variables in the real environment win over .env, so a test run or CI that sets
@@ -63,6 +62,7 @@ def setting(name: str) -> str | None:
     return value or None
 
 
+# DEFAULT_MODEL (helpers/models.py), unless WORKBOOK_MODEL names another (a local model, say).
 MODEL: str = setting("WORKBOOK_MODEL") or DEFAULT_MODEL
 """The model every lesson and script uses, read once per process; set WORKBOOK_MODEL to use another one."""
 

@@ -35,7 +35,7 @@ Json = dict[str, Any]
 KEPT_RESPONSE_HEADERS = ("content-type", "date", "request-id", "retry-after", "retry-after-ms", "x-should-retry")
 KEPT_RESPONSE_HEADER_PREFIXES = (RATE_LIMIT_PREFIX,)
 
-# The stand-in server (tools/standin_server.py) marks its replies with this header,
+# The stand-in server (tools/standin/) marks its replies with this header,
 # so anything recorded from it is labelled a sample, whoever records it.
 SAMPLE_HEADER = "x-workbook-sample"
 

@@ -16,7 +16,7 @@ from typing import TextIO
 
 import pytest
 
-from tools.standin_server import StandinServer
+from tools.standin.http import StandinServer
 
 FAKE_KEY = "sk-ant-api03-TESTONLY-" + "x" * 24  # looks like a key, so a leak would be caught
 ROOT = Path(__file__).resolve().parent.parent

@@ -30,7 +30,7 @@ from helpers.agent import (
 )
 from helpers.checks import scripted_client
 from helpers.retries import RetryPolicy, SimulatedTime
-from tools.standin_server import StandinServer
+from tools.standin.http import StandinServer
 
 Json = dict[str, Any]
 THINKING = {"type": "thinking", "thinking": "", "signature": "c2lnbmVkIGJ5IHRoZSB0ZXN0"}

@@ -14,7 +14,7 @@ from anthropic.types import Message
 from helpers import bookshop, reply_text
 from helpers.recordings import RecordingFile, recorded_message
 from tests.conftest import FAKE_KEY, assert_one_line_failure, run_script_in_process
-from tools.standin_server import StandinServer
+from tools.standin.http import StandinServer
 from workbook import TEST_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent

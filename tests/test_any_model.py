@@ -2,9 +2,9 @@
 
 The stand-in server in plain-text mode plays a small local model (qwen3:8b through Ollama, say):
 every request gets a short plain-text reply, with no tool call, no JSON, no thinking and no cache
-fields, and the model's name is one helpers/costs.py has no price for. Each solution notebook (the
-student edition's exercise checks would print ❌) and each script must still run to its end, with
-no error output: where a reply does not allow a step, the lesson says so and goes on.
+fields, and the model's name is one helpers/models.py has no record (so no price) for. Each solution
+notebook (the student edition's exercise checks would print ❌) and each script must still run to its
+end, with no error output: where a reply does not allow a step, the lesson says so and goes on.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tools.standin_server import StandinServer
+from tools.standin.http import StandinServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"

@@ -39,7 +39,7 @@ from tests.test_live_path import (
     echo_split_across_events,
     refuse_the_key,
 )
-from tools.standin_server import StandinServer
+from tools.standin.http import StandinServer
 
 Json = dict[str, Any]
 

@@ -20,7 +20,9 @@ from anthropic.types.messages import MessageBatchIndividualResponse
 from helpers import MODEL, cost_usd, tickets
 from helpers.recordings import RecordingFile, recorded_message
 from tests.conftest import FAKE_KEY, ROOT, assert_one_line_failure, run_script_in_process
-from tools.standin_server import StandinServer, StandinState, build_message
+from tools.standin.http import StandinServer
+from tools.standin.replies import build_message
+from tools.standin.state import StandinState
 from workbook import TEST_ENVIRONMENT
 
 CONCURRENT = ROOT / "recordings" / "batch_run.json"

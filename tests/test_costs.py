@@ -4,6 +4,7 @@ import pytest
 from anthropic.types import CacheCreation, Usage
 
 from helpers import PRICES, cost_usd, usage_line
+from helpers.models import MODELS
 
 
 def test_cost_is_input_and_output_tokens_at_their_prices():
@@ -56,6 +57,17 @@ def test_a_one_hour_cache_write_costs_twice_the_input_price_and_a_five_minute_on
         cache_creation=CacheCreation(ephemeral_5m_input_tokens=1_000_000, ephemeral_1h_input_tokens=2_000_000),
     )
     assert cost_usd(usage, "claude-sonnet-5-5") == pytest.approx(price.cache_write + 2 * price.cache_write_1h)
+
+
+def test_opus_5_5_reads_its_cache_at_a_twentieth_of_its_input_price():
+    """Most models read a cached prefix at 0.1x their input price; Claude Opus 5.5 at 0.05x (its overview page)."""
+    opus = MODELS["claude-opus-5-5"]
+    reads = Usage(input_tokens=0, output_tokens=0, cache_read_input_tokens=1_000_000)
+    assert cost_usd(reads, opus.id) == pytest.approx(opus.input_price * 0.05), (
+        "a million cache-read tokens on claude-opus-5-5 should cost 0.05x its input price"
+    )
+    both = Usage(input_tokens=1_000_000, output_tokens=0, cache_read_input_tokens=1_000_000)
+    assert cost_usd(both, opus.id) == pytest.approx(opus.input_price * 1.05), "reads are priced apart from input"
 
 
 def test_the_batch_api_halves_the_cost():

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import anthropic
 import pytest
-from anthropic._data.deprecated_models import DEPRECATED_MODELS
 from anthropic.resources.messages import Messages
+from anthropic.resources.messages.messages import DEPRECATED_MODELS
 from anthropic.types import Model, StopReason
 
 from helpers import PRICES
 from helpers.costs import Price
-from helpers.settings import DEFAULT_MODEL, RECORDINGS_DIR
+from helpers.models import DEFAULT_MODEL, MODELS
+from helpers.settings import RECORDINGS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSON_SOURCES = sorted((ROOT / "source").glob("[0-9][0-9]_*.py"))
@@ -49,16 +50,16 @@ def test_the_default_model_is_one_the_sdk_knows_and_not_near_end_of_life():
     assert DEFAULT_MODEL not in DEPRECATED_MODELS, f"{DEFAULT_MODEL} is deprecated: {DEPRECATED_MODELS[DEFAULT_MODEL]}"
 
 
-def test_the_price_table_covers_the_default_model_with_every_rate():
-    price = PRICES.get(DEFAULT_MODEL)
-    assert price is not None, f"helpers/costs.py PRICES has no price for {DEFAULT_MODEL}"
+def test_the_default_model_has_a_record_with_every_rate():
+    assert DEFAULT_MODEL in MODELS, f"helpers/models.py has no record for its DEFAULT_MODEL, {DEFAULT_MODEL}"
+    price = PRICES[DEFAULT_MODEL]
     for rate in Price.__dataclass_fields__:
         assert getattr(price, rate) > 0, f"PRICES[{DEFAULT_MODEL!r}].{rate} is not set"
 
 
-def test_every_priced_model_is_one_the_sdk_knows():
-    unknown = set(PRICES) - literals(Model)
-    assert not unknown, f"PRICES names models the SDK does not know: {sorted(unknown)}"
+def test_every_model_with_a_record_is_one_the_sdk_knows():
+    unknown = set(MODELS) - literals(Model)
+    assert not unknown, f"helpers/models.py has records for models the SDK does not know: {sorted(unknown)}"
 
 
 def stop_reason_table() -> set[str]:
@@ -119,10 +120,3 @@ def test_the_sdk_has_no_sampling_parameters_on_create():
     assert not {"temperature", "top_p", "top_k"} & CREATE_PARAMETERS
     with pytest.raises(TypeError):
         anthropic.Anthropic(api_key="x").messages.create(model=DEFAULT_MODEL, max_tokens=1, messages=[], temperature=0)
-
-
-def test_the_readme_names_the_default_model_and_its_prices():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    price = PRICES[DEFAULT_MODEL]
-    assert f"`{DEFAULT_MODEL}`" in readme, f"README.md should name the default model, {DEFAULT_MODEL}"
-    assert f"${price.input:g} / ${price.output:g} per million" in readme, "README.md states other prices than PRICES"

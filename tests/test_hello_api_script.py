@@ -11,7 +11,7 @@ from helpers import reply_text, usage_line
 from helpers.client import PROVENANCE_TEXT
 from helpers.recordings import RecordingFile, recorded_message
 from tests.conftest import FAKE_KEY, assert_one_line_failure, run_script_in_process
-from tools.standin_server import StandinServer
+from tools.standin.http import StandinServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "hello_api.py"

@@ -1,7 +1,7 @@
 """The live path under the real SDK: damaged recordings, gateways, failures, the improvised overlay,
 secret scrubbing, settings, temporary files and stalled replies.
 
-The stand-in server (tools/standin_server.py) plays a healthy or failing Messages API. For replies it
+The stand-in server (tools/standin/) plays a healthy or failing Messages API. For replies it
 cannot give (a server that echoes the key it was sent, one that stalls after its headers) the tests
 start a `LoopbackServer` defined below, on 127.0.0.1, through the `loopback` fixture.
 """
@@ -29,7 +29,7 @@ from helpers.checks import message_json
 from helpers.recordings import forget, recorded_message
 from helpers.transport import REDACTED
 from tests.conftest import FAKE_KEY, ROOT
-from tools.standin_server import StandinServer
+from tools.standin.http import StandinServer
 
 Json = dict[str, Any]
 

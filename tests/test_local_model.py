@@ -12,7 +12,7 @@ from pathlib import Path
 
 from helpers import MODEL, get_client, read_settings
 from helpers.setup_check import setup_report
-from tools.standin_server import StandinServer
+from tools.standin.http import StandinServer
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = {"ANTHROPIC_API_KEY": "ollama", "WORKBOOK_MODEL": "qwen3:8b", "WORKBOOK_MODE": "live"}

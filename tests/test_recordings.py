@@ -14,7 +14,7 @@ from helpers import MODEL, CorruptRecordingError, MissingRecordingError, get_cli
 from helpers.recordings import RecordingFile, request_key
 from helpers.settings import Mode
 from tests.conftest import FAKE_KEY
-from tools.standin_server import StandinServer
+from tools.standin.http import StandinServer
 
 QUESTION = "What is an API, in two sentences?"
 

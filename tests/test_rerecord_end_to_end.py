@@ -26,8 +26,8 @@ import pytest
 
 from helpers import wire
 from tests.conftest import FAKE_KEY
-from tools import standin_server
-from tools.standin_server import StandinServer
+from tools.standin import replies
+from tools.standin.http import StandinServer
 from workbook import FAST_TIER, PARALLEL, TEST_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +83,7 @@ def _reword_values(value: Any) -> Any:
 def real_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[StandinServer]:
     """The stand-in as a real server: replies not marked as samples, in other words, with other ids
     and streamed in other pieces (one word each) than the samples were."""
-    original_reply, original_message = standin_server.reply_for, standin_server.build_message
+    original_reply, original_message = replies.reply_for, replies.build_message
 
     def reworded_reply(body: dict[str, Any]) -> Any:
         reply = original_reply(body)
@@ -101,9 +101,9 @@ def real_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[StandinServer]:
         for event in wire.message_events(message, split=lambda text: re.findall(r"\S*\s*", text)):
             yield event["event"], event["data"]
 
-    monkeypatch.setattr(standin_server, "reply_for", reworded_reply)
-    monkeypatch.setattr(standin_server, "build_message", message_with_real_ids)
-    monkeypatch.setattr(standin_server, "stream_events", one_word_pieces)
+    monkeypatch.setattr(replies, "reply_for", reworded_reply)
+    monkeypatch.setattr(replies, "build_message", message_with_real_ids)
+    monkeypatch.setattr(replies, "stream_events", one_word_pieces)
     with StandinServer(mark_as_sample=False) as server:
         yield server
 

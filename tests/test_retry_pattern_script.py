@@ -12,7 +12,7 @@ import pytest
 from helpers import reply_text
 from helpers.recordings import RecordingFile, recorded_message
 from tests.conftest import FAKE_KEY, assert_one_line_failure, run_script_in_process
-from tools.standin_server import StandinServer
+from tools.standin.http import StandinServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "retry_pattern.py"

@@ -33,7 +33,7 @@ from helpers.cli import MAX_QUOTE, explain_error
 from helpers.errors import CorruptRecordingError
 from tests.conftest import FAKE_KEY, load_script
 from tests.scripted_server import Script, ScriptedServer
-from tools.standin_server import ERRORS, StandinServer
+from tools.standin.http import ERRORS, StandinServer
 
 SHORT_TIMEOUT = 0.3  # seconds; the scripts' own (get_client's 120 s) is patched down to this in-process
 MAX_HANG = 10.0  # a hung reply ends by itself after this, should a patched timeout ever not apply

@@ -25,7 +25,9 @@ from tests.conftest import FAKE_KEY
 from tests.test_recorded_files import check_response, check_sample_token_counts
 from tools import record_lessons
 from tools.record_lessons import Outcome
-from tools.standin_server import Bucket, RateLimits, StandinServer, build_message, json_reply_delay, stream_events
+from tools.standin.http import StandinServer
+from tools.standin.limits import Bucket, RateLimits
+from tools.standin.replies import build_message, json_reply_delay, stream_events
 
 LESSON = "batch_test"
 TICKETS = tickets.TICKETS[:3]

@@ -8,7 +8,8 @@ Sources are Python files in jupytext's percent format, in source/. In a code cel
 lines between `### BEGIN SOLUTION` and `### END SOLUTION` go only into the
 instructor edition (solutions/); a line ending in `# STUDENT` goes only into the
 student edition (notebooks/), without that marker. Every lesson also gets the
-same navigation header and footer, and notebooks/contents.ipynb lists them all.
+same navigation header and footer, and notebooks/contents.ipynb lists them all. The build
+rewrites the README's generated tables too (tools/readme_tables.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from helpers.grading import METADATA_KEY, SOLUTION, STUDENT
+from tools import readme_tables
 from tools.editions import contents_solutions_note, solution_label, student_label
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -430,7 +432,7 @@ def main() -> None:
     if problems:
         raise SystemExit("\n".join(problems))
     if args.check:
-        stale = stale_files(lessons)
+        stale = stale_files(lessons) + ([readme_tables.README] if readme_tables.is_stale() else [])
         for path in stale:
             print(f"stale: {path.relative_to(ROOT)}")
         if stale:
@@ -438,6 +440,7 @@ def main() -> None:
         print(f"all {len(lessons)} lessons are up to date in both editions")
         return
 
+    readme_tables.write()
     nbformat.write(contents_notebook(lessons), EDITIONS["student"] / CONTENTS_NAME)
     for index, lesson in enumerate(lessons):
         if args.only and not any(lesson.name.startswith(prefix) for prefix in args.only):

@@ -41,6 +41,7 @@ SKIPPED_SUFFIXES = (".pyc", ".lock", ".tmp")
 ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 
 BEGIN, END = "<!-- student-pack -->", "<!-- /student-pack -->"
+GENERATED_MARKER = re.compile(r"^<!-- /?[a-z-]+ -->\n", flags=re.MULTILINE)
 PACK_INTRO = (
     "This is the **student pack** of the workbook: every lesson, its helpers and its recordings. "
     "It has no solutions and no tests; your instructor has those.\n"
@@ -68,6 +69,8 @@ def student_readme(readme: str) -> str:
     parts = re.findall(re.escape(BEGIN) + r"\n(.*?)" + re.escape(END), readme, flags=re.DOTALL)
     if not parts:
         raise PackError(f"README.md marks no part for the student pack (between {BEGIN} and {END})")
+    # The markers of a generated part inside (tools/readme_tables.py) are for the build, not for readers.
+    parts = [GENERATED_MARKER.sub("", part) for part in parts]
     title, _, rest = parts[0].partition("\n")
     return "\n".join([title, "", PACK_INTRO, rest.lstrip("\n"), *parts[1:]]).rstrip() + "\n"
 

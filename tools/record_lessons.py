@@ -17,8 +17,8 @@ says, for each one, how many requests it made, how many replies changed, their t
 
 Each run happens in a process of its own, which this one ends on Ctrl-C before it stops.
 
---standin records from tools/standin_server.py instead: that is how the sample recordings this
-repository ships were made, and they are labelled `sample`.
+--standin records from the stand-in server (tools/standin/) instead: that is how the sample recordings
+this repository ships were made, and they are labelled `sample`.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ class Outcome:
 
     def usage(self) -> tuple[int, int, float | None]:
         """Input tokens (cache writes and reads included), output tokens, and dollars of every reply
-        recorded; dollars is None when a reply's model has no price in helpers/costs.py."""
+        recorded; dollars is None when a reply's model has no price in helpers/models.py."""
         from helpers.costs import cost_usd
 
         tokens_in = tokens_out = 0
@@ -493,7 +493,7 @@ def print_summary(outcomes: list[Outcome]) -> None:
         total = f"{dollars_text(sum(known))} + unknown" if known else "unknown"
     print(f"{'total':<73}{total:>11}")
     if None in costs:
-        print("A cost is unknown where the model's price is not in helpers/costs.py.")
+        print("A cost is unknown where the model's price is not in helpers/models.py.")
 
 
 def run(jobs: list[Job], record_environment: Environment) -> int:
@@ -553,14 +553,15 @@ def main(argv: list[str] | None = None) -> int:
     if not jobs:
         parser.error(f"no lesson or script starts with {' or '.join(args.only)}")
     if args.standin:
-        from tools.standin_server import StandinServer
+        from tools.standin.http import StandinServer
 
         # Paced like a real model, so replayed streams in lecture mode look like streams, and replies
         # without streaming take as long as they would have streamed (their recorded `elapsed`).
         with StandinServer(pace=0.04, first_token_delay=0.6, json_latency=True) as server:
             return run(jobs, recording_environment(server.url, "standin"))
 
-    from helpers.settings import DEFAULT_MODEL, read_settings, setting
+    from helpers.models import DEFAULT_MODEL
+    from helpers.settings import read_settings, setting
 
     settings = read_settings()
     if not settings.has_key:

@@ -1,4 +1,4 @@
-"""Hand-written sample replies, served by the stand-in server (tools/standin_server.py).
+"""Hand-written sample replies, served by the stand-in server (tools/standin/).
 
 One module per lesson (lesson01.py, ...), each with a list REPLIES; scripts' replies
 live with the lesson they belong to.

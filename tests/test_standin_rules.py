@@ -1,0 +1,71 @@
+"""The stand-in's rules read each model's record in helpers/models.py: a changed fact changes what is refused."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from helpers.models import DEFAULT_MODEL, MODELS
+from tools.standin import rules
+from tools.standin.models import UNLISTED_MIN_CACHEABLE_TOKENS, min_cacheable_tokens, thinks
+
+DEFAULT = MODELS[DEFAULT_MODEL]
+HELLO = {"role": "user", "content": "Hello"}
+
+
+def request(**extra: Any) -> dict[str, Any]:
+    return {"model": DEFAULT_MODEL, "max_tokens": 100, "messages": [HELLO], **extra}
+
+
+# (the fact, a request it decides, the words of its refusal)
+DECIDED_BY = [
+    ("rejects_sampling_parameters", request(temperature=0.2), "sampling parameters are not supported"),
+    ("rejects_forced_tool_use", request(tools=[], tool_choice={"type": "any"}), "forced tool use"),
+    ("rejects_prefill", request(messages=[HELLO, {"role": "assistant", "content": "Hi"}]), "prefill"),
+]
+
+
+@pytest.mark.parametrize(("fact", "body", "words"), DECIDED_BY, ids=[fact for fact, _, _ in DECIDED_BY])
+def test_each_refusal_follows_the_models_record(fact, body, words):
+    refusing = dataclasses.replace(DEFAULT, **{fact: True})
+    taking = dataclasses.replace(DEFAULT, **{fact: False})
+    problem = rules.request_problem(body, refusing)
+    assert problem is not None and words in problem, f"with {fact}=True the request was not refused: {problem}"
+    assert rules.request_problem(body, taking) is None, f"with {fact}=False the request was still refused"
+
+
+def test_a_system_turn_inside_messages_follows_the_record_and_is_never_first():
+    body = request(messages=[HELLO, {"role": "system", "content": "Be brief."}, HELLO])
+    taking = dataclasses.replace(DEFAULT, accepts_mid_conversation_system=True)
+    refusing = dataclasses.replace(DEFAULT, accepts_mid_conversation_system=False)
+    assert rules.request_problem(body, taking) is None
+    assert "role 'system' is not supported" in (rules.request_problem(body, refusing) or "")
+    first = request(messages=[{"role": "system", "content": "Be brief."}, HELLO])
+    assert "first message cannot be a system message" in (rules.request_problem(first, taking) or "")
+
+
+def test_a_model_without_a_record_gets_only_the_rules_every_model_shares():
+    unlisted = "qwen3:8b"
+    assert unlisted not in MODELS
+    for _, body, _ in DECIDED_BY:
+        assert rules.validate({**body, "model": unlisted}) is None, f"{body} refused for a model without a record"
+    assert rules.validate(request(model=unlisted, messages=[{"role": "assistant", "content": "Hi"}])) is not None
+
+
+def test_validate_reads_the_record_of_the_model_the_request_names(monkeypatch):
+    body = request(temperature=0.2)
+    monkeypatch.setitem(MODELS, DEFAULT_MODEL, dataclasses.replace(DEFAULT, rejects_sampling_parameters=False))
+    assert rules.validate(body) is None, "validate() did not read helpers.models.MODELS"
+
+
+def test_thinking_by_default_and_the_cache_minimum_follow_the_record(monkeypatch):
+    body = request()
+    monkeypatch.setitem(MODELS, DEFAULT_MODEL, dataclasses.replace(DEFAULT, adaptive_thinking_by_default=True))
+    assert thinks(body) and not thinks(request(thinking={"type": "disabled"}))
+    monkeypatch.setitem(MODELS, DEFAULT_MODEL, dataclasses.replace(DEFAULT, adaptive_thinking_by_default=False))
+    assert not thinks(body) and thinks(request(thinking={"type": "adaptive"}))
+    monkeypatch.setitem(MODELS, DEFAULT_MODEL, dataclasses.replace(DEFAULT, min_cacheable_tokens=2048))
+    assert min_cacheable_tokens(DEFAULT_MODEL) == 2048
+    assert min_cacheable_tokens("qwen3:8b") == UNLISTED_MIN_CACHEABLE_TOKENS

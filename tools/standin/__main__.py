@@ -1,0 +1,52 @@
+"""The stand-in from a shell: `python -m tools.standin [--plain-text] [--fail 429,529] ...` (see --help)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+
+from tools import standin
+from tools.standin.batches import DEFAULT_BATCH_POLLS
+from tools.standin.http import FAULTS, StandinServer
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.standin",
+        description=standin.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--fail", default="", help=f"faults to answer first, comma-separated: {', '.join(FAULTS)}")
+    parser.add_argument("--always", choices=FAULTS, help="answer every request with this fault")
+    parser.add_argument("--pace", type=float, default=0.0, help="seconds between streamed chunks")
+    parser.add_argument("--first-token-delay", type=float, default=0.0, help="seconds before a stream's first event")
+    parser.add_argument("--json-latency", action="store_true", help="replies without streaming take as long too")
+    parser.add_argument("--plain-text", action="store_true", help="play a small local model: plain text only")
+    parser.add_argument("--enforce-rate-limits", action="store_true", help="answer 429 past the rate limits")
+    parser.add_argument(
+        "--batch-polls", type=int, default=DEFAULT_BATCH_POLLS, help="retrieves that find a batch in progress"
+    )
+    args = parser.parse_args()
+    failures = [fault for fault in args.fail.split(",") if fault]
+    unknown = [fault for fault in failures if fault not in FAULTS]
+    if unknown:
+        parser.error(f"unknown fault(s) {unknown}; use {', '.join(FAULTS)}")
+    options = {
+        "failures": failures,
+        "always": args.always,
+        "pace": args.pace,
+        "first_token_delay": args.first_token_delay,
+        "json_latency": args.json_latency,
+        "plain_text": args.plain_text,
+        "enforce_rate_limits": args.enforce_rate_limits,
+        "batch_polls": args.batch_polls,
+    }
+    with StandinServer(args.port, **options) as server:
+        print(f"stand-in Messages API at {server.url} (Ctrl-C to stop)", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.thread.join()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""The stand-in's HTTP side: the request handler (routes, keys, faults, the Messages and Message Batches
+endpoints), the server, and StandinServer, which runs one in a background thread."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from helpers import faults, wire
+from helpers.transport import SAMPLE_HEADER
+from tools import token_estimate
+from tools.standin import batches, replies, rules
+from tools.standin.state import StandinState
+
+# The failures it can answer with: status, error type and message as helpers.wire has them.
+ERRORS: dict[str, tuple[int, str, str, dict[str, str]]] = {
+    str(status): (status, *wire.ERRORS[status], {"retry-after": "1"} if status == 429 else {})
+    for status in (400, 401, 404, 429, 500, 529)
+}
+FAULTS = (*ERRORS, "timeout")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read their own output
+        pass
+
+    def _send(self, status: int, chunks: Iterable[bytes], content_type: str, headers: dict[str, str]) -> None:
+        """Send with chunked transfer encoding, as the real API does."""
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        self.send_header("transfer-encoding", "chunked")
+        if self.server.state.mark_as_sample:
+            self.send_header(SAMPLE_HEADER, "true")
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        for chunk in chunks:
+            self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
+        self._send(status, [json.dumps(payload).encode()], "application/json", headers)
+
+    def _error(self, status: int, kind: str, message: str, headers: dict[str, str]) -> None:
+        self._send_json(status, wire.error_body(kind, message, headers["request-id"]), headers)
+
+    # --- what every request goes through ---------------------------------------------------------
+
+    def _arrived(self) -> tuple[Any, dict[str, str]]:
+        """The request's JSON body (None when it has none or it is not JSON), noted in the state, and
+        the headers every reply to it carries (its request id)."""
+        state = self.server.state
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        with state.lock:
+            noted = {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+            state.requests.append(noted)
+            number = len(state.requests)
+        return body, {"request-id": f"req_sample_{replies.digest([body, number], 20)}"}
+
+    def _turned_away(self, headers: dict[str, str], *, limits: bool = False) -> bool:
+        """Answer for the endpoint when the request has no key or meets a fault (after hanging, for a
+        timeout, without an answer); True when it was answered so. With `limits`, a fault's reply
+        carries the rate-limit headers too: a 429 those of a spent request limit (helpers.faults)."""
+        state = self.server.state
+        if not (self.headers.get("authorization") or self.headers.get("x-api-key")):
+            self._error(401, "authentication_error", "x-api-key header is required", headers)
+            return True
+        fault = state.next_fault()
+        if fault == "timeout":
+            time.sleep(state.hang_seconds)
+            return True
+        if fault is None:
+            return False
+        status, kind, message, extra = ERRORS[fault]
+        if limits:
+            with state.lock:
+                extra = {**state.limit_headers(time.time()), **extra}
+            if status == 429:
+                extra.update(faults.rate_limit_headers(float(extra["retry-after"])))
+        self._error(status, kind, message, {**headers, **extra})
+        return True
+
+    def _route(self) -> tuple[str, re.Match[str] | None]:
+        path = urlsplit(self.path).path.rstrip("/")
+        if path.endswith("/v1/messages/count_tokens"):
+            return "count_tokens", None
+        if path.endswith("/v1/messages"):
+            return "messages", None
+        if path.endswith(batches.BATCHES_PATH):
+            return "batches", None
+        found = batches.BATCH_PATH.search(path)
+        return ("batch", found) if found else ("unknown", None)
+
+    def _handle(self, method: str) -> None:
+        state = self.server.state
+        body, headers = self._arrived()
+        endpoint, found = self._route()
+        allowed = {"count_tokens": ("POST",), "messages": ("POST",), "batches": ("POST", "GET")}
+        if endpoint == "batch":
+            action = found["action"] if found else None
+            allowed["batch"] = ("POST",) if action == "/cancel" else ("GET",) if action else ("GET", "DELETE")
+        # A local model's server has neither token counting nor batches.
+        local_only = state.plain_text and endpoint not in ("messages",)
+        if endpoint == "unknown" or local_only or method not in allowed.get(endpoint, ()):
+            self._error(404, "not_found_error", f"Not found: {method} {self.path}", headers)
+            return
+        if self._turned_away(headers, limits=endpoint == "messages"):
+            return
+        if endpoint == "count_tokens":
+            self._count_tokens(body, headers)
+        elif endpoint == "messages":
+            self._messages(body, headers)
+        elif endpoint == "batches" and method == "POST":
+            self._create_batch(body, headers)
+        elif endpoint == "batches":
+            self._list_batches(headers)
+        elif found is not None:
+            self._batch(method, found["id"], found["action"], headers)
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    # --- the Messages API ----------------------------------------------------------------------------
+
+    def _count_tokens(self, body: Any, headers: dict[str, str]) -> None:
+        problem = rules.validate({**body, "max_tokens": 1} if isinstance(body, dict) else body)
+        if problem is not None:
+            self._error(400, "invalid_request_error", problem, headers)
+            return
+        # count_tokens takes no max_tokens, and answers with the count alone
+        self._send_json(200, {"input_tokens": token_estimate.input_tokens(body)}, headers)
+
+    def _messages(self, body: Any, headers: dict[str, str]) -> None:
+        state = self.server.state
+        limits = state.rate_limits
+        problem = rules.validate(body)
+        if problem is not None:
+            with state.lock:
+                now = time.time()
+                limits.take(now, requests=1)
+                headers = {**headers, **state.limit_headers(now)}
+            self._error(400, "invalid_request_error", problem, headers)
+            return
+        if state.enforce_rate_limits:
+            with state.lock:
+                now = time.time()
+                wait = limits.wait_for(token_estimate.input_tokens(body), now)
+                refused = {**headers, **state.limit_headers(now), "retry-after": str(max(1, math.ceil(wait)))}
+            if wait > 0:
+                self._error(429, "rate_limit_error", wire.ERRORS[429][1], refused)
+                return
+        try:
+            message_body = replies.build_message(body, state)
+        except replies.SampleError as error:
+            self._error(500, "api_error", f"stand-in: {error}", headers)
+            return
+        with state.lock:
+            now = time.time()
+            limits.take(now, requests=1, usage=message_body["usage"])
+            headers = {**headers, **state.limit_headers(now)}
+        if not body.get("stream"):
+            time.sleep(replies.json_reply_delay(message_body, state, body))
+            self._send_json(200, message_body, headers)
+            return
+
+        def paced() -> Iterator[bytes]:
+            for number, (name, data) in enumerate(replies.stream_events(message_body)):
+                if number == 0:
+                    time.sleep(state.first_token_delay)
+                elif name == "content_block_delta":
+                    time.sleep(state.pace)
+                yield f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+
+        self._send(200, paced(), "text/event-stream; charset=utf-8", {**headers, "cache-control": "no-cache"})
+
+    # --- the Message Batches API ---------------------------------------------------------------------
+
+    def _results_url(self, batch_id: str) -> str:
+        """Where a batch's results are: on this server, whatever gateway path the client came through."""
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}{batches.BATCHES_PATH}/{batch_id}/results"
+
+    def _create_batch(self, body: Any, headers: dict[str, str]) -> None:
+        state = self.server.state
+        problem = rules.batch_problem(body)
+        if problem is not None:
+            self._error(400, "invalid_request_error", problem, headers)
+            return
+        with state.batch_lock:
+            batch = batches.new_batch(body["requests"], state.batches)
+            reply = batch.to_json(self._results_url(batch.id))
+        self._send_json(200, reply, headers)
+
+    def _list_batches(self, headers: dict[str, str]) -> None:
+        """The batches, most recent first, a page at a time (limit, after_id, before_id)."""
+        state = self.server.state
+        query = {name: values[-1] for name, values in parse_qs(urlsplit(self.path).query).items()}
+        with state.batch_lock:
+            listed = [batch.to_json(self._results_url(batch.id)) for batch in reversed(state.batches.values())]
+        self._send_json(200, batches.page(listed, query), headers)
+
+    def _batch(self, method: str, batch_id: str, action: str | None, headers: dict[str, str]) -> None:
+        state = self.server.state
+        with state.batch_lock:
+            batch = state.batches.get(batch_id)
+            if batch is None:
+                self._error(404, "not_found_error", f"message_batch {batch_id!r} not found", headers)
+                return
+            if method == "DELETE":
+                if batch.ended_at is None:
+                    message = f"{batch_id} is still processing: cancel it, and delete it once it has ended"
+                    self._error(400, "invalid_request_error", message, headers)
+                    return
+                del state.batches[batch_id]
+                self._send_json(200, {"id": batch_id, "type": "message_batch_deleted"}, headers)
+                return
+            if action == "/results":
+                if batch.results is None:
+                    message = f"the results of {batch_id} are not available: its processing has not ended"
+                    self._error(404, "not_found_error", message, headers)
+                    return
+                lines = b"".join(json.dumps(entry).encode() + b"\n" for entry in batch.results)
+                disposition = f"attachment; filename*=utf-8''{batch_id}_results.jsonl"
+                self._send(200, [lines], batches.RESULTS_CONTENT_TYPE, {**headers, "content-disposition": disposition})
+                return
+            if action == "/cancel":
+                if batch.ended_at is None and batch.cancel_initiated_at is None:
+                    batch.cancel_initiated_at = datetime.now(UTC)
+            else:  # a retrieve: the one after `batch_polls` of them finds the batch ended
+                batch.retrieves += 1
+                if batch.ended_at is None and (batch.retrieves > state.batch_polls or batch.cancel_initiated_at):
+                    batches.end_batch(batch, state)
+            reply = batch.to_json(self._results_url(batch_id))
+        self._send_json(200, reply, headers)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    state: StandinState
+
+
+class StandinServer:
+    """Run the stand-in in a background thread: `with StandinServer() as server: server.url`."""
+
+    def __init__(self, port: int = 0, **state: Any) -> None:
+        self.httpd = _Server(("127.0.0.1", port), _Handler)
+        self.httpd.state = StandinState(**state)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def state(self) -> StandinState:
+        return self.httpd.state
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> StandinServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
