@@ -53,6 +53,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from helpers import faults, wire
+from helpers.exchanges import SAMPLE_HEADER
 from tools import token_estimate
 from tools.samples import reply_for
 
@@ -524,7 +525,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("content-type", content_type)
         self.send_header("transfer-encoding", "chunked")
         if self.server.state.mark_as_sample:
-            self.send_header("x-workbook-sample", "true")
+            self.send_header(SAMPLE_HEADER, "true")
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
