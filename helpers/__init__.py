@@ -10,9 +10,7 @@ from .costs import PRICES, cost_usd, price_for, priced_as, usage_line
 from .errors import CorruptRecordingError, MissingRecordingError, SettingsError, WorkbookError
 from .models import DEFAULT_MODEL
 from .replies import describe_block, reply_text
-from .settings import MODEL, Mode, read_settings, seed_random_numbers
-
-seed_random_numbers()  # only when WORKBOOK_SEED is set: the tests and notebook builds
+from .settings import MODEL, Mode, read_settings
 
 __all__ = [
     "DEFAULT_MODEL",

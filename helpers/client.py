@@ -190,9 +190,34 @@ def _check_recordings_folder(settings: Settings) -> None:
     )
 
 
+def what_happens(settings: Settings, recordings: LessonRecordings) -> str:
+    """What the client's requests will do, in one sentence: the banner's first line.
+
+    Replay mode and auto mode without a key say the same, as they do the same: so the banner stored
+    in the notebooks (built in replay mode) is the one a student without a key sees.
+    """
+    mode, has_key = settings.mode, settings.has_key
+    target = "the API" if settings.uses_default_endpoint else "the server"
+    if mode is Mode.RECORD:
+        saved_in = f"recordings/{recordings.shipped.path.name}"
+        return f"Sending every request to {target} and saving each reply in {saved_in} (WORKBOOK_MODE=record)."
+    if mode is Mode.LIVE:
+        return f"Sending every request to {target} and saving nothing (WORKBOOK_MODE=live)."
+    if not has_key:
+        return (
+            "Replaying recorded replies; no API key, so nothing is sent: a request never recorded stops with a message."
+        )
+    if mode is Mode.REPLAY:
+        return "Replaying recorded replies only; nothing is sent, though a key is set (WORKBOOK_MODE=replay)."
+    return (
+        f"Replaying recorded replies; a request never recorded goes to {target}, and its reply is kept in "
+        f"recordings/{IMPROVISED_FOLDER}/."
+    )
+
+
 def _banner(settings: Settings, recordings: LessonRecordings) -> str:
     mode, shipped = settings.mode, recordings.shipped
-    lines = [f"Mode: {mode.value} ({mode.explanation})."]
+    lines = [what_happens(settings, recordings)]
     if mode is not Mode.LIVE:
         lines.append(f"Recordings: recordings/{shipped.path.name}, {PROVENANCE_TEXT[shipped.provenance]}.")
     improvised = len(recordings.improvised.data["interactions"])

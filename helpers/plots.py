@@ -26,6 +26,29 @@ if TYPE_CHECKING:  # only for the type hints: the plots read these objects, they
 
 # --- the shared style -----------------------------------------------------------
 
+# Left out of every PNG shown inline: by default matplotlib writes its version into each one (the
+# "Software" text chunk), and upgrading it would then change every plot stored in the notebooks.
+PNG_METADATA: dict[str, str | None] = {"Software": None}
+
+
+def _inline_pngs_without_software() -> None:
+    """In Jupyter, make the inline backend save figures with PNG_METADATA, through its own configuration
+    (what `%config InlineBackend.print_figure_kwargs` sets). Outside IPython there is nothing to set."""
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.config import InlineBackend
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    backend = InlineBackend.instance(parent=shell)  # as the backend itself gets it: with the shell's config
+    backend.print_figure_kwargs = {**backend.print_figure_kwargs, "metadata": PNG_METADATA}
+
+
+_inline_pngs_without_software()
+
+
 FIGSIZE = (8.0, 4.5)  # inches: 16:9, like a projector
 DPI = 90  # enough for a projector, small enough to keep the stored PNG in the notebook light
 

@@ -31,6 +31,7 @@ from typing import TypeVar
 
 import anthropic
 
+from .settings import JITTER_RANDOM
 from .wire import error_type
 
 T = TypeVar("T")
@@ -121,7 +122,7 @@ def backoff_delay(retry: int, policy: RetryPolicy, rng: random.Random | None = N
     The result is always between (1 - jitter) and 1 times min(max_delay, base_delay * 2**(retry - 1)).
     """
     ceiling = min(policy.max_delay, policy.base_delay * 2 ** min(retry - 1, 60))
-    cut = (rng or random).random() * policy.jitter
+    cut = (rng or JITTER_RANDOM).random() * policy.jitter
     return ceiling * (1 - cut)
 
 

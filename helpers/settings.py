@@ -167,16 +167,21 @@ def read_settings() -> Settings:
     )
 
 
-def seed_random_numbers() -> None:
-    """Seed Python's random numbers from WORKBOOK_SEED, when it is set (tests and notebook builds
-    set it, so jittered waits print the same on every run); otherwise leave them random."""
+def _jitter_seed() -> int | None:
+    """WORKBOOK_SEED as a whole number, or None when it is not set."""
     raw = setting("WORKBOOK_SEED")
     if raw is None:
-        return
+        return None
     try:
-        seed = int(raw)
+        return int(raw)
     except ValueError:
         raise SettingsError(
             f"WORKBOOK_SEED={raw!r} is not a whole number: use one (e.g. 2026), or remove it."
         ) from None
-    random.seed(seed)
+
+
+JITTER_RANDOM = random.Random(_jitter_seed())
+"""The random numbers of the helpers' own jitter (retry waits), read once per process like MODEL: seeded
+from WORKBOOK_SEED when it is set (the tests and notebook builds set it, so jittered waits print the same
+on every run), else by the system. Python's global `random` is never seeded: a student's own code and
+the SDK draw from it as they would anywhere."""

@@ -9,295 +9,36 @@ Replay gives the SDK the same bytes again, and then the same ending.
 What is decided per request (match, replay, save) lives in `WorkbookTransport`;
 `AsyncWorkbookTransport` is its face for `anthropic.AsyncAnthropic`, sharing that logic and its
 state, and differing only where it waits (asyncio.sleep, never time.sleep) and reads
-(`aread`, `aiter_bytes`). The byte streams carry no logic beyond pacing and ending.
+(`aread`, `aiter_bytes`). What is stored of an exchange is helpers/exchanges.py's, the secrets
+kept out of it helpers/scrubbing.py's, and the byte streams (helpers/byte_streams.py) carry no
+logic beyond pacing and ending.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2
 
-from .errors import IncompleteRecordingError, MissingRecordingError
-from .recordings import COMPLETE, LEFT_EARLY, LessonRecordings, RecordingFile, is_success, request_key
+from .byte_streams import AsyncRecordingStream, RecordingStream, ReplayedStream
+from .errors import MissingRecordingError
+from .exchanges import Arrived, api_path, body_of, failure_of, model_of, raise_failure
+from .recordings import LessonRecordings, RecordingFile, is_success, request_key
+from .scrubbing import scrub, scrub_stream, secrets_sent
 from .settings import Mode
-from .wire import RATE_LIMIT_PREFIX, decode_events, encode_event, parse_json, to_json
+from .wire import to_json
 
 Json = dict[str, Any]
-
-# Response headers worth keeping: what the SDK's retry logic and error messages read, when the reply
-# was sent (date), and every anthropic-ratelimit-* header (where the organization stands: lessons 05
-# and 07 show them). The rest (server, cf-ray, set-cookie, ...) says nothing a lesson needs.
-KEPT_RESPONSE_HEADERS = ("content-type", "date", "request-id", "retry-after", "retry-after-ms", "x-should-retry")
-KEPT_RESPONSE_HEADER_PREFIXES = (RATE_LIMIT_PREFIX,)
-
-# The stand-in server (tools/standin/) marks its replies with this header,
-# so anything recorded from it is labelled a sample, whoever records it.
-SAMPLE_HEADER = "x-workbook-sample"
 
 # A replayed stream's events, carried on its response so that code above the SDK (the stream
 # timing of lesson 04) can read the times they were recorded at.
 REPLAYED_EVENTS = "workbook.replayed_events"
 # A replayed JSON reply's recorded time from request to reply, in seconds (lesson 07 plans with it).
 RECORDED_ELAPSED = "workbook.recorded_elapsed"
-
-# Request headers whose values are secrets, by a word in their name; a value shorter than
-# SECRET_MIN_LENGTH (a local server's placeholder key such as "ollama") is not worth hiding.
-SECRET_HEADER_WORDS = ("key", "token", "authorization", "secret", "password", "cookie")
-SECRET_MIN_LENGTH = 8
-REDACTED = "<secret removed>"
-
-
-# --- what is stored ------------------------------------------------------------
-
-
-def api_path(url_path: str, base_path: str) -> str:
-    """The request's path below the base URL's own path: /v1/messages, behind any gateway."""
-    if base_path and url_path.startswith(base_path + "/"):
-        return url_path[len(base_path) :]
-    return url_path
-
-
-def secrets_sent(headers: httpx2.Headers) -> list[str]:
-    """The secret values in a request's headers (the key, tokens), longest first."""
-    found = set()
-    for name, value in headers.items():
-        if any(word in name.lower() for word in SECRET_HEADER_WORDS):
-            found.add(value)
-            found.update(value.split())  # "Bearer sk-..." holds the key itself too
-    return sorted((s for s in found if len(s) >= SECRET_MIN_LENGTH), key=len, reverse=True)
-
-
-def scrub(value: Any, secrets: list[str]) -> Any:
-    """`value` with every secret in its strings replaced by a placeholder."""
-    if not secrets:
-        return value
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, dict):
-        return {scrub(name, secrets): scrub(item, secrets) for name, item in value.items()}
-    if isinstance(value, list):
-        return [scrub(item, secrets) for item in value]
-    return value
-
-
-# The delta fields whose pieces a reader joins: a secret may be split across two of them.
-_JOINED_DELTAS = {"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "partial_json"}
-
-
-def _scrub_pieces(pieces: list[str], secrets: list[str]) -> list[str]:
-    """`pieces` with each secret that their joined text spells out removed, the placeholder standing in
-    the piece where the secret began: joined again, they read as the scrubbed whole."""
-    joined = "".join(pieces)
-    hidden = [False] * len(joined)
-    starts = set()
-    for secret in secrets:
-        at = joined.find(secret)
-        while at != -1:
-            starts.add(at)
-            hidden[at : at + len(secret)] = [True] * len(secret)
-            at = joined.find(secret, at + len(secret))
-    if not starts:
-        return pieces
-    scrubbed, offset = [], 0
-    for piece in pieces:
-        kept = [
-            REDACTED if offset + i in starts else ch
-            for i, ch in enumerate(piece)
-            if not hidden[offset + i] or offset + i in starts
-        ]
-        scrubbed.append("".join(kept))
-        offset += len(piece)
-    return scrubbed
-
-
-def scrub_stream(events: list[Json], secrets: list[str]) -> list[Json]:
-    """A stream's events with every secret removed, also one split across the deltas of a block."""
-    events = scrub(events, secrets)
-    runs: dict[tuple[Any, str], list[dict[str, Any]]] = {}
-    for event in events:
-        delta = event.get("data", {}).get("delta") if event.get("event") == "content_block_delta" else None
-        field = _JOINED_DELTAS.get(delta.get("type")) if isinstance(delta, dict) else None
-        if field and isinstance(delta.get(field), str):
-            runs.setdefault((event["data"].get("index"), field), []).append(delta)
-    for (_, field), deltas in runs.items():
-        for delta, piece in zip(deltas, _scrub_pieces([d[field] for d in deltas], secrets), strict=True):
-            delta[field] = piece
-    return events
-
-
-def body_of(content: bytes) -> Any:
-    """A request body as stored: its JSON, or its text."""
-    if not content:
-        return None
-    is_json, value = parse_json(content.decode("utf-8", errors="replace"))
-    return value if is_json else content.decode("utf-8", errors="replace")
-
-
-def response_payload(content: bytes) -> Json:
-    """{"body": a JSON object}, or {"text": anything else}: what a response carried."""
-    text = content.decode("utf-8", errors="replace")
-    is_json, value = parse_json(text)
-    return {"body": value} if is_json and isinstance(value, dict) else {"text": text}
-
-
-def failure_of(error: httpx2.RequestError) -> Json:
-    """A transport error as stored: its kind, and the exception to raise again on replay."""
-    kind = "timeout" if isinstance(error, httpx2.TimeoutException) else "connection"
-    return {"error": kind, "exception": type(error).__name__, "message": str(error)}
-
-
-def raise_failure(failure: Json, request: httpx2.Request) -> None:
-    """Raise the stored transport error again, as the same httpx2 exception with the same message."""
-    default = httpx2.ReadTimeout if failure["error"] == "timeout" else httpx2.ConnectError
-    exception = getattr(httpx2, failure.get("exception", ""), None)
-    if not (isinstance(exception, type) and issubclass(exception, httpx2.RequestError)):
-        exception = default
-    message = failure.get("message")
-    if message is None:  # an async read timeout's message is "", and replays as ""
-        message = f"replayed: the recorded request failed ({failure['error']})"
-    raise exception(message, request=request)
-
-
-def is_kept_header(name: str) -> bool:
-    """Whether a response header of this (lower-case) name is stored in a recording."""
-    return name in KEPT_RESPONSE_HEADERS or name.startswith(KEPT_RESPONSE_HEADER_PREFIXES)
-
-
-def _kept_headers(headers: httpx2.Headers) -> dict[str, str]:
-    return {name: value for name, value in headers.items() if is_kept_header(name)}
-
-
-def model_of(body: Any) -> str | None:
-    """The model a request asks for: a Messages request's, or the one every request of a Message Batch
-    names (several, comma-separated, when they differ); None for a request without a body (a GET)."""
-    if not isinstance(body, dict):
-        return None
-    if isinstance(body.get("model"), str):
-        return body["model"]
-    params = [item.get("params") for item in body.get("requests") or [] if isinstance(item, dict)]
-    models = sorted({str(item["model"]) for item in params if isinstance(item, dict) and item.get("model")})
-    return ", ".join(models) or None
-
-
-def _decoded_headers(headers: httpx2.Headers) -> httpx2.Headers:
-    """The server's headers for a body handed up already decoded (no gzip or deflate left to undo)."""
-    headers = httpx2.Headers(headers)
-    if "content-encoding" in headers:
-        del headers["content-encoding"]
-        headers.pop("content-length", None)
-    return headers
-
-
-# --- the two byte streams ------------------------------------------------------
-
-
-class ReplayedStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
-    """A recorded stream: its events, paced by their recorded times divided by `speed` (0: instant),
-    then the way it ended. Read by the sync client (time.sleep) or the async one (asyncio.sleep)."""
-
-    def __init__(self, response: Json, speed: float, request: httpx2.Request, where: str) -> None:
-        self.events, self.end = response["events"], response.get("end", COMPLETE)
-        self.speed, self.request, self.where = speed, request, where
-
-    def _steps(self) -> Iterator[tuple[float, bytes]]:
-        """Each event's bytes, with the seconds to wait before it."""
-        previous = 0.0
-        for event in self.events:
-            at = float(event.get("at", previous))
-            wait = (at - previous) / self.speed if self.speed > 0 and at > previous else 0.0
-            previous = at
-            yield wait, encode_event(event)
-
-    def _finish(self) -> None:
-        if self.end == LEFT_EARLY:
-            raise IncompleteRecordingError(
-                f"The recording of this stream in {self.where} ends after {len(self.events)} events: when it "
-                "was recorded, the reader stopped reading there. Read no further (as the recorded code did), "
-                "or record the whole reply with a key (`python3 workbook.py forget` drops what auto mode kept)."
-            )
-        if self.end != COMPLETE:
-            raise_failure(self.end, self.request)
-
-    def __iter__(self) -> Iterator[bytes]:
-        for wait, chunk in self._steps():
-            if wait:
-                time.sleep(wait)
-            yield chunk
-        self._finish()
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for wait, chunk in self._steps():
-            if wait:
-                await asyncio.sleep(wait)
-            yield chunk
-        self._finish()
-
-
-class _Recorder:
-    """What both recording streams share: the chunks kept with their times, and one report of the end."""
-
-    def __init__(self, upstream: httpx2.Response, started: float, on_end: Callable[[list, Any], None]) -> None:
-        self.upstream, self.started, self.on_end = upstream, started, on_end
-        self.chunks: list[tuple[float, bytes]] = []
-        self.ended = False
-
-    def _keep(self, chunk: bytes) -> bytes:
-        self.chunks.append((time.monotonic() - self.started, chunk))
-        return chunk
-
-    def _end(self, how: Any) -> None:
-        if not self.ended:
-            self.ended = True
-            self.on_end(self.chunks, how)
-
-
-class RecordingStream(_Recorder, httpx2.SyncByteStream):
-    """Passes a live stream up as it arrives, keeps each chunk with its time, and reports how it ended.
-
-    `on_end(chunks, end)` is called once: when the server finishes the stream, when it fails (the
-    error is re-raised for the SDK), or when the reader closes the response before the end. Closing
-    never reads the rest of the reply.
-    """
-
-    def __iter__(self) -> Iterator[bytes]:
-        try:
-            for chunk in self.upstream.iter_bytes():  # decoded, if the server compressed it anyway
-                yield self._keep(chunk)
-        except httpx2.RequestError as error:  # a dropped connection, a read timeout, a body that will not decode
-            self._end(failure_of(error))
-            raise
-        self._end(COMPLETE)
-
-    def close(self) -> None:
-        self._end(LEFT_EARLY)
-        self.upstream.close()
-
-
-class AsyncRecordingStream(_Recorder, httpx2.AsyncByteStream):
-    """RecordingStream for the async client: the same keeping and ending, read with `aiter_bytes`."""
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self.upstream.aiter_bytes():
-                yield self._keep(chunk)
-        except httpx2.RequestError as error:
-            self._end(failure_of(error))
-            raise
-        self._end(COMPLETE)
-
-    async def aclose(self) -> None:
-        self._end(LEFT_EARLY)
-        await self.upstream.aclose()
-
-
-# --- the transport -------------------------------------------------------------
 
 
 def _describe_request(body: Any, method: str = "POST", path: str = "/v1/messages") -> str:
@@ -338,32 +79,6 @@ class Forward:
     stored_request: Json
     key: str
     secrets: list[str]
-
-
-class Arrived:
-    """A server's response as it arrives, for either face: what is kept of it (status, the kept headers,
-    whether it is a sample), how it is handed up to the SDK, and how it is saved, streamed or read."""
-
-    def __init__(self, core: WorkbookTransport, route: Forward, upstream: httpx2.Response, started: float) -> None:
-        self.started = started
-        self.sample = upstream.headers.get(SAMPLE_HEADER) == "true"
-        self.status, self.headers = upstream.status_code, _kept_headers(upstream.headers)
-        self.upstream_headers = _decoded_headers(upstream.headers)
-        self.is_stream = upstream.headers.get("content-type", "").startswith("text/event-stream")
-        self.save = core.saver(route)
-        self.on_stream_end = core.stream_saver(route, self.status, self.headers, self.sample)
-
-    def handed_up(self, request: httpx2.Request, **body: Any) -> httpx2.Response:
-        return httpx2.Response(self.status, headers=self.upstream_headers, request=request, **body)
-
-    def body_read(self, request: httpx2.Request, content: bytes) -> httpx2.Response:
-        """Save a body read in full, with the time it took, and hand it up."""
-        elapsed = round(time.monotonic() - self.started, 3)
-        self.save(
-            {"status": self.status, "headers": self.headers, "elapsed": elapsed, **response_payload(content)},
-            self.sample,
-        )
-        return self.handed_up(request, content=content)
 
 
 class WorkbookTransport(httpx2.BaseTransport):
@@ -493,6 +208,8 @@ class WorkbookTransport(httpx2.BaseTransport):
         # The first reply this session replaces what was recorded before; later ones
         # (a retry after a 429, a second identical call) are kept in order after it.
         responses = self.sent_now.setdefault(key, [])
+        if "events" in response:  # a secret may be spelled out across a stream's deltas
+            response = {**response, "events": scrub_stream(response["events"], secrets)}
         responses.append(scrub(response, secrets))
         model = model_of(stored_request.get("body"))
         provenance = "sample" if sample else "recorded"
@@ -506,20 +223,9 @@ class WorkbookTransport(httpx2.BaseTransport):
 
         return save
 
-    def stream_saver(self, route: Forward, status: int, headers: dict[str, str], sample: bool) -> Callable[..., None]:
-        """on_end(chunks, end) for a recording stream: keep its events and how it ended."""
-        save = self.saver(route)
-
-        def save_stream(chunks: list[tuple[float, bytes]], end: Any) -> None:
-            events = scrub_stream(decode_events(chunks), route.secrets)
-            response = {"status": status, "headers": headers, "events": events}
-            save({**response, "end": end} if end != COMPLETE else response, sample)
-
-        return save_stream
-
     def arrived(self, route: Forward, upstream: httpx2.Response, started: float) -> Arrived:
-        """What both faces keep of a server's response as it arrives (see Arrived)."""
-        return Arrived(self, route, upstream, started)
+        """What both faces keep of a server's response to `route`'s request as it arrives (see Arrived)."""
+        return Arrived(upstream, started, self.saver(route))
 
     def _forward(self, request: httpx2.Request, route: Forward) -> httpx2.Response:
         started = time.monotonic()
@@ -530,7 +236,7 @@ class WorkbookTransport(httpx2.BaseTransport):
             raise
         arrived = self.arrived(route, upstream, started)
         if arrived.is_stream:
-            return arrived.handed_up(request, stream=RecordingStream(upstream, started, arrived.on_stream_end))
+            return arrived.handed_up(request, stream=RecordingStream(upstream, started, arrived.stream_ended))
         try:
             content = upstream.read()  # decoded, if the server compressed it anyway
         except httpx2.RequestError as error:  # the body stalled, broke off or would not decode
@@ -574,7 +280,7 @@ class AsyncWorkbookTransport(httpx2.AsyncBaseTransport):
             raise
         arrived = self.core.arrived(route, upstream, started)
         if arrived.is_stream:
-            return arrived.handed_up(request, stream=AsyncRecordingStream(upstream, started, arrived.on_stream_end))
+            return arrived.handed_up(request, stream=AsyncRecordingStream(upstream, started, arrived.stream_ended))
         try:
             content = await upstream.aread()
         except httpx2.RequestError as error:

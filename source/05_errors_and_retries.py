@@ -144,7 +144,7 @@ for fault in ("429", "spend-limit"):  # an ordinary rate limit, then a spent mon
 # the API would; `with_raw_response` gives you a successful reply's headers along with the reply. The
 # recordings keep these headers, so a replayed reply shows the limits it was recorded with (for the
 # samples, the stand-in server's, sized like a Tier 1 organization's); with a key you see your own.
-# <!-- source: https://platform.claude.com/docs/en/api/rate-limits (response headers; token bucket; retry-after in seconds); https://docs.aws.amazon.com/claude-platform/latest/userguide/rate-limits.html (the same header names); helpers/wire.py (rate_limit_headers); helpers/transport.py (is_kept_header) -->
+# <!-- source: https://platform.claude.com/docs/en/api/rate-limits (response headers; token bucket; retry-after in seconds); https://docs.aws.amazon.com/claude-platform/latest/userguide/rate-limits.html (the same header names); helpers/wire.py (rate_limit_headers); helpers/exchanges.py (is_kept_header) -->
 
 # %%
 raw = client.messages.with_raw_response.create(**REQUEST)  # a successful reply, with its headers

@@ -29,7 +29,7 @@ from helpers.checks import message_json
 from helpers.client import build_async_client
 from helpers.faults import FAULT_NAMES, fault_transport, with_faults
 from helpers.recordings import recorded_message
-from helpers.transport import REDACTED
+from helpers.scrubbing import REDACTED
 from tests.conftest import FAKE_KEY
 from tests.test_live_path import (
     Answer,

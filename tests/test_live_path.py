@@ -27,7 +27,7 @@ import pytest
 from helpers import MODEL, CorruptRecordingError, MissingRecordingError, SettingsError, get_client, read_settings, wire
 from helpers.checks import message_json
 from helpers.recordings import forget, recorded_message
-from helpers.transport import REDACTED
+from helpers.scrubbing import REDACTED
 from tests.conftest import FAKE_KEY, ROOT
 from tools.standin.http import StandinServer
 

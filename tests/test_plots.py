@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import struct
+
 import matplotlib
 
 matplotlib.use("Agg")  # no window, whatever machine runs the tests
 
 import matplotlib.pyplot as plt
+import nbformat
 import pytest
 from anthropic.types import Message, Usage
 
@@ -20,6 +24,7 @@ from helpers.plots import (
     projector_axes,
     token_growth,
 )
+from tools import build_notebooks
 
 
 def message_with(usage: Usage) -> Message:
@@ -157,3 +162,51 @@ def test_the_comparison_draws_each_runs_bars_side_by_side_with_its_total_in_the_
 def test_a_comparison_of_nothing_or_too_much_is_refused(runs):
     with pytest.raises(ValueError):
         plot_token_growth_compared(runs)
+
+
+# --- the stored PNGs ------------------------------------------------------------
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
+
+
+def png_text_keys(png: bytes) -> list[str]:
+    """The keywords of a PNG's text chunks (tEXt, zTXt, iTXt), in order: e.g. ["Software"]."""
+    assert png.startswith(PNG_SIGNATURE), "not a PNG"
+    keys, at = [], len(PNG_SIGNATURE)
+    while at < len(png):
+        length, kind = struct.unpack(">I4s", png[at : at + 8])
+        if kind in TEXT_CHUNKS:
+            keys.append(png[at + 8 : at + 8 + length].split(b"\0", 1)[0].decode("latin-1"))
+        at += 12 + length  # length and type, the data, its CRC
+    return keys
+
+
+def stored_pngs(notebook: nbformat.NotebookNode) -> list[bytes]:
+    return [
+        base64.b64decode(output["data"]["image/png"])
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
+    ]
+
+
+def test_a_plot_shown_inline_in_a_notebook_carries_no_software_version():
+    # Run in a kernel the way the notebooks are built, so the PNG is the one the inline backend stores.
+    code = "from helpers.plots import plot_token_growth\n\nfigure = plot_token_growth([30, 52, 95])"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    pngs = stored_pngs(build_notebooks.execute(notebook, build_notebooks.ROOT))
+    assert len(pngs) == 1, f"the plot was not shown inline once but {len(pngs)} times"
+    assert "Software" not in png_text_keys(pngs[0]), "the inline PNG names the matplotlib version that drew it"
+
+
+def test_no_png_stored_in_the_notebooks_names_the_software_that_drew_it():
+    notebooks = [path for folder in build_notebooks.EDITIONS.values() for path in sorted(folder.glob("*.ipynb"))]
+    pngs = {path: stored_pngs(nbformat.read(path, as_version=4)) for path in notebooks}
+    assert any(pngs.values()), "no notebook stores a PNG: nothing was checked"
+    naming = [
+        f"{path.parent.name}/{path.name}"
+        for path, found in pngs.items()
+        if any("Software" in png_text_keys(png) for png in found)
+    ]
+    assert not naming, f"these notebooks store PNGs with a Software chunk (rebuild them): {naming}"

@@ -13,9 +13,9 @@ from anthropic.types import Message, MessageTokensCount, RawMessageStreamEvent
 from anthropic.types.messages import DeletedMessageBatch, MessageBatch, MessageBatchIndividualResponse
 from anthropic.types.shared import ErrorResponse
 
+from helpers.exchanges import is_kept_header, model_of
 from helpers.recordings import RecordingFile, recorded_message
 from helpers.settings import RECORDINGS_DIR
-from helpers.transport import is_kept_header, model_of
 from tools import token_estimate
 
 FILES = sorted(RECORDINGS_DIR.glob("*.json"))

@@ -11,8 +11,9 @@ import anthropic
 import pytest
 
 from helpers import MODEL, CorruptRecordingError, MissingRecordingError, get_client
-from helpers.recordings import RecordingFile, request_key
-from helpers.settings import Mode
+from helpers.client import PROVENANCE_TEXT
+from helpers.recordings import IMPROVISED_FOLDER, RecordingFile, request_key
+from helpers.settings import RECORDINGS_DIR, Mode
 from tests.conftest import FAKE_KEY
 from tools.standin.http import StandinServer
 
@@ -225,12 +226,49 @@ def test_request_key_ignores_key_order_in_the_body():
     )
 
 
-def test_the_banner_says_which_mode_and_whether_replies_are_samples(online, recordings, monkeypatch, capsys):
+def test_the_banner_says_whether_replies_are_samples(online, recordings, monkeypatch, capsys):
     monkeypatch.setenv("WORKBOOK_MODE", "record")
     ask(get_client("lesson", quiet=True))
     go_offline(monkeypatch, mode="auto")
     get_client("lesson")
     banner = capsys.readouterr().out
-    assert "Mode: auto" in banner
-    assert "SAMPLE" in banner and "not real model output" in banner
-    assert Mode.AUTO.explanation in banner
+    assert f"recordings/lesson.json, {PROVENANCE_TEXT['sample']}" in banner, f"no sample provenance: {banner}"
+
+
+def banner_of(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], mode: Mode, key: str) -> str:
+    """What get_client() prints for lesson 01 in `mode`, with `key` ("" for none)."""
+    monkeypatch.setenv("WORKBOOK_MODE", mode.value)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+    capsys.readouterr()
+    get_client("01_call_anatomy")
+    return capsys.readouterr().out
+
+
+@pytest.fixture
+def shipped_lesson(recordings: Path) -> Path:
+    """A copy of lesson 01's shipped recordings (so no improvised file of this machine shows in a banner)."""
+    name = "01_call_anatomy.json"
+    (recordings / name).write_text((RECORDINGS_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
+    return recordings
+
+
+def test_the_banner_the_builds_store_is_the_one_a_student_without_a_key_sees(shipped_lesson, monkeypatch, capsys):
+    # The notebooks are built in replay mode; a student runs them in auto mode, the default, with no key.
+    stored = banner_of(monkeypatch, capsys, Mode.REPLAY, "")
+    seen = banner_of(monkeypatch, capsys, Mode.AUTO, "")
+    assert stored == seen, f"the stored banner differs from a student's:\n{stored}\n{seen}"
+
+
+def test_the_banner_says_what_happens_to_requests_in_every_mode(shipped_lesson, monkeypatch, capsys):
+    situations = [(Mode.AUTO, ""), (Mode.AUTO, FAKE_KEY), (Mode.REPLAY, FAKE_KEY), (Mode.RECORD, FAKE_KEY)]
+    situations.append((Mode.LIVE, FAKE_KEY))
+    first_lines = {situation: banner_of(monkeypatch, capsys, *situation).splitlines()[0] for situation in situations}
+    assert len(set(first_lines.values())) == len(first_lines), f"two modes that differ read the same: {first_lines}"
+    improvised_folder = f"recordings/{IMPROVISED_FOLDER}/"
+    keeps_improvised = {situation: improvised_folder in line for situation, line in first_lines.items()}
+    assert keeps_improvised == {situation: situation == (Mode.AUTO, FAKE_KEY) for situation in situations}, (
+        f"only auto mode with a key keeps new replies in {improvised_folder}: {first_lines}"
+    )
+    recording = first_lines[Mode.RECORD, FAKE_KEY]
+    assert "recordings/01_call_anatomy.json" in recording, f"record mode does not name the file it saves: {recording}"
+    assert FAKE_KEY not in "".join(first_lines.values()), "the banner printed the key"

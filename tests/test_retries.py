@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import re
+import subprocess
+import sys
 import typing
 
 import anthropic
@@ -27,6 +30,7 @@ from helpers.retries import (
     retry_after_seconds,
 )
 from helpers.wire import ERRORS, error_body
+from tests.conftest import ROOT
 from tests.test_faults import REQUEST, scripted
 
 
@@ -374,3 +378,31 @@ def test_the_log_prints_one_line_per_attempt_and_the_outcome():
 def test_a_policy_that_makes_no_sense_is_refused(bad):
     with pytest.raises(ValueError):
         RetryPolicy(**bad)
+
+
+# A fresh process: what the global random numbers and the helpers' jitter draw after the helpers are imported.
+DRAWS = """
+import random
+import helpers
+from helpers.retries import RetryPolicy, backoff_delay
+print(random.random())
+print([backoff_delay(4, RetryPolicy()) for _ in range(5)])
+"""
+
+
+def test_workbook_seed_seeds_the_helpers_jitter_and_leaves_the_global_random_numbers_alone():
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", DRAWS],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "WORKBOOK_SEED": "2026"},
+            cwd=ROOT,
+            check=True,
+        ).stdout.splitlines()
+        for _ in range(2)
+    ]
+    (global_first, jitter_first), (global_second, jitter_second) = runs
+    assert jitter_first == jitter_second, "with WORKBOOK_SEED set, two runs drew different jitter"
+    assert global_first != global_second, "importing helpers seeded Python's global random numbers"

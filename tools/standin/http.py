@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from helpers import faults, wire
-from helpers.transport import SAMPLE_HEADER
+from helpers.exchanges import SAMPLE_HEADER
 from tools import token_estimate
 from tools.standin import batches, replies, rules
 from tools.standin.state import StandinState
