@@ -13,9 +13,9 @@ from anthropic.types import Message
 
 from helpers import bookshop, reply_text
 from helpers.recordings import RecordingFile, recorded_message
-from tests.conftest import FAKE_KEY, assert_one_line_failure, run_script
+from tests.conftest import FAKE_KEY, assert_one_line_failure, run_script_process
 from tools.standin_server import StandinServer
-from workbook import TEST_ENVIRONMENT
+from workbook_base.environment import TEST_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDING = ROOT / "recordings" / "agent.json"
@@ -27,7 +27,7 @@ TOOL_ERROR = "  tool error, sent back to the model: "
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return run_script("agent.py", *args, **{**TEST_ENVIRONMENT, **env})
+    return run_script_process("agent.py", *args, **{**TEST_ENVIRONMENT, **env})
 
 
 def live(server: StandinServer) -> dict[str, str]:

@@ -19,9 +19,9 @@ from anthropic.types.messages import MessageBatchIndividualResponse
 
 from helpers import MODEL, cost_usd, tickets
 from helpers.recordings import RecordingFile, recorded_message
-from tests.conftest import FAKE_KEY, ROOT, assert_one_line_failure, run_script
+from tests.conftest import FAKE_KEY, ROOT, assert_one_line_failure, run_script_process
 from tools.standin_server import StandinServer, StandinState, build_message
-from workbook import TEST_ENVIRONMENT
+from workbook_base.environment import TEST_ENVIRONMENT
 
 CONCURRENT = ROOT / "recordings" / "batch_run.json"
 BATCH = ROOT / "recordings" / "batch_run_batch.json"
@@ -31,7 +31,7 @@ COST_LINE = re.compile(
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return run_script("batch_run.py", *args, **{**TEST_ENVIRONMENT, **env})
+    return run_script_process("batch_run.py", *args, **{**TEST_ENVIRONMENT, **env})
 
 
 def live(server: StandinServer) -> dict[str, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from helpers import reply_text
 from helpers.recordings import RecordingFile, recorded_message
-from tests.conftest import run_script
+from tests.conftest import run_script_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "conversation.py"
@@ -17,7 +17,7 @@ TURN_LINE = re.compile(r"^turn (\d+)\s+input_tokens=(\d+)\s+output_tokens=(\d+)"
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return run_script("conversation.py", *args, **env)
+    return run_script_process("conversation.py", *args, **env)
 
 
 def recorded_replies() -> list[str]:

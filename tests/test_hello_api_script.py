@@ -10,7 +10,7 @@ from anthropic.types import Message
 from helpers import reply_text, usage_line
 from helpers.client import PROVENANCE_TEXT
 from helpers.recordings import RecordingFile, recorded_message
-from tests.conftest import FAKE_KEY, assert_one_line_failure, run_script
+from tests.conftest import FAKE_KEY, assert_one_line_failure, run_script_process
 from tools.standin_server import StandinServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +19,7 @@ RECORDING = ROOT / "recordings" / "hello_api.json"
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return run_script("hello_api.py", *args, **env)
+    return run_script_process("hello_api.py", *args, **env)
 
 
 def after_banner(result: subprocess.CompletedProcess[str]) -> str:

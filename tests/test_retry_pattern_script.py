@@ -11,7 +11,7 @@ import pytest
 
 from helpers import reply_text
 from helpers.recordings import RecordingFile, recorded_message
-from tests.conftest import FAKE_KEY, assert_one_line_failure, run_script
+from tests.conftest import FAKE_KEY, assert_one_line_failure, run_script_process
 from tools.standin_server import StandinServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +20,7 @@ RECORDING = ROOT / "recordings" / "retry_pattern.json"
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return run_script("retry_pattern.py", *args, **env)
+    return run_script_process("retry_pattern.py", *args, **env)
 
 
 def live(server: StandinServer) -> dict[str, str]:

@@ -32,8 +32,7 @@ import helpers.client
 from helpers import run_script, tickets
 from helpers.cli import MAX_QUOTE, explain_error
 from helpers.errors import CorruptRecordingError
-from tests.conftest import FAKE_KEY, ROOT
-from tests.conftest import run_script as run_script_subprocess
+from tests.conftest import FAKE_KEY, ROOT, run_script_process
 from tests.scripted_server import Script, ScriptedServer
 from tools.standin_server import ERRORS, StandinServer
 
@@ -284,7 +283,7 @@ def test_every_script_reports_every_fault_in_one_line_with_its_fix(name, fault, 
 def test_as_a_subprocess_too(name, fault, tmp_path):
     # Faults the SDK does not retry (or, for retry_pattern, retries only once), so nothing waits.
     with FAULTS[fault].serve(tmp_path) as env:
-        result = run_script_subprocess(f"{name}.py", *SCRIPTS[name], WORKBOOK_DEBUG="", **env)
+        result = run_script_process(f"{name}.py", *SCRIPTS[name], WORKBOOK_DEBUG="", **env)
     assert_one_line_with_the_fix(result.returncode, result.stderr, FAULTS[fault].fix)
 
 
