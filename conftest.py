@@ -5,7 +5,7 @@ The notebooks' kernels are started by nbval after this runs, so they inherit it 
 
 import os
 
-from workbook import TEST_ENVIRONMENT
+from workbook_base.environment import TEST_ENVIRONMENT
 
 os.environ.update(TEST_ENVIRONMENT)
 

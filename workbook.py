@@ -9,9 +9,10 @@
     python3 workbook.py pack [--out FILE.zip]   # the student pack, to upload to a course site
 
 Setting up means: create .venv/ beside this file and install into it what the command
-needs: requirements.txt (what the lessons use) for lab, forget, grade and pack, and
-requirements-dev.txt too (tests, builds, the browser) for test, plus the helpers
-package. Each of the two keeps its own stamp, so it is skipped when nothing changed.
+needs: requirements.txt (what the lessons use) for lab, forget and grade, and
+requirements-dev.txt too (tests, builds, the browser) for test and pack, plus the
+workbook's own packages (helpers, workbook_base, and instructor where it exists). Each
+of the two keeps its own stamp, so it is skipped when nothing changed.
 """
 
 from __future__ import annotations
@@ -28,28 +29,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbook_base.environment import with_test_environment
+
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 FIRST_PAGE = "notebooks/contents.ipynb"
-
-# What the tests run with, whatever is in your shell or .env: recordings only,
-# no key, the default model and endpoint, streams replayed instantly.
-TEST_ENVIRONMENT = {
-    "WORKBOOK_MODE": "replay",
-    "ANTHROPIC_API_KEY": "",
-    "ANTHROPIC_BASE_URL": "",
-    "WORKBOOK_MODEL": "",
-    "WORKBOOK_STREAM_SPEED": "0",
-    "WORKBOOK_RECORDINGS_DIR": "",
-    # Streamed replies printed as text rather than shown in a widget, so stored outputs are readable text.
-    "WORKBOOK_LIVE_DISPLAY": "plain",
-    # Keeps temporary file paths out of warnings, so stored outputs compare equal.
-    "IPYKERNEL_CELL_NAME": "<IPY-INPUT>",
-    # The same random numbers (retry jitter) on every run, so a rebuild changes no byte.
-    "WORKBOOK_SEED": "2026",
-}
 
 
 def call(*command: str | Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> int:
@@ -151,7 +137,7 @@ def took(seconds: float) -> str:
 def test(extra: list[str]) -> None:
     release = "--release" in extra
     extra = [argument for argument in extra if argument != "--release"]
-    env = {**os.environ, **TEST_ENVIRONMENT}
+    env = with_test_environment()
     started = time.monotonic()
     returncode = call(PYTHON, "-m", "pytest", *PARALLEL, *(RELEASE_TIER if release else FAST_TIER), *extra, env=env)
     elapsed = time.monotonic() - started
@@ -172,12 +158,12 @@ def grade(extra: list[str]) -> None:
     """Run students' notebooks offline, each in a fresh kernel with no key, and collect their checks' verdicts."""
     # Run where the user is, so DIR and --out are their paths; -P keeps a helpers/ folder there (a
     # student's unpacked pack, say) from standing in for the workbook's own.
-    run(PYTHON, "-P", "-m", "helpers.grading", *extra, cwd=Path.cwd())
+    run(PYTHON, "-P", "-m", "instructor.grading", *extra, cwd=Path.cwd())
 
 
 def pack(extra: list[str]) -> None:
     """Write the student pack: a zip of what students need, without solutions, tools or tests."""
-    run(PYTHON, "-m", "tools.pack", *extra)
+    run(PYTHON, "-m", "instructor.pack", *extra)
 
 
 COMMANDS: dict[str, tuple[Callable[[list[str]], None], Install]] = {
@@ -185,10 +171,10 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], None], Install]] = {
     "test": (test, DEVELOPMENT),
     "forget": (forget, LESSONS),
     "grade": (grade, LESSONS),
-    "pack": (pack, LESSONS),
+    "pack": (pack, DEVELOPMENT),  # it builds the pack's notebooks from source/ (jupytext)
 }
 # The student pack (`pack`) leaves these out, and with them the commands that need them.
-ONLY_IN_THE_FULL_WORKBOOK = {"test": "tests", "pack": "tools/pack.py"}
+ONLY_IN_THE_FULL_WORKBOOK = {"test": "tests", "grade": "instructor/grading.py", "pack": "instructor/pack.py"}
 
 
 def main() -> None:

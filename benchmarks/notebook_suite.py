@@ -25,10 +25,12 @@ from pathlib import Path
 import nbformat
 from jupyter_client.manager import start_new_kernel
 
+from instructor.grading import parsed_code_cells
+from workbook_base.environment import TEST_ENVIRONMENT, with_test_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from helpers.grading import parsed_code_cells  # noqa: E402
-from workbook import PARALLEL, TEST_ENVIRONMENT  # noqa: E402 - after the path is set
+from workbook import PARALLEL  # noqa: E402 - after the path is set
 
 GOAL = 1.3
 
@@ -50,7 +52,7 @@ def time_suite(options: list[str]) -> float:
     subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options, *map(str, notebooks())],
         cwd=ROOT,
-        env={**os.environ, **TEST_ENVIRONMENT},
+        env=with_test_environment(),
         check=True,
         stdout=subprocess.DEVNULL,
     )

@@ -72,7 +72,7 @@ OUTPUT_TOKENS_PER_REQUEST = 50
 TOKENS_PER_REQUEST = INPUT_TOKENS_PER_REQUEST + OUTPUT_TOKENS_PER_REQUEST
 
 
-def rate_limit_headers(retry_after: float, now: datetime | None = None) -> dict[str, str]:
+def too_many_requests_headers(retry_after: float, now: datetime | None = None) -> dict[str, str]:
     """The anthropic-ratelimit-* headers of a 429 for too many requests: none left until retry-after.
 
     The minute's requests are all used, so the request limit resets when retry-after says; they
@@ -200,7 +200,7 @@ class FaultTransport(httpx2.BaseTransport):
         if status == 429:
             headers["retry-after"] = str(math.ceil(self.retry_after))  # 0 only when retry-after-ms is 0 too
             headers["retry-after-ms"] = str(round(self.retry_after * 1000))  # the SDK-read extra (see above)
-            headers.update(rate_limit_headers(self.retry_after))
+            headers.update(too_many_requests_headers(self.retry_after))
         return httpx2.Response(status, headers=headers, json=error_body(kind, message, request_id), request=request)
 
     def close(self) -> None:

@@ -30,7 +30,7 @@ RECORDINGS_DIR = REPO_ROOT / "recordings"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
 # Variables in the real environment win over .env, so a test run or CI that sets
-# WORKBOOK_MODE=replay is never overridden by a student's .env. The grader (helpers/grading.py)
+# WORKBOOK_MODE=replay is never overridden by a student's .env. The grader (instructor/grading.py)
 # sets WORKBOOK_IGNORE_DOTENV=1, so a student's notebook never sees the instructor's .env: only the
 # real environment can say so, as it decides whether .env is read at all.
 IGNORE_DOTENV = "WORKBOOK_IGNORE_DOTENV"

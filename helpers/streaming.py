@@ -117,7 +117,7 @@ def display_kind() -> DisplayKind:
     """'widget' in a Jupyter kernel with ipywidgets, unless WORKBOOK_LIVE_DISPLAY=plain; 'plain' anywhere else.
 
     A kernel cannot tell whether its front end draws widgets, so the tests, which only store outputs,
-    set WORKBOOK_LIVE_DISPLAY=plain (workbook.py TEST_ENVIRONMENT).
+    set WORKBOOK_LIVE_DISPLAY=plain (TEST_ENVIRONMENT in workbook_base/environment.py).
     """
     if not _in_kernel() or (setting("WORKBOOK_LIVE_DISPLAY") or "auto").lower() == "plain":
         return "plain"

@@ -22,7 +22,7 @@ FAKE_KEY = "sk-ant-api03-TESTONLY-" + "x" * 24  # looks like a key, so a leak wo
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_script(name: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def run_script_process(name: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run scripts/<name> as a user would, from the repository, with extra environment variables.
 
     A real subprocess, for the one smoke run per script (and what needs a fresh process, such as

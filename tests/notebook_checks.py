@@ -26,7 +26,7 @@ import pytest
 from nbval.plugin import IPyNbCell
 
 from helpers.checks.verdicts import EXERCISES, VERDICT_MIME
-from helpers.grading import METADATA_KEY
+from workbook_base.editions import METADATA_KEY
 
 DRAWS_A_PLOT = re.compile(r"^figure = plot_\w+\(", re.MULTILINE)
 SMALLEST_PLOT_WIDTH = 300  # pixels: anything narrower is a failed or empty drawing, not a readable plot

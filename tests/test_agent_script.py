@@ -15,7 +15,7 @@ from helpers import bookshop, reply_text
 from helpers.recordings import RecordingFile, recorded_message
 from tests.conftest import FAKE_KEY, assert_one_line_failure, run_script_in_process
 from tools.standin.http import StandinServer
-from workbook import TEST_ENVIRONMENT
+from workbook_base.environment import TEST_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDING = ROOT / "recordings" / "agent.json"

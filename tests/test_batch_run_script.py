@@ -23,7 +23,7 @@ from tests.conftest import FAKE_KEY, ROOT, assert_one_line_failure, run_script_i
 from tools.standin.http import StandinServer
 from tools.standin.replies import build_message
 from tools.standin.state import StandinState
-from workbook import TEST_ENVIRONMENT
+from workbook_base.environment import TEST_ENVIRONMENT
 
 CONCURRENT = ROOT / "recordings" / "batch_run.json"
 BATCH = ROOT / "recordings" / "batch_run_batch.json"

@@ -27,9 +27,11 @@ from pathlib import Path
 import pytest
 
 from helpers.checks.verdicts import VERDICT_MIME, Verdict
-from helpers.grade_report import write_html
-from helpers.grading import Row, shipped_lessons
-from workbook import TEST_ENVIRONMENT, lab_options
+from instructor.grade_report import write_html
+from instructor.grades import Row
+from instructor.grading import shipped_lessons
+from workbook import lab_options
+from workbook_base.environment import with_test_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -63,13 +65,11 @@ class Server:
 def jupyterlab(root: Path, stream_speed: str) -> Iterator[Server]:
     """JupyterLab serving `root`, its kernels replaying streams at `stream_speed` (0: at once, 1: as recorded)."""
     port, token = free_port(), secrets.token_hex(16)
-    env = {
-        **os.environ,
-        **TEST_ENVIRONMENT,
-        "WORKBOOK_STREAM_SPEED": stream_speed,
-        "WORKBOOK_LIVE_DISPLAY": "auto",  # widgets, as a student sees them (stored outputs use plain text)
-        "JUPYTER_CONFIG_DIR": str(root / ".jupyter"),
-    }
+    env = with_test_environment(
+        WORKBOOK_STREAM_SPEED=stream_speed,
+        WORKBOOK_LIVE_DISPLAY="auto",  # widgets, as a student sees them (stored outputs use plain text)
+        JUPYTER_CONFIG_DIR=str(root / ".jupyter"),
+    )
     command = [
         sys.executable,
         "-m",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import nbformat
 
 from tools import build_notebooks
-from tools.build_notebooks import BEGIN, END, edition_source
+from tools.build_notebooks import BEGIN, END, LECTURE_MAP_NAME, STUDENT_MARKER, edition_source
+from workbook_base.editions import SOLUTION, STUDENT
 
 
 def test_generated_notebooks_match_their_sources():
@@ -19,29 +20,29 @@ def test_a_changed_source_is_reported_stale(tmp_path, monkeypatch):
     changed = tmp_path / lessons[0].source.name
     changed.write_text(lessons[0].source.read_text() + "\n# %%\nprint('a new cell')\n")
     monkeypatch.setattr(build_notebooks, "SOURCE_DIR", tmp_path)
-    for lesson in lessons[1:]:
-        (tmp_path / lesson.source.name).write_text(lesson.source.read_text())
+    for path in [lesson.source for lesson in lessons[1:]] + [lessons[0].source.parent / LECTURE_MAP_NAME]:
+        (tmp_path / path.name).write_text(path.read_text())
     stale = build_notebooks.stale_files(build_notebooks.all_lessons())
     assert any(path.name == lessons[0].filename for path in stale)
 
 
 def test_solutions_are_only_in_the_instructor_edition():
-    code = f"x = ...  # STUDENT\n{BEGIN}\nx = 42\n{END}\ncheck(x)"
-    assert edition_source(code, "student") == "x = ...\ncheck(x)"
-    assert edition_source(code, "solution") == "x = 42\ncheck(x)"
+    code = f"x = ...  {STUDENT_MARKER}\n{BEGIN}\nx = 42\n{END}\ncheck(x)"
+    assert edition_source(code, STUDENT) == "x = ...\ncheck(x)"
+    assert edition_source(code, SOLUTION) == "x = 42\ncheck(x)"
 
 
 def test_no_solution_leaks_into_a_student_notebook():
-    for path in build_notebooks.EDITIONS["student"].glob("*.ipynb"):
+    for path in build_notebooks.EDITIONS[STUDENT].glob("*.ipynb"):
         text = path.read_text()
-        assert "BEGIN SOLUTION" not in text and "# STUDENT" not in text, path.name
+        assert BEGIN not in text and STUDENT_MARKER not in text, path.name
 
 
 def test_every_lesson_has_goals_takeaways_exercises_and_navigation():
     lessons = build_notebooks.all_lessons()
     for lesson in lessons:
         assert lesson.goals, f"{lesson.name}: no 'Learning goals' bullets in the first cell"
-        notebook = nbformat.read(build_notebooks.EDITIONS["student"] / lesson.filename, as_version=4)
+        notebook = nbformat.read(build_notebooks.EDITIONS[STUDENT] / lesson.filename, as_version=4)
         text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
         for heading in ("Key takeaways", "Exercise"):
             assert heading in text, f"{lesson.name}: no '{heading}' section"

@@ -17,14 +17,17 @@ import nbformat
 import pytest
 
 from helpers.checks.verdicts import VERDICT_MIME
-from helpers.grade_report import write_csv, write_html
-from helpers.grading import METADATA_KEY, Limits, Row, grade_folder, shipped_lessons, summary_lines
+from instructor.grade_report import write_csv, write_html
+from instructor.grades import Row
+from instructor.grading import TimeLimits, grade_folder, shipped_lessons, summary_lines
+from tools.build_notebooks import notebook_bytes, write_notebook
+from workbook_base.editions import METADATA_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
-STUDENT = nbformat.read(ROOT / "notebooks" / "01_call_anatomy.ipynb", as_version=4)
-SOLUTION = nbformat.read(ROOT / "solutions" / "01_call_anatomy.ipynb", as_version=4)
+STUDENT_NOTEBOOK = nbformat.read(ROOT / "notebooks" / "01_call_anatomy.ipynb", as_version=4)
+SOLUTION_NOTEBOOK = nbformat.read(ROOT / "solutions" / "01_call_anatomy.ipynb", as_version=4)
 LESSON = shipped_lessons()["01"]
-LIMITS = Limits(notebook=45, check=30)  # generous: other tests share the cores
+LIMITS = TimeLimits(notebook=45, check=30)  # generous: other tests share the cores
 # A key in the grader's own environment, which no student's kernel may see (built from parts, so no
 # key-shaped text is in the repository).
 INSTRUCTORS_KEY = "-".join(["sk", "ant", "instructors", "own", "key"])
@@ -38,10 +41,10 @@ def exercise_cell(notebook: nbformat.NotebookNode, number: int) -> int:
 
 def answered(*numbers: int) -> nbformat.NotebookNode:
     """The student edition with the worked answers to some exercises, and without the stored outputs."""
-    notebook = copy.deepcopy(STUDENT)
+    notebook = copy.deepcopy(STUDENT_NOTEBOOK)
     for number in numbers:
         index = exercise_cell(notebook, number)
-        notebook.cells[index].source = SOLUTION.cells[exercise_cell(SOLUTION, number)].source
+        notebook.cells[index].source = SOLUTION_NOTEBOOK.cells[exercise_cell(SOLUTION_NOTEBOOK, number)].source
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -120,7 +123,7 @@ def was_cut_off(response):
 
 
 def malformed() -> str:
-    notebook = nbformat.writes(answered(1))
+    notebook = notebook_bytes(answered(1)).decode()
     return notebook.replace('"cell_type": "code"', '"cell_kind": "code"', 1)
 
 
@@ -130,7 +133,7 @@ def write(folder: Path, name: str, notebook: nbformat.NotebookNode | str) -> Non
     if isinstance(notebook, str):
         path.write_text(notebook)
     else:
-        nbformat.write(notebook, path)
+        write_notebook(notebook, path)
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +160,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Row]:
         "not a notebook.ipynb": '{"hello": "world"}',
         "unknown.ipynb": unknown,
         "lesson 02.ipynb": nbformat.read(ROOT / "notebooks" / "02_roles.ipynb", as_version=4),
-        "solutions.ipynb": SOLUTION,
+        "solutions.ipynb": SOLUTION_NOTEBOOK,
         ".ipynb_checkpoints/correct-checkpoint.ipynb": answered(1, 2, 3),
     }
     for name, notebook in submissions.items():
@@ -301,7 +304,7 @@ def test_the_summary_has_one_line_for_the_lesson_and_one_for_the_rest(graded):
 def test_the_command_fails_in_one_line_that_says_what_to_do(tmp_path, arguments, words):
     (tmp_path / "empty").mkdir()
     done = subprocess.run(
-        [sys.executable, "-m", "helpers.grading", *arguments], cwd=tmp_path / "empty", capture_output=True, text=True
+        [sys.executable, "-m", "instructor.grading", *arguments], cwd=tmp_path / "empty", capture_output=True, text=True
     )
     assert done.returncode != 0
     assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -21,3 +21,27 @@ def test_ruff_finds_no_lint_problems():
 def test_ruff_format_would_change_nothing():
     result = ruff("format", "--check", ".")
     assert result.returncode == 0, "run `ruff format .`:\n" + result.stdout
+
+
+def imported_packages(path: Path) -> set[str]:
+    """The top-level names a module imports (absolute imports only: relative ones stay in its package)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    names |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0}
+    return {name.split(".")[0] for name in names if name}
+
+
+def test_helpers_import_neither_the_launcher_nor_a_tool_nor_the_instructors_code():
+    """Lessons and the student pack get helpers/ alone: what it imports must ship with it."""
+    for path in sorted((ROOT / "helpers").rglob("*.py")):
+        wrong = imported_packages(path) & {"workbook", "tools", "instructor", "tests", "benchmarks"}
+        assert not wrong, f"{path.relative_to(ROOT)} imports {', '.join(sorted(wrong))}"
+
+
+def test_workbook_base_needs_only_the_standard_library():
+    """workbook.py imports it on a bare system Python, before .venv/ exists."""
+    for path in sorted((ROOT / "workbook_base").rglob("*.py")):
+        outside = imported_packages(path) - set(sys.stdlib_module_names) - {"__future__", "workbook_base"}
+        assert not outside, f"{path.relative_to(ROOT)} imports {', '.join(sorted(outside))}, not the standard library"

@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from helpers import models
+from instructor.pack import student_readme
 from tools import readme_tables
-from tools.pack import student_readme
 
 
 def test_the_readme_tables_match_their_facts():

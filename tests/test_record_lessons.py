@@ -1,4 +1,4 @@
-"""tools/record_lessons.py, the re-record command: safe to run and re-run.
+"""instructor/record_lessons.py, the re-record command: safe to run and re-run.
 
 Each lesson or script records into a folder of its own and replaces its shipped files only when it ran
 to its end; a failure is one line and the others go on; Ctrl-C leaves every file old or new. These
@@ -24,8 +24,9 @@ import pytest
 from helpers import MODEL
 from helpers.checks import message_json
 from helpers.recordings import RecordingFile
-from tools import build_notebooks, record_lessons
-from tools.record_lessons import Job, Outcome, RunError
+from instructor import record_lessons
+from instructor.record_lessons import Job, Outcome, RunError
+from tools import build_notebooks
 
 REQUEST = {"method": "POST", "path": "/v1/messages"}
 

@@ -165,5 +165,6 @@ def test_every_sample_reply_is_a_written_one_not_the_standins_placeholder(path):
     """The sample replies repeat the prompts the lessons send; if a lesson's prompt drifts, this catches it."""
     assert "has no sample answer" not in path.read_text(encoding="utf-8"), (
         f"recordings/{path.name} holds the stand-in's placeholder: a request no longer matches its sample in "
-        "tools/samples/ (check the prompt, system and turns), then re-record with `tools.record_lessons --standin`."
+        "tools/samples/ (check the prompt, system and turns), then re-record with "
+        "`instructor.record_lessons --standin`."
     )

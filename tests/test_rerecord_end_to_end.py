@@ -28,7 +28,8 @@ from helpers import wire
 from tests.conftest import FAKE_KEY
 from tools.standin import replies
 from tools.standin.http import StandinServer
-from workbook import FAST_TIER, PARALLEL, TEST_ENVIRONMENT
+from workbook import FAST_TIER, PARALLEL
+from workbook_base.environment import with_test_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.release
@@ -127,9 +128,8 @@ def run_bounded(command: list[str], cwd: Path, env: dict[str, str], timeout: flo
 
 def environment_of(copy: Path, **extra: str) -> dict[str, str]:
     """The tests' environment, with the copy's own helpers and tools first (for kernels too)."""
-    environment = {**os.environ, **TEST_ENVIRONMENT, "PYTHONPATH": str(copy), **extra}
-    environment.pop("MPLBACKEND", None)  # the notebooks' plots are stored as the inline backend draws them
-    return environment
+    # MPLBACKEND left out: the notebooks' plots are stored as the inline backend draws them.
+    return with_test_environment(PYTHONPATH=str(copy), MPLBACKEND=None, **extra)
 
 
 def changed_files(copy: Path) -> set[str]:
@@ -149,7 +149,7 @@ def test_rerecording_everything_from_a_real_server_keeps_the_whole_suite_passing
 
     started = time.monotonic()
     recorded = run_bounded(
-        [sys.executable, "-m", "tools.record_lessons"],
+        [sys.executable, "-m", "instructor.record_lessons"],
         copy,
         environment_of(copy, ANTHROPIC_API_KEY=FAKE_KEY, ANTHROPIC_BASE_URL=real_server.url),
         RECORD_TIMEOUT,

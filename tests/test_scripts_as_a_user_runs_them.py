@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_script
+from tests.conftest import ROOT, run_script_process
 
 SCRIPTS = sorted(path.name for path in (ROOT / "scripts").glob("*.py"))
 
 
 @pytest.mark.parametrize("name", SCRIPTS, ids=lambda name: Path(name).stem)
 def test_the_script_runs_offline_with_no_key_and_exits_0(name):
-    result = run_script(name)
+    result = run_script_process(name)
     assert result.returncode == 0, f"scripts/{name} exited {result.returncode}: {result.stderr[-600:]}"
     assert result.stdout.strip(), f"scripts/{name} printed nothing"
     assert "Traceback" not in result.stderr, f"scripts/{name} wrote a traceback: {result.stderr[-600:]}"

@@ -21,10 +21,10 @@ from helpers import MODEL, MissingRecordingError, get_async_client, get_client, 
 from helpers.costs import cost_usd
 from helpers.faults import INPUT_TOKENS_PER_MINUTE, OUTPUT_TOKENS_PER_MINUTE, REQUESTS_PER_MINUTE
 from helpers.recordings import RecordingFile
+from instructor import record_lessons
+from instructor.record_lessons import Outcome
 from tests.conftest import FAKE_KEY
 from tests.test_recorded_files import check_response, check_sample_token_counts
-from tools import record_lessons
-from tools.record_lessons import Outcome
 from tools.standin.http import StandinServer
 from tools.standin.limits import Bucket, RateLimits
 from tools.standin.replies import build_message, json_reply_delay, stream_events

@@ -18,7 +18,7 @@ import argparse
 import copy
 import os
 import re
-import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -27,16 +27,25 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
-from helpers.grading import METADATA_KEY, SOLUTION, STUDENT
 from tools import readme_tables
-from tools.editions import contents_solutions_note, solution_label, student_label
+from workbook_base.editions import (
+    METADATA_KEY,
+    SOLUTION,
+    STUDENT,
+    contents_solutions_note,
+    solution_label,
+    student_label,
+)
+from workbook_base.environment import TEST_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = ROOT / "source"
 EDITIONS = {STUDENT: ROOT / "notebooks", SOLUTION: ROOT / "solutions"}
 CONTENTS_NAME = "contents.ipynb"
+LECTURE_MAP_NAME = "lecture_map.toml"  # beside the lessons; their glob ([0-9][0-9]_*.py) never takes it
 
-BEGIN, END, STUDENT = "### BEGIN SOLUTION", "### END SOLUTION", "# STUDENT"
+# A code cell's lines between BEGIN and END are the solution; a line ending in STUDENT_MARKER is the student's.
+BEGIN, END, STUDENT_MARKER = "### BEGIN SOLUTION", "### END SOLUTION", "# STUDENT"
 NAV_TAG = "navigation"
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -95,11 +104,11 @@ def edition_source(code: str, edition: str) -> str:
         if stripped == END:
             inside = False
             continue
-        if line.rstrip().endswith(STUDENT):
-            if edition == "student":
-                lines.append(line.rstrip()[: -len(STUDENT)].rstrip())
+        if line.rstrip().endswith(STUDENT_MARKER):
+            if edition == STUDENT:
+                lines.append(line.rstrip()[: -len(STUDENT_MARKER)].rstrip())
             continue
-        if inside and edition == "student":
+        if inside and edition == STUDENT:
             continue
         lines.append(line)
     if inside:
@@ -113,23 +122,28 @@ def _markdown(text: str, cell_id: str) -> nbformat.NotebookNode:
     return cell
 
 
-def navigation(lessons: list[Lesson], index: int, edition: str) -> tuple[str, str]:
-    """The header and footer markdown of lessons[index] in one edition."""
+def navigation(lessons: list[Lesson], index: int, edition: str, *, solutions_ship: bool = True) -> tuple[str, str]:
+    """The header and footer markdown of lessons[index] in one edition; `solutions_ship=False` is the
+    student pack's, whose header says the instructor has the solutions."""
     lesson = lessons[index]
-    contents = f"../notebooks/{CONTENTS_NAME}" if edition == "solution" else CONTENTS_NAME
+    contents = f"../notebooks/{CONTENTS_NAME}" if edition == SOLUTION else CONTENTS_NAME
     previous = f"[← {lessons[index - 1].title}]({lessons[index - 1].filename})" if index > 0 else ""
     following = f"[{lessons[index + 1].title} →]({lessons[index + 1].filename})" if index + 1 < len(lessons) else ""
     links = " · ".join(part for part in (previous, f"[Contents]({contents})", following) if part)
-    label = solution_label(lesson.filename) if edition == SOLUTION else student_label(lesson.filename)
+    if edition == SOLUTION:
+        label = solution_label(lesson.filename)
+    else:
+        label = student_label(lesson.filename, solutions_ship=solutions_ship)
     header = f"{links}\n\n{label}"
     footer = f"---\n{links}" + ("" if following else "\n\nThis is the last lesson.")
     return header, footer
 
 
-def build(lessons: list[Lesson], index: int, edition: str) -> nbformat.NotebookNode:
-    """One edition of lessons[index], with navigation and stable cell ids, without outputs."""
+def build(lessons: list[Lesson], index: int, edition: str, *, solutions_ship: bool = True) -> nbformat.NotebookNode:
+    """One edition of lessons[index], with navigation and stable cell ids, without outputs
+    (`solutions_ship=False`: the student pack's, see navigation)."""
     source = lessons[index].read()
-    header, footer = navigation(lessons, index, edition)
+    header, footer = navigation(lessons, index, edition, solutions_ship=solutions_ship)
     cells = [_markdown(header, "nav-header")]
     for number, cell in enumerate(source.cells):
         tags = list(cell.metadata.get("tags", []))
@@ -179,139 +193,31 @@ def exercise_problems(lesson: Lesson) -> list[str]:
     ]
 
 
-# The lecture the workbook serves (working-with-llm-apis), point by point in the workbook's own
-# words, with the lesson (by number) and the section heading that teach each point.
-LECTURE_MAP: list[tuple[str, str, str]] = [
-    (
-        "A model runs on your own hardware (open weights) or at a provider that bills per token",
-        "00",
-        "Two places a model can run",
-    ),
-    (
-        "Learn one provider's API well: messages, roles, tools and streaming look alike everywhere",
-        "00",
-        "Two places a model can run",
-    ),
-    ("A call sends a model, an output budget, a system prompt and the messages", "01", "What goes in"),
-    ("The model ID picks one model version", "01", "Model IDs age"),
-    ("Too small a budget cuts the reply short", "01", "A reply cut short"),
-    ("The reply's content, stop reason and usage tell your code what to do next", "01", "What comes out"),
-    ("Usage is what you pay for, and how close you are to the context window", "01", "What the call cost"),
-    ("System frames the conversation, user asks, assistant is what the model said", "02", "Three roles"),
-    ("A tool's result goes back to the model as a user message", "02", "user: not always a person"),
-    (
-        "Some APIs take the system prompt as a parameter, others as the first message",
-        "02",
-        "Where the system prompt lives",
-    ),
-    (
-        "Every call is stateless: your code keeps the messages list and sends all of it",
-        "03",
-        "A conversation is a list your code keeps",
-    ),
-    (
-        'Without the earlier turns, a follow-up such as "its population" means nothing',
-        "03",
-        'Without the history, "its" means nothing',
-    ),
-    (
-        "Input tokens climb every turn, because the whole history is re-sent",
-        "03",
-        "Every turn re-sends everything before it",
-    ),
-    ("Agents grow their history fastest, so context management matters", "03", "An agent's history grows much faster"),
-    ("Keeping a long history in bounds", "03", "Keeping a long conversation in bounds"),
-    ("Streaming hands you the tokens as they are written; optional where nobody watches", "04", "Why stream"),
-    ("Calls fail: rate limits (429), overload (529), timeouts", "05", "How calls fail"),
-    ("Retry transient errors with exponential backoff; fail fast on permanent ones", "05", "The lecture's retry loop"),
-    ("Validate what comes back: JSON that does not parse, text instead of a tool call", "05", "Malformed output"),
-    (
-        "tool_use is the signal to run the tool and go round the agent loop again",
-        "06",
-        "One action for every stop reason",
-    ),
-    ("Tool results go back to the model in a user turn", "06", "One turn, by hand"),
-    (
-        "Error handling belongs in an agent from the first day: retries, validation, failing clearly",
-        "06",
-        "The loop, with its guards",
-    ),
-    ("An agent's history is its context window, and has to be kept in bounds", "06", "Keeping the history in bounds"),
-    ("The same patterns work with every provider's API", "06", "The same turn in another API's format"),
-    ("Calls fail more often under load: respect the rate limits when sending many", "07", "Rate limits"),
-]
+@dataclass(frozen=True)
+class LecturePoint:
+    """A point of the lecture, and the lesson (by number) and section heading that teach it."""
 
-# Where the workbook departs from the lecture: (topic, what the lecture says, what holds today and
-# why, lesson number, section heading). Each lesson says the same where it happens.
-DEPARTURES: list[tuple[str, str, str, str, str]] = [
-    (
-        "The model ID",
-        "`claude-sonnet-4-6`",
-        "the workbook's default model, a current one, because the lecture's model is now legacy",
-        "01",
-        "Model IDs age",
-    ),
-    (
-        "What `content` holds",
-        "text in most cases",
-        "a reply usually starts with a `thinking` block, so pick blocks by type, never `content[0]`",
-        "01",
-        "What comes out",
-    ),
-    (
-        "Sampling and prefill",
-        "(not covered)",
-        "the current models take no `temperature`, `top_p` or `top_k`, and refuse a final assistant turn",
-        "01",
-        "What the current models change",
-    ),
-    (
-        "Why stream",
-        "three reasons, announced but not listed",
-        "the workbook gives its own three, and says that thinking delays the first text",
-        "04",
-        "Why stream",
-    ),
-    (
-        "A high `max_tokens`",
-        "makes you pay for capacity you don't use",
-        "you pay only for the tokens written; a high ceiling lets a runaway reply, and the thinking, run longer",
-        "01",
-        "A reply cut short",
-    ),
-    (
-        "Input tokens per turn",
-        "32, then 50, then 93",
-        "this run's own counts, shown beside the lecture's: other questions (Ottawa), another model and tokenizer, "
-        "and sample replies with estimated counts",
-        "03",
-        "Beside the lecture's figures",
-    ),
-    (
-        "The retry loop",
-        "`call_with_retry` (and `retry_pattern.py`) belongs in every production agent",
-        "the workbook runs a loop that behaves the same and shows what it misses (timeouts, a wasted last wait, a bare "
-        "`Exception`, stacking on the SDK's retries); its own `retry_pattern.py` uses `call_with_retries`",
-        "05",
-        "The lecture's retry loop",
-    ),
-    (
-        "A reply cut off at `max_tokens`",
-        "raise the budget, or handle the truncation",
-        "the current models refuse the half answer as a prefill, so the agent drops it and asks again with twice "
-        "the room, up to a cap, then fails clearly",
-        "06",
-        "One action for every stop reason",
-    ),
-    (
-        "Stop reasons",
-        "`end_turn`, `max_tokens`, `tool_use`",
-        "seven: also `stop_sequence`, `pause_turn`, `refusal` and `model_context_window_exceeded`, each with its "
-        "own action in the agent loop",
-        "06",
-        "One action for every stop reason",
-    ),
-]
+    point: str
+    lesson: str
+    section: str
+
+
+@dataclass(frozen=True)
+class Departure:
+    """Where the workbook departs from the lecture: what the lecture says, what holds today and why, and where."""
+
+    topic: str
+    lecture: str
+    today: str
+    lesson: str
+    section: str
+
+
+def lecture_map() -> tuple[list[LecturePoint], list[Departure]]:
+    """The lecture's points and the departures from it, as source/lecture_map.toml lists them."""
+    with (SOURCE_DIR / LECTURE_MAP_NAME).open("rb") as file:
+        data = tomllib.load(file)
+    return [LecturePoint(**point) for point in data["point"]], [Departure(**item) for item in data["departure"]]
 
 
 def section_link(lessons: list[Lesson], number: str, heading: str) -> str:
@@ -331,7 +237,10 @@ def section_link(lessons: list[Lesson], number: str, heading: str) -> str:
     return f"[{number} · {heading}]({lesson.filename}#{anchor})"
 
 
-def contents_notebook(lessons: list[Lesson]) -> nbformat.NotebookNode:
+def contents_notebook(lessons: list[Lesson], *, solutions_ship: bool = True) -> nbformat.NotebookNode:
+    """notebooks/contents.ipynb: every lesson with its goals, the lecture map and the departures from it.
+    `solutions_ship=False` is the student pack's page, which has no solutions/ to point to."""
+    points, departures = lecture_map()
     rows = [
         "# Working with LLM APIs: the workbook",
         "",
@@ -339,7 +248,7 @@ def contents_notebook(lessons: list[Lesson]) -> nbformat.NotebookNode:
         "hand-written samples, and each lesson says so). With a key in `.env`, anything you change goes "
         "to the API: see lesson 00 and `README.md`. Open a lesson, then use **Run ▸ Run All Cells**.",
         "",
-        contents_solutions_note(),
+        contents_solutions_note(solutions_ship=solutions_ship),
         "",
         "| Lesson | You will be able to |",
         "|---|---|",
@@ -354,15 +263,15 @@ def contents_notebook(lessons: list[Lesson]) -> nbformat.NotebookNode:
         "",
         "| The lecture's point | Taught in |",
         "|---|---|",
-        *(f"| {point} | {section_link(lessons, number, heading)} |" for point, number, heading in LECTURE_MAP),
+        *(f"| {item.point} | {section_link(lessons, item.lesson, item.section)} |" for item in points),
         "",
         "## Where the workbook departs from the lecture",
         "",
         "| | The lecture says | Today | Where |",
         "|---|---|---|---|",
         *(
-            f"| {topic} | {said} | {today} | {section_link(lessons, number, heading)} |"
-            for topic, said, today, number, heading in DEPARTURES
+            f"| {item.topic} | {item.lecture} | {item.today} | {section_link(lessons, item.lesson, item.section)} |"
+            for item in departures
         ),
     ]
     cells = [_markdown("\n".join(rows), "contents"), _markdown("\n".join(lecture), "lecture-map")]
@@ -382,7 +291,7 @@ def comparable(notebook: nbformat.NotebookNode) -> tuple[object, list[tuple[str,
 def stale_files(lessons: list[Lesson]) -> list[Path]:
     stale = []
     expected: list[tuple[Path, nbformat.NotebookNode]] = [
-        (EDITIONS["student"] / CONTENTS_NAME, contents_notebook(lessons))
+        (EDITIONS[STUDENT] / CONTENTS_NAME, contents_notebook(lessons))
     ]
     for index, lesson in enumerate(lessons):
         for edition, folder in EDITIONS.items():
@@ -400,9 +309,6 @@ def execute(
     notebook: nbformat.NotebookNode, folder: Path, environment: dict[str, str] | None = None
 ) -> nbformat.NotebookNode:
     """Run a notebook in its folder; by default as the tests do (replay, no key), so stored outputs match."""
-    sys.path.insert(0, str(ROOT))
-    from workbook import TEST_ENVIRONMENT
-
     os.environ.update(TEST_ENVIRONMENT if environment is None else environment)  # the kernel inherits it
     executed = copy.deepcopy(notebook)
     client = NotebookClient(
@@ -418,6 +324,15 @@ def execute(
     # would change every file on a rebuild with another Python.
     executed.metadata = notebook_metadata(notebook.metadata.get(METADATA_KEY))
     return executed
+
+
+def notebook_bytes(notebook: nbformat.NotebookNode) -> bytes:
+    """A notebook as the workbook stores it: nbformat's JSON, ending in a newline (as nbformat.write does)."""
+    return (nbformat.writes(notebook) + "\n").encode("utf-8")
+
+
+def write_notebook(notebook: nbformat.NotebookNode, path: Path) -> None:
+    path.write_bytes(notebook_bytes(notebook))
 
 
 def main() -> None:
@@ -441,7 +356,7 @@ def main() -> None:
         return
 
     readme_tables.write()
-    nbformat.write(contents_notebook(lessons), EDITIONS["student"] / CONTENTS_NAME)
+    write_notebook(contents_notebook(lessons), EDITIONS[STUDENT] / CONTENTS_NAME)
     for index, lesson in enumerate(lessons):
         if args.only and not any(lesson.name.startswith(prefix) for prefix in args.only):
             continue
@@ -451,7 +366,7 @@ def main() -> None:
             if not args.no_execute:
                 print(f"running {folder.name}/{lesson.filename} ...", flush=True)
                 notebook = execute(notebook, folder)
-            nbformat.write(notebook, folder / lesson.filename)
+            write_notebook(notebook, folder / lesson.filename)
 
 
 if __name__ == "__main__":

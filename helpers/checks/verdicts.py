@@ -3,7 +3,7 @@
 Every check prints one line for the student (✅ or ❌ with a hint). Inside a Jupyter kernel it also
 publishes its verdict as a `display_data` output of its own MIME type, VERDICT_MIME. JupyterLab has
 no renderer for that type, so the student sees nothing more; the saved notebook keeps it, and
-`python3 workbook.py grade` reads it (helpers/grading.py). The verdicts of this session are kept
+`python3 workbook.py grade` reads it (instructor/grading.py). The verdicts of this session are kept
 too, for the progress line at the end of each lesson.
 """
 

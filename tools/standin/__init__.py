@@ -6,7 +6,7 @@ chunked encoding), answers from the hand-written replies in tools/samples/,
 and counts tokens with tools/token_estimate.py. Every reply carries the header
 `x-workbook-sample: true`, so whatever is recorded from it is labelled a sample.
 
-Tests use it as "any Anthropic-compatible server"; `tools.record_lessons --standin`
+Tests use it as "any Anthropic-compatible server"; `instructor.record_lessons --standin`
 records the shipped sample recordings from it. It can also fail on demand:
 
     python -m tools.standin --port 8765 --fail 429,529   # then answers normally

@@ -11,8 +11,9 @@ import csv
 from html import escape
 from pathlib import Path
 
-from .checks.verdicts import Exercise
-from .grading import Lesson, Row
+from helpers.checks.verdicts import Exercise
+
+from .grades import Lesson, Row
 
 
 def _exercise_column(lesson: Lesson, exercise: Exercise) -> str:

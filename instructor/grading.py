@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +40,14 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from .checks.verdicts import EXERCISES, VERDICT_MIME, Exercise, Verdict
-from .settings import IGNORE_DOTENV, REPO_ROOT
+from helpers.checks.verdicts import EXERCISES, VERDICT_MIME, Exercise, Verdict
+from helpers.settings import IGNORE_DOTENV, REPO_ROOT
+from workbook_base.editions import METADATA_KEY, SOLUTION, SOLUTION_LABEL_START
+from workbook_base.environment import with_test_environment
 
-# Every lesson notebook's metadata says which lesson and edition it is (tools/editions.py writes it).
-METADATA_KEY = "llm_workbook"
-STUDENT, SOLUTION = "student", "solution"
+from .grade_report import write_csv, write_html
+from .grades import Lesson, Row
+
 TIME_LIMIT = 180.0  # seconds for a whole notebook; the slowest lesson replays in well under a minute
 CHECK_LIMIT = 60.0  # seconds for one exercise's check
 
@@ -54,40 +56,20 @@ PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "SYSTEMROOT", "TZ")
 
 # nbclient's notes ("Timeout waiting for execute reply", "Interrupting kernel") and nbformat's ("Notebook
 # JSON is invalid") would land among the grader's lines without naming the notebook: each row says it.
-QUIET = logging.getLogger("helpers.grading.quiet")
-for _name in ("helpers.grading.quiet", "nbformat", "traitlets"):
-    logging.getLogger(_name).addHandler(logging.NullHandler())
-    logging.getLogger(_name).propagate = False
+QUIET = logging.getLogger("instructor.grading.quiet")
+
+
+def quiet_library_logs() -> None:
+    """Drop those notes, for the command (main); a program that grades through grade_folder keeps its own logging."""
+    for name in (QUIET.name, "nbformat", "traitlets"):
+        logging.getLogger(name).addHandler(logging.NullHandler())
+        logging.getLogger(name).propagate = False
 
 
 @dataclass(frozen=True)
-class Lesson:
-    """A lesson as the workbook ships it: what to compare a submission with, and how to check it."""
+class TimeLimits:
+    """Seconds for a whole notebook, and for one exercise's check."""
 
-    number: str  # "01"
-    title: str
-    exercises: tuple[Exercise, ...]
-    check_code: dict[int, str]  # exercise number -> the code the grader runs to check it
-
-
-@dataclass
-class Row:
-    """One notebook's grade."""
-
-    notebook: str  # its path under the graded folder
-    lesson: Lesson | None = None
-    note: str = ""  # what went wrong, or why it was not graded; "" when it ran cleanly
-    graded: bool = False
-    verdicts: list[Verdict] = field(default_factory=list)  # one per exercise of its lesson, in order
-    seconds: float = 0.0  # how long grading it took, kernel start included
-
-    @property
-    def passed(self) -> int:
-        return sum(verdict.passed for verdict in self.verdicts)
-
-
-@dataclass(frozen=True)
-class Limits:
     notebook: float = TIME_LIMIT
     check: float = CHECK_LIMIT
 
@@ -170,7 +152,7 @@ def identify(notebook: nbformat.NotebookNode, lessons: dict[str, Lesson]) -> Ide
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
     imported = set(re.findall(r"helpers\.checks\.lesson(\d\d)", code))
     markdown = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
-    edition = SOLUTION if "**Instructor edition" in markdown else None
+    edition = SOLUTION if SOLUTION_LABEL_START in markdown else None
     if len(imported) == 1:
         return Identity(imported.pop(), edition)
     title = _title(notebook)
@@ -183,22 +165,14 @@ def identify(notebook: nbformat.NotebookNode, lessons: dict[str, Lesson]) -> Ide
 
 # What a notebook's kernel gets of the workbook: a fresh copy, so nothing it changes on disk outlasts
 # it, and `helpers.settings.REPO_ROOT` there is a folder without the instructor's .env.
-WORKBOOK_COPY = ("helpers", "recordings", "requirements.txt")
+WORKBOOK_COPY = ("helpers", "workbook_base", "recordings", "requirements.txt")
 
 
 def base_environment() -> dict[str, str]:
-    """What every student's kernel runs with: replay only, no key, .env never read, none of the grader's
-    secrets. Built once, in the main thread (it reads workbook.py)."""
-    sys.path.insert(0, str(REPO_ROOT))
-    try:
-        from workbook import TEST_ENVIRONMENT  # the one home of "replay, no key, instant streams"
-    finally:
-        sys.path.remove(str(REPO_ROOT))
-    environment = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
-    environment.update(TEST_ENVIRONMENT)
-    del environment["ANTHROPIC_API_KEY"]  # empty there; here not even the name
-    environment.update({IGNORE_DOTENV: "1", "PYTHONNOUSERSITE": "1"})
-    return environment
+    """What every student's kernel runs with: replay only, no key (not even the name), .env never read,
+    none of the grader's secrets."""
+    passed_through = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+    return with_test_environment(passed_through, ANTHROPIC_API_KEY=None, PYTHONNOUSERSITE="1", **{IGNORE_DOTENV: "1"})
 
 
 @dataclass(frozen=True)
@@ -317,7 +291,7 @@ class Runner:
 
 
 def run_submission(
-    notebook: nbformat.NotebookNode, lesson: Lesson, limits: Limits, base: dict[str, str], matplotlib_cache: Path
+    notebook: nbformat.NotebookNode, lesson: Lesson, limits: TimeLimits, base: dict[str, str], matplotlib_cache: Path
 ) -> tuple[str, list[Verdict]]:
     """Run a student's code cells, then the lesson's checks, in a fresh kernel: (note, verdicts)."""
     code_cells = [nbformat.v4.new_code_cell(cell.source) for cell in notebook.cells if cell.cell_type == "code"]
@@ -381,17 +355,17 @@ def find_notebooks(folder: Path) -> list[Path]:
 
 
 @dataclass(frozen=True)
-class Run:
+class GradingRun:
     """What every notebook of one grading run shares."""
 
     lessons: dict[str, Lesson]
     expected: str | None
-    limits: Limits
+    limits: TimeLimits
     environment: dict[str, str]
     matplotlib_cache: Path
 
 
-def grade_one(path: Path, folder: Path, run: Run) -> Row:
+def grade_one(path: Path, folder: Path, run: GradingRun) -> Row:
     """One notebook's row; whatever the notebook holds, a row that says what happened."""
     row = Row(path.relative_to(folder).as_posix())
     try:
@@ -402,7 +376,7 @@ def grade_one(path: Path, folder: Path, run: Run) -> Row:
         return row
 
 
-def _grade(path: Path, row: Row, run: Run) -> Row:
+def _grade(path: Path, row: Row, run: GradingRun) -> Row:
     lessons, expected = run.lessons, run.expected
     try:
         notebook = nbformat.read(path, as_version=4)
@@ -434,14 +408,14 @@ def grade_folder(
     folder: Path,
     *,
     expected: str | None = None,
-    limits: Limits = Limits(),
+    limits: TimeLimits = TimeLimits(),
     jobs: int = 1,
     on_row: Callable[[Row], None] = lambda row: None,
 ) -> list[Row]:
     paths = find_notebooks(folder)
     shown = threading.Lock()
     with tempfile.TemporaryDirectory(prefix="grading-matplotlib-", ignore_cleanup_errors=True) as cache:
-        run = Run(shipped_lessons(), expected, limits, base_environment(), Path(cache))
+        run = GradingRun(shipped_lessons(), expected, limits, base_environment(), Path(cache))
 
         def grade(path: Path) -> Row:
             row = grade_one(path, folder, run)
@@ -521,8 +495,7 @@ def summary_lines(rows: list[Row]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from .grade_report import write_csv, write_html
-
+    quiet_library_logs()
     parser = argparse.ArgumentParser(
         prog="python3 workbook.py grade", description="Grade students' notebooks offline, with no key."
     )
@@ -565,7 +538,7 @@ def main(argv: list[str] | None = None) -> None:
             line = row.note
         print(f"[{done}/{total}] {row.notebook}: {line}", flush=True)
 
-    limits = Limits(args.time_limit, args.check_limit)
+    limits = TimeLimits(args.time_limit, args.check_limit)
     try:
         rows = grade_folder(args.folder, expected=args.lesson, limits=limits, jobs=args.jobs, on_row=show)
     except KeyboardInterrupt:

@@ -1,8 +1,8 @@
 """Re-record the lessons' and scripts' replies, and refresh the notebooks' stored outputs: safe to run and re-run.
 
-    .venv/bin/python -m tools.record_lessons              # every lesson and script; needs ANTHROPIC_API_KEY
-    .venv/bin/python -m tools.record_lessons 01 hello     # only those whose name starts with 01 or hello
-    .venv/bin/python -m tools.record_lessons --standin    # the hand-written samples, offline
+    .venv/bin/python -m instructor.record_lessons              # every lesson and script; needs ANTHROPIC_API_KEY
+    .venv/bin/python -m instructor.record_lessons 01 hello     # only those whose name starts with 01 or hello
+    .venv/bin/python -m instructor.record_lessons --standin    # the hand-written samples, offline
 
 With a key (in .env or the shell, and ANTHROPIC_BASE_URL for another Anthropic-compatible server),
 each lesson's solution edition runs in record mode, so every request it makes is sent and saved, and
@@ -39,6 +39,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tools import build_notebooks
+from workbook_base.editions import SOLUTION
+from workbook_base.environment import TEST_ENVIRONMENT
 
 if TYPE_CHECKING:  # the parent's imports are made where used, so a lesson's own process starts quickly
     import nbformat
@@ -68,9 +70,6 @@ Environment = dict[str, str]
 
 def base_environment() -> Environment:
     """What the tests run with (replay, no key, the default model): the base of every run here."""
-    sys.path.insert(0, str(ROOT))
-    from workbook import TEST_ENVIRONMENT
-
     return dict(TEST_ENVIRONMENT)
 
 
@@ -356,12 +355,12 @@ def last_line(completed: subprocess.CompletedProcess[str]) -> str:
 
 
 def lesson_job(lesson: build_notebooks.Lesson) -> Job:
-    """A lesson, recorded and replayed by `python -m tools.record_lessons --run` (see run_lesson)."""
+    """A lesson, recorded and replayed by `python -m instructor.record_lessons --run` (see run_lesson)."""
 
     def run(phase: str, environment: Environment) -> Path:
         into = Path(environment["WORKBOOK_RECORDINGS_DIR"]) / f"{phase}-outputs"
         into.mkdir()
-        command = ["-m", "tools.record_lessons", "--run", str(lesson.source), phase, str(into)]
+        command = ["-m", "instructor.record_lessons", "--run", str(lesson.source), phase, str(into)]
         completed = run_process(command, environment, f"{lesson.name} ({phase})")
         if completed.returncode != 0:
             failure = into / FAILURE_FILE
@@ -431,14 +430,6 @@ def run_notebook(notebook: nbformat.NotebookNode, folder: Path, where: str) -> n
         raise RunError(f"{where}: {type(error).__name__}: {error}") from None
 
 
-def notebook_bytes(notebook: nbformat.NotebookNode) -> bytes:
-    """A notebook as nbformat.write stores it (as the build does)."""
-    import nbformat
-
-    text = nbformat.writes(notebook)
-    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
-
-
 def run_lesson(source: Path, phase: str, into: Path) -> int:
     """One lesson, in the environment this process was given: "record" runs its solution edition;
     "replay" runs both editions and leaves their notebooks, outputs stored, in `into`/<edition folder>/.
@@ -450,7 +441,7 @@ def run_lesson(source: Path, phase: str, into: Path) -> int:
     sources = [lesson.source for lesson in lessons]
     lessons, index = (lessons, sources.index(source)) if source in sources else ([build_notebooks.Lesson(source)], 0)
     lesson = lessons[index]
-    editions = {"solution": build_notebooks.EDITIONS["solution"]} if phase == "record" else build_notebooks.EDITIONS
+    editions = {SOLUTION: build_notebooks.EDITIONS[SOLUTION]} if phase == "record" else build_notebooks.EDITIONS
     try:
         for edition, folder in editions.items():
             doing = "recording" if phase == "record" else "replaying the new recording"
@@ -458,7 +449,7 @@ def run_lesson(source: Path, phase: str, into: Path) -> int:
             executed = run_notebook(build_notebooks.build(lessons, index, edition), folder, where)
             if phase == "replay":
                 (into / folder.name).mkdir(exist_ok=True)
-                (into / folder.name / lesson.filename).write_bytes(notebook_bytes(executed))
+                build_notebooks.write_notebook(executed, into / folder.name / lesson.filename)
     except RunError as failure:
         (into / FAILURE_FILE).write_text(one_line(str(failure)))
         return 1

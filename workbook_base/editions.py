@@ -1,12 +1,17 @@
-"""What tells the editions apart on the page, and in a notebook's metadata.
+"""What tells the editions apart: their names, a notebook's metadata, and the lines on the page.
 
-The notebook builds (tools/build_notebooks.py) write these lines; the student pack (tools/pack.py)
-swaps the ones that point to solutions/ for ones that do not, as the pack has no solutions. (Which
-lesson and edition a notebook is goes in its metadata, whose home is helpers/grading.py.)
-Kept free of the build's own dependencies (jupytext), so the pack needs only the lessons' install.
+Every generated lesson notebook carries its lesson and edition in its metadata under METADATA_KEY
+(the build writes it, the grader reads it). Under its navigation, each edition says where the other
+one is; in the student pack, which has no solutions, the student edition says the instructor has them.
 """
 
 from __future__ import annotations
+
+STUDENT, SOLUTION = "student", "solution"
+METADATA_KEY = "llm_workbook"
+
+# How the instructor edition's header starts: the grader knows that edition by it when the metadata is gone.
+SOLUTION_LABEL_START = "**Instructor edition, with solutions.**"
 
 
 def student_label(filename: str, *, solutions_ship: bool = True) -> str:
@@ -20,10 +25,7 @@ def student_label(filename: str, *, solutions_ship: bool = True) -> str:
 
 def solution_label(filename: str) -> str:
     """The line under an instructor edition's navigation."""
-    return (
-        f"**Instructor edition, with solutions.** For the student edition: "
-        f"[notebooks/{filename}](../notebooks/{filename})."
-    )
+    return f"{SOLUTION_LABEL_START} For the student edition: [notebooks/{filename}](../notebooks/{filename})."
 
 
 def contents_solutions_note(*, solutions_ship: bool = True) -> str:

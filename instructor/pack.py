@@ -3,15 +3,17 @@
     python3 workbook.py pack [--out FILE.zip]     (default: dist/llm-api-workbook-student.zip)
 
 It holds what a student needs to run every lesson, with or without a key: the student edition of
-the notebooks, helpers/, recordings/, scripts/, workbook.py, requirements.txt (the lessons' packages
-only), pyproject.toml (what pip needs of it), .env.example, and a README made of the parts of README.md between
-`<!-- student-pack -->` and `<!-- /student-pack -->`. It leaves out solutions/, source/, tools/,
-tests/, benchmarks/ and the development requirements. Inside, `python3 workbook.py lab` sets up and
-opens JupyterLab, as in the full workbook.
+the notebooks, helpers/, workbook_base/, recordings/, scripts/, workbook.py, requirements.txt (the
+lessons' packages only), pyproject.toml (what pip needs of it), .env.example, and a README made of
+the parts of README.md between `<!-- student-pack -->` and `<!-- /student-pack -->`. It leaves out
+solutions/, source/, tools/, instructor/, tests/, benchmarks/ and the development requirements.
+Inside, `python3 workbook.py lab` sets up and opens JupyterLab, as in the full workbook.
 
 The student edition's header says where the worked solutions are; in the pack, which has none, it
-says the instructor has them (tools/editions.py has both lines). The zip is the same, byte for byte,
-every time it is made from the same files.
+says the instructor has them. So the pack's notebooks are a build target of their own: the build
+(tools/build_notebooks.py) makes the pack's flavour of the student edition and its contents page, and
+the stored outputs come from the committed student notebooks, which must be up to date (no kernel
+runs). The zip is the same, byte for byte, every time it is made from the same files.
 """
 
 from __future__ import annotations
@@ -25,22 +27,31 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.grading import METADATA_KEY, STUDENT
-from tools.editions import contents_solutions_note, student_label
+from tools.build_notebooks import (
+    CONTENTS_NAME,
+    EDITIONS,
+    Lesson,
+    all_lessons,
+    build,
+    contents_notebook,
+    notebook_bytes,
+    stale_files,
+)
+from workbook_base.editions import STUDENT
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = "llm-api-workbook"  # the one folder at the top of the zip
 DEFAULT_OUT = ROOT / "dist" / "llm-api-workbook-student.zip"
 
 FILES = ("workbook.py", "requirements.txt", "pyproject.toml", ".env.example", ".gitignore")
-FOLDERS = ("helpers", "recordings", "scripts", "notebooks")
+FOLDERS = ("helpers", "workbook_base", "recordings", "scripts", "notebooks")
 # Never packed: caches, JupyterLab's checkpoints, what auto mode recorded in class, lock files.
 SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", "improvised"}
 SKIPPED_SUFFIXES = (".pyc", ".lock", ".tmp")
 # A fixed time for every entry, so the same files always make the same zip.
 ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 
-BEGIN, END = "<!-- student-pack -->", "<!-- /student-pack -->"
+STUDENT_PART_BEGIN, STUDENT_PART_END = "<!-- student-pack -->", "<!-- /student-pack -->"
 GENERATED_MARKER = re.compile(r"^<!-- /?[a-z-]+ -->\n", flags=re.MULTILINE)
 PACK_INTRO = (
     "This is the **student pack** of the workbook: every lesson, its helpers and its recordings. "
@@ -52,12 +63,12 @@ class PackError(Exception):
     """Something in the workbook stops the pack from being made as it should."""
 
 
-def files_to_pack(root: Path = ROOT) -> Iterator[Path]:
+def files_to_pack() -> Iterator[Path]:
     for name in FILES:
-        yield root / name
+        yield ROOT / name
     for folder in FOLDERS:
-        for path in sorted((root / folder).rglob("*")):
-            parts = path.relative_to(root).parts
+        for path in sorted((ROOT / folder).rglob("*")):
+            parts = path.relative_to(ROOT).parts
             hidden = any(part.startswith(".") for part in parts)  # .DS_Store, .virtual_documents/ ...
             skipped = SKIPPED_PARTS.intersection(parts) or path.name.endswith(SKIPPED_SUFFIXES)
             if path.is_file() and not hidden and not skipped:
@@ -66,39 +77,53 @@ def files_to_pack(root: Path = ROOT) -> Iterator[Path]:
 
 def student_readme(readme: str) -> str:
     """The parts of README.md marked for students, under one line that says what the pack is."""
-    parts = re.findall(re.escape(BEGIN) + r"\n(.*?)" + re.escape(END), readme, flags=re.DOTALL)
+    marked = re.escape(STUDENT_PART_BEGIN) + r"\n(.*?)" + re.escape(STUDENT_PART_END)
+    parts = re.findall(marked, readme, flags=re.DOTALL)
     if not parts:
-        raise PackError(f"README.md marks no part for the student pack (between {BEGIN} and {END})")
+        raise PackError(
+            f"README.md marks no part for the student pack (between {STUDENT_PART_BEGIN} and {STUDENT_PART_END})"
+        )
     # The markers of a generated part inside (tools/readme_tables.py) are for the build, not for readers.
     parts = [GENERATED_MARKER.sub("", part) for part in parts]
     title, _, rest = parts[0].partition("\n")
     return "\n".join([title, "", PACK_INTRO, rest.lstrip("\n"), *parts[1:]]).rstrip() + "\n"
 
 
-def without_solutions(path: Path) -> bytes:
-    """A student-edition notebook, its pointers to solutions/ swapped for ones that say the instructor has them."""
-    notebook = nbformat.read(path, as_version=4)
-    if path.name == "contents.ipynb":
-        old, new = contents_solutions_note(), contents_solutions_note(solutions_ship=False)
-    elif notebook.metadata.get(METADATA_KEY, {}).get("edition") == STUDENT:
-        old, new = student_label(path.name), student_label(path.name, solutions_ship=False)
-    else:
+def with_stored_outputs(notebook: nbformat.NotebookNode, executed: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """`notebook` with the outputs that `executed` stores for the same code cells (by id)."""
+    stored = {cell.id: cell for cell in executed.cells if cell.cell_type == "code"}
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = stored[cell.id].outputs, stored[cell.id].execution_count
+    return notebook
+
+
+def packed_notebooks(lessons: list[Lesson]) -> dict[str, bytes]:
+    """The pack's notebooks, by file name: the contents page and every lesson, built without pointers to
+    solutions/, each lesson with the outputs its committed student notebook stores."""
+    folder = EDITIONS[STUDENT]
+    stale = [path for path in stale_files(lessons) if path.parent == folder]
+    if stale:
+        names = ", ".join(f"notebooks/{path.name}" for path in stale)
         raise PackError(
-            f"notebooks/{path.name} is not one of the lessons (no workbook metadata): move it out of notebooks/, "
-            "or rebuild the lessons with `.venv/bin/python -m tools.build_notebooks`"
+            f"{names} not what source/ builds (stale, or not a lesson): rebuild with "
+            "`.venv/bin/python -m tools.build_notebooks`, or move what is not a lesson out of notebooks/"
         )
-    found = [cell for cell in notebook.cells if cell.cell_type == "markdown" and old in cell.source]
-    if len(found) != 1:
-        raise PackError(f"{path.name}: the line about solutions is not where the pack expects it: {old!r}")
-    found[0].source = found[0].source.replace(old, new)
-    text = nbformat.writes(notebook) + "\n"
-    if "solutions/" in text:
-        raise PackError(f"{path.name} still points to solutions/, which the pack does not have")
-    return text.encode()
+    notebooks = {CONTENTS_NAME: contents_notebook(lessons, solutions_ship=False)}
+    for index, lesson in enumerate(lessons):
+        committed = nbformat.read(folder / lesson.filename, as_version=4)
+        notebooks[lesson.filename] = with_stored_outputs(
+            build(lessons, index, STUDENT, solutions_ship=False), committed
+        )
+    packed = {name: notebook_bytes(notebook) for name, notebook in notebooks.items()}
+    for name, data in packed.items():
+        if b"solutions/" in data:
+            raise PackError(f"{name} still points to solutions/, which the pack does not have")
+    return packed
 
 
 # What pip needs from pyproject.toml to install the helpers; the rest configures the tests and ruff.
-PYPROJECT_TABLES = ("build-system", "project", "tool.setuptools")
+PYPROJECT_TABLES = ("build-system", "project", "tool.setuptools.packages.find")
 
 
 def installable_pyproject(text: str) -> str:
@@ -113,19 +138,22 @@ def installable_pyproject(text: str) -> str:
     return "\n".join(kept).strip() + "\n"
 
 
-def contents(path: Path, root: Path = ROOT) -> bytes:
-    relative = path.relative_to(root)
+def contents(path: Path, notebooks: dict[str, bytes]) -> bytes:
+    relative = path.relative_to(ROOT)
     if relative.parts[0] == "notebooks" and path.suffix == ".ipynb":
-        return without_solutions(path)
+        return notebooks[path.name]
     if relative.as_posix() == "pyproject.toml":
         return installable_pyproject(path.read_text()).encode()
     return path.read_bytes()
 
 
-def write_pack(out: Path, root: Path = ROOT) -> list[str]:
+def write_pack(out: Path) -> list[str]:
     """Write the zip; the names inside it, in order."""
-    entries = [(f"{FOLDER}/README.md", student_readme((root / "README.md").read_text()).encode())]
-    entries += [(f"{FOLDER}/{path.relative_to(root).as_posix()}", contents(path, root)) for path in files_to_pack(root)]
+    notebooks = packed_notebooks(all_lessons())
+    entries = [(f"{FOLDER}/README.md", student_readme((ROOT / "README.md").read_text()).encode())]
+    entries += [
+        (f"{FOLDER}/{path.relative_to(ROOT).as_posix()}", contents(path, notebooks)) for path in files_to_pack()
+    ]
     entries.sort()
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".tmp")
