@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import io
@@ -9,16 +10,22 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import TextIO
+from typing import Any, TextIO
 
+import anyio
 import pytest
 
+from tests.faces import FACES, Face, Waits
 from tools.standin.http import StandinServer
 
 FAKE_KEY = "sk-ant-api03-TESTONLY-" + "x" * 24  # looks like a key, so a leak would be caught
+# Seconds a test gives something that should end at once (a thread, a wait) before it reports a hang:
+# a guard that a working test never reaches, so no test's outcome depends on how fast the machine is.
+HANG_BOUND = 60.0
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -126,8 +133,44 @@ def online(recordings: Path, standin: StandinServer, monkeypatch: pytest.MonkeyP
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Every time.sleep() in this test, recorded instead of slept (for tests that start no server that sleeps)."""
-    import time
-
     waited: list[float] = []
     monkeypatch.setattr(time, "sleep", waited.append)
     return waited
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> Waits:
+    """Every wait asked for on this test's thread, where its clients and event loops run, noted and not
+    waited: time.sleep, asyncio.sleep and anyio.sleep (the async SDK's, between retries). The threads
+    of servers the test starts still sleep as they please."""
+    noted = Waits()
+    test_thread, real_sleep, real_asyncio_sleep = threading.current_thread(), time.sleep, asyncio.sleep
+
+    def time_sleep(seconds: float) -> None:
+        if threading.current_thread() is test_thread:
+            noted.seen.append(("time.sleep", seconds))
+        else:
+            real_sleep(seconds)
+
+    async def asyncio_sleep(delay: float, result: Any = None) -> Any:
+        noted.seen.append(("asyncio.sleep", delay))
+        return await real_asyncio_sleep(0, result)  # still lets the other tasks run
+
+    async def anyio_sleep(delay: float) -> None:
+        noted.seen.append(("anyio.sleep", delay))
+        await real_asyncio_sleep(0)
+
+    monkeypatch.setattr(time, "sleep", time_sleep)
+    monkeypatch.setattr(asyncio, "sleep", asyncio_sleep)
+    monkeypatch.setattr(anyio, "sleep", anyio_sleep)
+    return noted
+
+
+@pytest.fixture(params=FACES)
+def face(request: pytest.FixtureRequest) -> Iterator[Face]:
+    """The test runs once with get_client() and once with get_async_client() (see tests/faces.py)."""
+    opened = Face(request.param)
+    try:
+        yield opened
+    finally:
+        opened.close()

@@ -31,14 +31,18 @@ def scripted_async(answer) -> object:
 
 def test_map_bounded_keeps_the_order_and_the_bound_and_retries_transient_errors():
     in_flight = most = 0
+    answered: list[str] = []
 
     async def answer(request: httpx2.Request) -> httpx2.Response:
         nonlocal in_flight, most
         in_flight += 1
         most = max(most, in_flight)
         text = json.loads(request.content)["messages"][0]["content"]
-        await asyncio.sleep(0.01 * (len(text) % 3))  # different times, so completion order differs
+        # The others take turns meanwhile: 4 turns for the shortest item, 1 for the longest, so later ones end first.
+        for _ in range(5 - len(text) // len("item 0")):
+            await asyncio.sleep(0)
         in_flight -= 1
+        answered.append(text)
         return httpx2.Response(200, json=message_json(text.upper()))
 
     timer = SimulatedTime()
@@ -50,6 +54,7 @@ def test_map_bounded_keeps_the_order_and_the_bound_and_retries_transient_errors(
 
     items = [f"item {n}" * (n % 4 + 1) for n in range(10)]
     results = asyncio.run(map_bounded(call, items, limit=3, sleep=timer.asleep))
+    assert answered != items, "the calls ended in the order of items, so keeping that order proves nothing"
     assert results == [item.upper() for item in items]
     assert most <= 3 and most > 1, f"{most} calls were in flight at once with limit 3"
     assert timer.waits[0] == 1.5 and len(timer.waits) == 2, "the 429's retry-after, then a backoff for the 529"
@@ -208,7 +213,7 @@ def test_after_a_permanent_error_map_bounded_sends_no_more_calls():
     async def answer(request: httpx2.Request) -> httpx2.Response:
         nonlocal started
         started += 1
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0)  # the other calls in flight get their turn before this one is answered
         body = {"type": "error", "error": {"type": "invalid_request_error", "message": "bad"}}
         return httpx2.Response(400, json=body)
 
@@ -217,10 +222,12 @@ def test_after_a_permanent_error_map_bounded_sends_no_more_calls():
     async def call(item: int) -> None:
         await client.messages.create(model="m", max_tokens=5, messages=[{"role": "user", "content": str(item)}])
 
-    async def run_then_idle() -> None:
+    async def run_then_look() -> set[asyncio.Task[object]]:
         with pytest.raises(anthropic.BadRequestError):
             await map_bounded(call, list(range(24)), limit=5)
-        await asyncio.sleep(0.2)  # a notebook's loop keeps running: nothing more may be sent
+        return asyncio.all_tasks() - {asyncio.current_task()}
 
-    asyncio.run(run_then_idle())
+    # A notebook's loop keeps running after the error: no task of the map may be left to send more.
+    left = asyncio.run(run_then_look())
+    assert not left, f"{len(left)} tasks of map_bounded were left running after the first 400"
     assert started <= 5, f"{started} calls were sent after the first 400"

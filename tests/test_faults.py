@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import anthropic
 import httpx2
 import pytest
 
-from helpers import MODEL, get_client
-from helpers.checks import message_json, scripted_client
+from helpers import MODEL, faults
+from helpers.checks import message_json
 from helpers.faults import (
     FAULT_NAMES,
     REQUESTS_PER_MINUTE,
@@ -22,63 +22,63 @@ from helpers.faults import (
 )
 from helpers.retries import is_transient, retry_after_seconds
 from helpers.wire import ERRORS
+from tests.faces import SYNC, Client, Face
 
 REQUEST = {"model": MODEL, "max_tokens": 50, "messages": [{"role": "user", "content": "Hi"}]}
+NEVER_RECORDED = {**REQUEST, "messages": [{"role": "user", "content": "A question nobody recorded"}]}
+CLOSED = "http://127.0.0.1:9"  # nothing listens there: any request that reaches the network fails
+
+# What each fault reaches the student as: the SDK's own error for it.
+FAULT_ERRORS = {
+    "400": anthropic.BadRequestError,
+    "401": anthropic.AuthenticationError,
+    "403": anthropic.PermissionDeniedError,
+    "404": anthropic.NotFoundError,
+    "413": anthropic.RequestTooLargeError,
+    "429": anthropic.RateLimitError,
+    "500": anthropic.InternalServerError,
+    "529": anthropic.OverloadedError,
+    "timeout": anthropic.APITimeoutError,
+    "connection": anthropic.APIConnectionError,
+    "midstream": anthropic.OverloadedError,  # without streaming, the API would send a 529
+    "spend-limit": anthropic.EnforcedSpendLimitReachedError,
+}
 
 
-def scripted(max_retries: int = 0) -> anthropic.Anthropic:
+MOMENT = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)  # the time while the clock stands still
+
+
+class StoppedClock(datetime):
+    """A datetime whose now() is always MOMENT: simulated time for what helpers.faults dates."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+        return MOMENT.astimezone(tz) if tz is not None else MOMENT.replace(tzinfo=None)
+
+
+def scripted(max_retries: int = 0, face: Face = SYNC) -> Client:
     """A client whose transport always answers with a small valid Message."""
     reply = message_json("Hello.", usage={"input_tokens": 8, "output_tokens": 2})
-    return scripted_client(lambda request: httpx2.Response(200, json=reply)).copy(max_retries=max_retries)
+    return face.scripted(lambda request: httpx2.Response(200, json=reply), max_retries=max_retries)
 
 
-@pytest.mark.parametrize(
-    ("fault", "error"),
-    [
-        ("400", anthropic.BadRequestError),
-        ("401", anthropic.AuthenticationError),
-        ("403", anthropic.PermissionDeniedError),
-        ("404", anthropic.NotFoundError),
-        ("413", anthropic.RequestTooLargeError),
-        ("429", anthropic.RateLimitError),
-        ("500", anthropic.InternalServerError),
-        ("529", anthropic.OverloadedError),
-        ("timeout", anthropic.APITimeoutError),
-        ("connection", anthropic.APIConnectionError),
-        ("midstream", anthropic.OverloadedError),  # without streaming, the API would send a 529
-        ("spend-limit", anthropic.EnforcedSpendLimitReachedError),
-    ],
-)
-def test_each_fault_reaches_the_student_as_the_sdks_own_error(fault, error):
-    with pytest.raises(error):
-        with_faults(scripted(), [fault]).messages.create(**REQUEST)
+def test_every_fault_name_is_covered():
+    assert set(FAULT_ERRORS) == set(FAULT_NAMES)
 
 
-def test_every_fault_name_is_covered_above():
-    assert set(FAULT_NAMES) == {
-        "400",
-        "401",
-        "403",
-        "404",
-        "413",
-        "429",
-        "500",
-        "529",
-        "timeout",
-        "connection",
-        "midstream",
-        "spend-limit",
-    }
+@pytest.mark.parametrize("fault", FAULT_ERRORS)
+def test_each_fault_reaches_the_student_as_the_sdks_own_error(face, fault):
+    with pytest.raises(FAULT_ERRORS[fault]):
+        face.result(with_faults(scripted(face=face), [fault]).messages.create(**REQUEST))
 
 
-def test_faults_come_in_order_then_requests_pass_through():
-    client = with_faults(scripted(), ["429", "529"])
-    with pytest.raises(anthropic.RateLimitError):
-        client.messages.create(**REQUEST)
-    with pytest.raises(anthropic.OverloadedError):
-        client.messages.create(**REQUEST)
-    assert client.messages.create(**REQUEST).content[0].text == "Hello."
-    assert fault_transport(client).answered == ["429", "529", "passed on"]
+def test_faults_come_in_order_then_requests_pass_through(face):
+    client = with_faults(scripted(face=face), ["429", "529", "timeout"])
+    for error in (anthropic.RateLimitError, anthropic.OverloadedError, anthropic.APITimeoutError):
+        with pytest.raises(error):
+            face.result(client.messages.create(**REQUEST))
+    assert face.result(client.messages.create(**REQUEST)).content[0].text == "Hello."
+    assert fault_transport(client).answered == ["429", "529", "timeout", "passed on"]
 
 
 def test_a_429_carries_retry_after_in_seconds_and_milliseconds():
@@ -91,8 +91,8 @@ def test_a_429_carries_retry_after_in_seconds_and_milliseconds():
     assert caught.value.body["error"]["type"] == "rate_limit_error"
 
 
-def test_a_429_carries_the_documented_rate_limit_headers_consistent_with_retry_after_and_its_message():
-    before = datetime.now(UTC).replace(microsecond=0)
+def test_a_429_carries_the_documented_rate_limit_headers_consistent_with_retry_after_and_its_message(monkeypatch):
+    monkeypatch.setattr(faults, "datetime", StoppedClock)  # the resets count from a moment that stands still
     with pytest.raises(anthropic.RateLimitError) as caught:
         with_faults(scripted(), ["429"], retry_after=2.5).messages.create(**REQUEST)
     headers = caught.value.response.headers
@@ -102,10 +102,10 @@ def test_a_429_carries_the_documented_rate_limit_headers_consistent_with_retry_a
 
     assert headers["anthropic-ratelimit-requests-limit"] == str(REQUESTS_PER_MINUTE)
     assert headers["anthropic-ratelimit-requests-remaining"] == "0", "a 429 for requests: none left"
-    assert timedelta(seconds=3) <= moment("anthropic-ratelimit-requests-reset") - before <= timedelta(seconds=4)
+    assert moment("anthropic-ratelimit-requests-reset") - MOMENT == timedelta(seconds=3), "retry-after, rounded up"
     assert headers["anthropic-ratelimit-tokens-limit"] == str(TOKENS_PER_MINUTE)
     assert 0 < int(headers["anthropic-ratelimit-tokens-remaining"]) < TOKENS_PER_MINUTE
-    assert timedelta(0) < moment("anthropic-ratelimit-tokens-reset") - before <= timedelta(seconds=61)
+    assert timedelta(0) < moment("anthropic-ratelimit-tokens-reset") - MOMENT <= timedelta(seconds=60)
     assert f"{REQUESTS_PER_MINUTE} requests per minute" in ERRORS[429][1], "the message names the same limit"
 
 
@@ -135,21 +135,21 @@ def test_a_zero_retry_after_says_zero_in_both_headers():
     assert (headers["retry-after"], headers["retry-after-ms"]) == ("0", "0")
 
 
-def test_an_error_inside_a_stream_comes_after_status_200_and_the_sdk_does_not_retry_it():
-    client = with_faults(scripted(max_retries=2), ["midstream"])
-    with pytest.raises(anthropic.APIStatusError) as caught, client.messages.stream(**REQUEST) as stream:
-        stream.get_final_message()
+def test_an_error_inside_a_stream_comes_after_status_200_and_the_sdk_does_not_retry_it(face):
+    client = with_faults(scripted(max_retries=2, face=face), ["midstream"])
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        face.stream_text(client, **REQUEST)
     err = caught.value
     assert type(err) is anthropic.APIStatusError and err.status_code == 200
     assert err.body["error"]["type"] == "overloaded_error"
     assert fault_transport(client).requests == 1, "the SDK's retries end once a response has arrived"
 
 
-def test_the_sdks_own_retries_see_the_faults_and_obey_retry_after(sleeps):
-    client = with_faults(scripted(max_retries=2), ["429", "429"], retry_after=0.05)
-    assert client.messages.create(**REQUEST).stop_reason == "end_turn"
+def test_the_sdks_own_retries_see_the_faults_and_obey_retry_after(face, waits):
+    client = with_faults(scripted(max_retries=2, face=face), ["429", "429"], retry_after=0.05)
+    assert face.result(client.messages.create(**REQUEST)).stop_reason == "end_turn"
     assert fault_transport(client).requests == 3
-    assert sleeps == [0.05, 0.05], "the SDK should wait retry-after-ms (0.05 s), not its own backoff"
+    assert face.waited(waits) == [0.05, 0.05], "the SDK should wait retry-after-ms (0.05 s), not its own backoff"
 
 
 def test_always_fails_for_ever_after_the_listed_faults():
@@ -169,11 +169,20 @@ def test_a_copy_keeps_the_original_client_working_and_its_settings():
     assert original.messages.create(**REQUEST).stop_reason == "end_turn"
 
 
-def test_faults_work_over_a_replaying_client_offline(monkeypatch):
-    monkeypatch.setenv("WORKBOOK_MODE", "replay")
-    client = get_client("01_call_anatomy", max_retries=0, quiet=True)
-    with pytest.raises(anthropic.RateLimitError):
-        with_faults(client, ["429"]).messages.create(**REQUEST)  # fails before replay is even asked
+def test_faults_over_a_replaying_client_come_first_then_the_recorded_reply(face, online, recordings, monkeypatch):
+    live = face.result(face.client().messages.create(**REQUEST))
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "")  # offline: auto mode with no key replays what it recorded
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", CLOSED)
+    client = with_faults(face.client(max_retries=0), ["529", "connection", "429"])
+    with pytest.raises(anthropic.OverloadedError):
+        face.result(client.messages.create(**REQUEST))
+    with pytest.raises(anthropic.APIConnectionError):
+        face.result(client.messages.create(**REQUEST))
+    with pytest.raises(anthropic.RateLimitError):  # not a MissingRecordingError: the fault comes before replay
+        face.result(client.messages.create(**NEVER_RECORDED))
+    assert face.result(client.messages.create(**REQUEST)) == live, "after the faults, the recorded reply is replayed"
+    assert fault_transport(client).answered == ["529", "connection", "429", "passed on"]
+    assert len(online.state.requests) == 1, "the replaying client reached the network"
 
 
 @pytest.mark.parametrize(

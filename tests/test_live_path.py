@@ -2,8 +2,11 @@
 secret scrubbing, settings, temporary files and stalled replies.
 
 The stand-in server (tools/standin/) plays a healthy or failing Messages API. For replies it
-cannot give (a server that echoes the key it was sent, one that stalls after its headers) the tests
-start a `LoopbackServer` defined below, on 127.0.0.1, through the `loopback` fixture.
+cannot give (a server that echoes the key it was sent, one that stalls before or after its headers until
+it is closed, so that only the client's timeout ends a request) the tests start a `LoopbackServer`
+defined below, on 127.0.0.1, through the `loopback` fixture.
+
+A test that takes `face` runs once with get_client() and once with get_async_client() (tests/faces.py).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from helpers.checks import message_json
 from helpers.recordings import forget, recorded_message
 from helpers.scrubbing import REDACTED
 from tests.conftest import FAKE_KEY, ROOT
+from tests.faces import SYNC, Client, Face
 from tools.standin.http import StandinServer
 
 Json = dict[str, Any]
@@ -36,6 +40,8 @@ Json = dict[str, Any]
 QUESTION = "What is an API, in two sentences?"
 CLOSED = "http://127.0.0.1:9"  # nothing listens there: any request that reaches the network fails
 CUSTOM_TOKEN = "tok-1234567890abcdef"
+# Sent as x-api-key beside the Bearer key; built from parts, so no key-shaped text is tracked.
+SECOND_KEY = "sk-ant-" + "api03-TESTONLY-second-" + "y" * 16
 
 
 # --- a loopback server for replies the stand-in cannot give ------------------------
@@ -102,6 +108,10 @@ class _Reply(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.flush()
+        self.hold()
+
+    def hold(self) -> None:
+        """Send nothing more until the server stops (at most MAX_STALL): only the client's timeout ends the wait."""
         self.server.owner.stopping.wait(MAX_STALL)
         self.close_connection = True
 
@@ -182,6 +192,10 @@ def stall_after_headers(reply: _Reply, request: Received) -> None:
     reply.stall({"content-type": "application/json", "content-length": "100"})
 
 
+def stall_before_headers(reply: _Reply, request: Received) -> None:
+    reply.hold()
+
+
 # --- helpers -----------------------------------------------------------------------
 
 
@@ -197,15 +211,15 @@ def go_offline(monkeypatch: pytest.MonkeyPatch, mode: str = "auto") -> None:
     use(monkeypatch, mode=mode, base_url=CLOSED)
 
 
-def ask(client: anthropic.Anthropic, question: str = QUESTION) -> anthropic.types.Message:
-    return client.messages.create(model=MODEL, max_tokens=200, messages=[{"role": "user", "content": question}])
+def ask(client: Client, question: str = QUESTION, *, face: Face = SYNC) -> anthropic.types.Message:
+    return face.result(
+        client.messages.create(model=MODEL, max_tokens=200, messages=[{"role": "user", "content": question}])
+    )
 
 
-def stream(client: anthropic.Anthropic, question: str = QUESTION) -> anthropic.types.Message:
-    with client.messages.stream(
-        model=MODEL, max_tokens=200, messages=[{"role": "user", "content": question}]
-    ) as events:
-        return events.get_final_message()
+def stream(client: Client, question: str = QUESTION, *, face: Face = SYNC) -> anthropic.types.Message:
+    """The final message of a stream read to its end."""
+    return face.stream_text(client, model=MODEL, max_tokens=200, messages=[{"role": "user", "content": question}])[1]
 
 
 def shipped(recordings: Path, lesson: str = "lesson") -> Path:
@@ -422,9 +436,10 @@ def test_replay_mode_ignores_what_auto_mode_improvised(online, recordings, monke
     assert len(online.state.requests) == 1, "replay or offline auto mode reached the network"
 
 
-def test_record_mode_writes_the_shipped_file_only(online, recordings, monkeypatch):
+def test_record_mode_writes_the_shipped_file_only(face, online, recordings, monkeypatch):
     monkeypatch.setenv("WORKBOOK_MODE", "record")
-    ask(get_client("lesson", quiet=True))
+    ask(face.client(), face=face)
+    assert len(online.state.requests) == 1, "record mode did not call the server"
     assert len(responses_in(shipped(recordings))) == 1, "record mode did not save the reply in the shipped file"
     assert not improvised(recordings).exists(), "record mode saved an improvised recording"
 
@@ -475,30 +490,45 @@ def test_the_forget_command_says_what_it_forgot(recordings):
 # --- 5. secrets are scrubbed before anything is saved -------------------------------
 
 
-def call_expecting(answer: Answer) -> Callable[[anthropic.Anthropic], str]:
+def call_expecting(answer: Answer, face: Face = SYNC) -> Callable[[Client], str]:
     """How to call a loopback server that answers with `answer`; the call returns what the student saw."""
     if answer is refuse_the_key:
 
-        def refused(client: anthropic.Anthropic) -> str:
+        def refused(client: Client) -> str:
             with pytest.raises(anthropic.AuthenticationError) as caught:
-                ask(client)
+                ask(client, face=face)
             return str(caught.value)
 
         return refused
     if answer is echo_as_message:
-        return lambda client: text_of(ask(client))
-    return lambda client: text_of(stream(client))
+        return lambda client: text_of(ask(client, face=face))
+    return lambda client: text_of(stream(client, face=face))
 
 
-@pytest.mark.parametrize("answer", [refuse_the_key, echo_as_message, echo_as_stream], ids=lambda a: a.__name__)
-def test_a_key_the_server_echoes_back_is_scrubbed_before_saving(recordings, loopback, monkeypatch, answer):
+@pytest.mark.parametrize(
+    "answer",
+    [refuse_the_key, echo_as_message, echo_as_stream, echo_split_across_events],
+    ids=lambda answer: answer.__name__,
+)
+@pytest.mark.parametrize("headers", ["bearer", "bearer and x-api-key"])
+def test_a_key_the_server_echoes_back_is_scrubbed_before_saving(
+    face, recordings, loopback, monkeypatch, answer, headers
+):
     server = loopback(answer)
     use(monkeypatch, mode="record", key=FAKE_KEY, base_url=server.url)
-    seen = call_expecting(answer)(get_client("lesson", quiet=True, max_retries=0))
-    assert FAKE_KEY in seen, "the server did not echo the key, so the test proves nothing"
+    client = face.client(max_retries=0)
+    keys = [FAKE_KEY] if headers == "bearer" else [FAKE_KEY, SECOND_KEY]
+    if headers != "bearer":
+        client = client.with_options(default_headers={"x-api-key": SECOND_KEY})
+    seen = call_expecting(answer, face)(client)
+    assert server.requests[0].credentials == " ".join(reversed(keys)), "the keys were not sent as expected"
+    assert all(key in seen for key in keys), "the server did not echo the key, so the test proves nothing"
     saved = shipped(recordings).read_text()
-    assert FAKE_KEY not in saved and "TESTONLY" not in saved, "the key was saved in the recording"
+    assert "TESTONLY" not in saved, "a key was saved in the recording"
     assert REDACTED in saved, f"the echoed key was not replaced by {REDACTED!r}"
+    if answer is not refuse_the_key:  # the reply as a reader reads it: no key spelled out, even across deltas
+        message = recorded_message(responses_in(shipped(recordings))[0])
+        assert message is not None and "TESTONLY" not in text_of(message), "the saved reply spells out a key"
 
 
 def test_a_custom_token_header_the_server_echoes_back_is_scrubbed(recordings, loopback, monkeypatch):
@@ -523,14 +553,6 @@ def test_a_placeholder_key_shorter_than_eight_characters_is_kept(recordings, loo
     saved = shipped(recordings).read_text()
     assert "You sent ollama" in saved, "a short placeholder key was scrubbed from the reply"
     assert REDACTED not in saved, "something was scrubbed though no secret was sent"
-
-
-def test_a_key_streamed_back_in_pieces_is_scrubbed(recordings, loopback, monkeypatch):
-    server = loopback(echo_split_across_events)
-    use(monkeypatch, mode="record", key=FAKE_KEY, base_url=server.url)
-    stream(get_client("lesson", quiet=True, max_retries=0))
-    replayed = recorded_message(responses_in(shipped(recordings))[0])
-    assert replayed is not None and FAKE_KEY not in text_of(replayed), "the saved stream spells out the key"
 
 
 # --- 6. credentials in the base URL are never printed -------------------------------
@@ -633,14 +655,10 @@ def test_git_ignores_temporary_and_improvised_recordings_but_not_shipped_ones(pa
 
 @pytest.mark.parametrize("stalls", ["before headers", "after headers"])
 def test_a_stalled_json_reply_is_recorded_as_a_timeout_and_replays_as_one(recordings, loopback, monkeypatch, stalls):
-    with contextlib.ExitStack() as servers:
-        if stalls == "before headers":
-            url = servers.enter_context(StandinServer(failures=["timeout"], hang_seconds=1.0)).url
-        else:
-            url = loopback(stall_after_headers).url
-        use(monkeypatch, mode="record", key=FAKE_KEY, base_url=url)
-        with pytest.raises(anthropic.APITimeoutError):
-            ask(get_client("lesson", quiet=True, timeout=0.3, max_retries=0))
+    server = loopback(stall_before_headers if stalls == "before headers" else stall_after_headers)
+    use(monkeypatch, mode="record", key=FAKE_KEY, base_url=server.url)
+    with pytest.raises(anthropic.APITimeoutError):
+        ask(get_client("lesson", quiet=True, timeout=0.3, max_retries=0))
     kept = responses_in(shipped(recordings))
     assert [response.get("error") for response in kept] == ["timeout"], f"not saved as one timeout: {kept}"
     assert "status" not in kept[0], f"a timeout was saved with a status: {kept[0]}"

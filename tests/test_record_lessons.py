@@ -26,6 +26,7 @@ from helpers.checks import message_json
 from helpers.recordings import RecordingFile
 from instructor import record_lessons
 from instructor.record_lessons import Job, Outcome, RunError
+from tests.conftest import HANG_BOUND
 from tools import build_notebooks
 
 REQUEST = {"method": "POST", "path": "/v1/messages"}
@@ -254,7 +255,7 @@ def test_ctrl_c_ends_a_lessons_process_and_its_kernel(tmp_path, monkeypatch):
         if started:  # stopping it: let it end
             return real_communicate(process, timeout=timeout)
         started.append(process)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + HANG_BOUND  # ends as soon as the cell runs
         while not kernel_pid.exists() and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.1)
         raise KeyboardInterrupt  # as Ctrl-C does while the command waits for the lesson's process
@@ -269,7 +270,7 @@ def test_ctrl_c_ends_a_lessons_process_and_its_kernel(tmp_path, monkeypatch):
     (process,) = started
     assert process.poll() is not None, "the lesson's process outlived Ctrl-C"
     pid = int(kernel_pid.read_text())
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + HANG_BOUND  # ends as soon as the kernel has: a bound for a hang only
     while time.monotonic() < deadline and kernel_alive(pid):
         time.sleep(0.2)
     assert not kernel_alive(pid), "the lesson's kernel outlived Ctrl-C"

@@ -1,13 +1,19 @@
-"""Recording and replay under the real SDK: what a lesson relies on when it runs offline."""
+"""Recording and replay under the real SDK: what a lesson relies on when it runs offline.
+
+A test that takes `face` runs once with get_client() and once with get_async_client() (tests/faces.py).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import multiprocessing
-import time
 from pathlib import Path
+from typing import Any
 
 import anthropic
+import httpx2
 import pytest
 
 from helpers import MODEL, CorruptRecordingError, MissingRecordingError, get_client
@@ -15,28 +21,21 @@ from helpers.client import PROVENANCE_TEXT
 from helpers.recordings import IMPROVISED_FOLDER, RecordingFile, request_key
 from helpers.settings import RECORDINGS_DIR, Mode
 from tests.conftest import FAKE_KEY
+from tests.faces import SYNC, Client, Face
+from tests.test_live_path import CLOSED, LoopbackServer, responses_in, stall_before_headers, use
 from tools.standin.http import StandinServer
 
 QUESTION = "What is an API, in two sentences?"
 
 
-def ask(client: anthropic.Anthropic, question: str = QUESTION, **extra: object) -> anthropic.types.Message:
-    return client.messages.create(
-        model=MODEL, max_tokens=200, messages=[{"role": "user", "content": question}], **extra
+def ask(client: Client, question: str = QUESTION, *, face: Face = SYNC) -> anthropic.types.Message:
+    return face.result(
+        client.messages.create(model=MODEL, max_tokens=200, messages=[{"role": "user", "content": question}])
     )
 
 
-def stream_text(client: anthropic.Anthropic, question: str = QUESTION) -> tuple[str, anthropic.types.Message]:
-    with client.messages.stream(model=MODEL, max_tokens=200, messages=[{"role": "user", "content": question}]) as s:
-        text = "".join(s.text_stream)
-        return text, s.get_final_message()
-
-
-def record_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """From now on, time.sleep() is recorded instead of slept: the waits the SDK and the workbook asked for."""
-    waited: list[float] = []
-    monkeypatch.setattr(time, "sleep", waited.append)
-    return waited
+def stream_text(client: Client, question: str = QUESTION, *, face: Face = SYNC) -> tuple[str, anthropic.types.Message]:
+    return face.stream_text(client, model=MODEL, max_tokens=200, messages=[{"role": "user", "content": question}])
 
 
 def improvised(recordings: Path) -> Path:
@@ -48,60 +47,69 @@ def go_offline(monkeypatch: pytest.MonkeyPatch, mode: str = "auto") -> None:
     """No key, no server: what a student at home has (auto mode replays what auto mode recorded)."""
     monkeypatch.setenv("WORKBOOK_MODE", mode)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "")
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # nothing listens: any request would fail
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", CLOSED)  # nothing listens: any request would fail
 
 
-def test_auto_mode_records_a_miss_then_replays_it_offline(online, recordings, monkeypatch):
-    live = ask(get_client("lesson", quiet=True))
-    assert len(online.state.requests) == 1
+def expected_waits(events: list[dict[str, Any]], speed: float) -> list[float]:
+    """The waits a replay at `speed` makes between a stream's events: the gaps of their recorded times."""
+    times = [0.0] + [float(event["at"]) for event in events]
+    return [(later - earlier) / speed for earlier, later in itertools.pairwise(times) if later > earlier]
+
+
+def test_auto_mode_records_a_miss_then_replays_it_offline(face, online, recordings, monkeypatch):
+    live = ask(face.client(), face=face)
+    assert len(online.state.requests) == 1, "auto mode with a key did not call the server"
+    assert improvised(recordings).exists(), "auto mode did not save what it recorded under improvised/"
     go_offline(monkeypatch)
-    replayed = ask(get_client("lesson", quiet=True))
-    assert replayed == live, "a replayed reply should parse to exactly the recorded Message"
+    assert ask(face.client(), face=face) == live, "a replayed reply should parse to exactly the recorded Message"
+    assert len(online.state.requests) == 1, "the offline replay reached the network"
 
 
-def test_a_stream_is_recorded_as_events_and_replayed_as_a_stream(online, recordings, monkeypatch):
-    live_text, live_final = stream_text(get_client("lesson", quiet=True))
-    stored = json.loads(improvised(recordings).read_text())["interactions"][0]["responses"][0]
+def test_a_stream_is_recorded_as_events_and_replayed_as_a_stream(face, online, recordings, monkeypatch):
+    live = stream_text(face.client(), face=face)
+    (stored,) = responses_in(improvised(recordings))
     names = [event["event"] for event in stored["events"]]
     assert names[0] == "message_start" and names[-1] == "message_stop", names
     assert all(isinstance(event["at"], float | int) for event in stored["events"])
+    assert "end" not in stored, f"a stream read to its end was saved as ending otherwise: {stored.get('end')}"
 
     go_offline(monkeypatch)
-    text, final = stream_text(get_client("lesson", quiet=True))
-    assert (text, final.usage) == (live_text, live_final.usage)
+    assert stream_text(face.client(), face=face) == live, "the replayed stream differs from the recorded one"
+    assert len(online.state.requests) == 1, "the offline replay reached the network"
 
 
-def test_replayed_stream_is_paced_by_recorded_timings_only_when_asked(recordings, monkeypatch):
-    with StandinServer(pace=0.05) as server:
-        monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
-        stream_text(get_client("lesson", quiet=True))
-    recorded = json.loads(improvised(recordings).read_text())["interactions"][0]["responses"][0]["events"]
+def test_replayed_stream_is_paced_by_recorded_timings_only_when_asked(face, recordings, monkeypatch, waits):
+    with StandinServer(pace=0.02) as server:
+        use(monkeypatch, key=FAKE_KEY, base_url=server.url)
+        live_text, _ = stream_text(face.client(), face=face)
+    events = responses_in(improvised(recordings))[0]["events"]
+    assert events[-1]["at"] > 0, "the stand-in did not pace its stream, so the test proves nothing"
+
     go_offline(monkeypatch)
-    waited = record_sleeps(monkeypatch)
-    stream_text(get_client("lesson", quiet=True, stream_speed=0))
-    assert waited == [], "speed 0 replays at once"
-    stream_text(get_client("lesson", quiet=True, stream_speed=2))
-    assert recorded[-1]["at"] > 0 and sum(waited) == pytest.approx(recorded[-1]["at"] / 2), "speed 2: half the time"
+    waits.clear()  # what recording asked for, if anything
+    assert stream_text(face.client(stream_speed=0), face=face)[0] == live_text
+    assert face.waited(waits) == [], "speed 0 replays at once"
+    assert stream_text(face.client(stream_speed=2), face=face)[0] == live_text
+    assert face.waited(waits) == pytest.approx(expected_waits(events, 2)), "speed 2: each recorded gap, halved"
 
 
-def test_miss_without_key_fails_at_once_with_a_message_that_says_what_to_do(recordings, standin, monkeypatch):
+def test_miss_without_key_fails_at_once_with_a_message_that_says_what_to_do(
+    face, recordings, standin, monkeypatch, waits
+):
     monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
-    client = get_client("lesson", quiet=True)
-    waited = record_sleeps(monkeypatch)
     with pytest.raises(MissingRecordingError) as caught:
-        ask(client, "a question never recorded")
+        ask(face.client(), "a question never recorded", face=face)
     assert standin.state.requests == [], "a miss without a key must not touch the network"
-    assert waited == [], "a miss is raised at once, not after the SDK's retries"
+    assert face.waited(waits) == [], "a miss is raised at once, not after the SDK's retries"
     message = str(caught.value)
     for needed in ("a question never recorded", "lesson.json", "ANTHROPIC_API_KEY", ".env"):
         assert needed in message, f"the message should mention {needed!r}: {message}"
 
 
-def test_replay_mode_never_calls_the_api_even_with_a_key(online, recordings, monkeypatch):
+def test_replay_mode_never_calls_the_api_even_with_a_key(face, online, recordings, monkeypatch):
     monkeypatch.setenv("WORKBOOK_MODE", "replay")
     with pytest.raises(MissingRecordingError, match="replay"):
-        ask(get_client("lesson", quiet=True))
+        ask(face.client(), face=face)
     assert online.state.requests == []
 
 
@@ -114,11 +122,11 @@ def test_record_mode_always_calls_and_replaces_what_was_recorded(online, recordi
     assert [len(item["responses"]) for item in interactions] == [1]
 
 
-def test_live_mode_calls_the_api_and_saves_nothing(online, recordings, monkeypatch):
+def test_live_mode_calls_the_api_and_saves_nothing(face, online, recordings, monkeypatch):
     monkeypatch.setenv("WORKBOOK_MODE", "live")
-    ask(get_client("lesson", quiet=True))
+    ask(face.client(), face=face)
     assert len(online.state.requests) == 1
-    assert not (recordings / "lesson.json").exists()
+    assert not (recordings / "lesson.json").exists() and not improvised(recordings).exists(), "live mode saved"
 
 
 def test_recordings_match_on_path_and_body_not_on_host(online, recordings, monkeypatch):
@@ -129,46 +137,45 @@ def test_recordings_match_on_path_and_body_not_on_host(online, recordings, monke
     assert replayed == live, "the reply recorded from one host should replay for any other"
 
 
-def test_a_retried_request_replays_its_responses_in_order(recordings, monkeypatch):
+def test_a_retried_request_replays_its_responses_in_order(face, recordings, monkeypatch, waits):
     with StandinServer(failures=["429"]) as server:
-        monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
-        ask(get_client("lesson", quiet=True, max_retries=1))
-    responses = json.loads(improvised(recordings).read_text())["interactions"][0]["responses"]
+        use(monkeypatch, key=FAKE_KEY, base_url=server.url)
+        ask(face.client(max_retries=1), face=face)
+    assert face.waited(waits) == [1.0], "the SDK should have waited retry-after (1 s) once"
+    responses = responses_in(improvised(recordings))
     assert [r["status"] for r in responses] == [429, 200]
     assert responses[0]["headers"]["retry-after"] == "1"
 
     go_offline(monkeypatch)
     with pytest.raises(anthropic.RateLimitError):
-        ask(get_client("lesson", quiet=True, max_retries=0))
-    client = get_client("lesson", quiet=True, max_retries=0)
+        ask(face.client(max_retries=0), face=face)
+    client = face.client(max_retries=0)  # a new client replays from the first response again
     with pytest.raises(anthropic.RateLimitError):
-        ask(client)
-    assert ask(client).stop_reason == "end_turn", "the second replay of the request is the recorded 200"
+        ask(client, face=face)
+    assert ask(client, face=face).stop_reason == "end_turn", "the second replay of the request is the recorded 200"
 
 
-def test_a_timeout_is_recorded_and_replayed_as_the_sdks_timeout_error(recordings, monkeypatch):
-    with StandinServer(failures=["timeout"], hang_seconds=1.0) as server:
-        monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
-        with pytest.raises(anthropic.APITimeoutError):
-            ask(get_client("lesson", quiet=True, max_retries=0, timeout=0.3))
+@pytest.mark.parametrize("failure", ["timeout", "connection"])
+def test_a_failure_is_recorded_and_replayed_as_the_same_httpx2_error(face, recordings, monkeypatch, waits, failure):
+    error = anthropic.APITimeoutError if failure == "timeout" else anthropic.APIConnectionError
+    # A server that sends nothing until it closes: the client's own timeout ends the request, however slow the machine.
+    with contextlib.closing(LoopbackServer(stall_before_headers)) as server:
+        use(monkeypatch, key=FAKE_KEY, base_url=server.url if failure == "timeout" else CLOSED)
+        with pytest.raises(error) as caught:
+            ask(face.client(max_retries=0, timeout=0.3), face=face)
+    live = caught.value.__cause__
+    assert isinstance(live, httpx2.RequestError), f"the SDK's error does not carry the httpx2 one: {live!r}"
+    stored = responses_in(improvised(recordings))
+    assert [r.get("error") for r in stored] == [failure] and "status" not in stored[0], stored
+
     go_offline(monkeypatch)
-    waited = record_sleeps(monkeypatch)
-    with pytest.raises(anthropic.APITimeoutError):
-        ask(get_client("lesson", quiet=True, max_retries=2))
-    assert len(waited) == 2, "the SDK retried the replayed timeout twice (waits of its own, none from replay)"
-
-
-def test_a_connection_error_is_recorded_and_replayed(recordings, monkeypatch):
-    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # closed port: connection refused
-    with pytest.raises(anthropic.APIConnectionError):
-        ask(get_client("lesson", quiet=True, max_retries=0))
-    go_offline(monkeypatch)
-    with pytest.raises(anthropic.APIConnectionError) as caught:
-        ask(get_client("lesson", quiet=True, max_retries=0))
-    assert not isinstance(caught.value, anthropic.APITimeoutError)
+    with pytest.raises(error) as caught:
+        ask(face.client(max_retries=2), face=face)
+    replayed = caught.value.__cause__
+    assert (type(replayed), str(replayed)) == (type(live), str(live)), "not replayed as the same httpx2 error"
+    if failure == "connection":
+        assert not isinstance(caught.value, anthropic.APITimeoutError), "a connection failure replayed as a timeout"
+    assert len(face.waited(waits)) == 2, "two waits: the SDK's, before each retry; a replayed failure adds none"
 
 
 def test_error_statuses_reach_the_student_as_the_sdks_typed_errors(online, recordings, monkeypatch):
@@ -180,9 +187,9 @@ def test_error_statuses_reach_the_student_as_the_sdks_typed_errors(online, recor
         get_client("lesson", quiet=True).messages.create(model=MODEL, max_tokens=50, messages=bad_history)
 
 
-def test_no_key_reaches_a_recording(online, recordings):
-    ask(get_client("lesson", quiet=True))
-    stream_text(get_client("lesson", quiet=True))
+def test_no_key_reaches_a_recording(face, online, recordings):
+    ask(face.client(), face=face)
+    stream_text(face.client(), face=face)
     assert online.state.requests[0]["headers"].get("Authorization") == f"Bearer {FAKE_KEY}", "the key was sent"
     text = improvised(recordings).read_text()
     assert FAKE_KEY not in text and "TESTONLY" not in text

@@ -6,24 +6,25 @@ change when a re-record brings other values), and replies without streaming that
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anthropic
 import pytest
 from anthropic.types.messages import MessageBatch
 
-from helpers import MODEL, MissingRecordingError, get_async_client, get_client, tickets, wire
+from helpers import MODEL, MissingRecordingError, get_client, tickets, wire
 from helpers.costs import cost_usd
 from helpers.faults import INPUT_TOKENS_PER_MINUTE, OUTPUT_TOKENS_PER_MINUTE, REQUESTS_PER_MINUTE
 from helpers.recordings import RecordingFile
+from helpers.retries import SimulatedTime
 from instructor import record_lessons
 from instructor.record_lessons import Outcome
 from tests.conftest import FAKE_KEY
+from tests.faces import SYNC, Client, Face
 from tests.test_recorded_files import check_response, check_sample_token_counts
 from tools.standin.http import StandinServer
 from tools.standin.limits import Bucket, RateLimits
@@ -31,6 +32,7 @@ from tools.standin.replies import build_message, json_reply_delay, stream_events
 
 LESSON = "batch_test"
 TICKETS = tickets.TICKETS[:3]
+STOPPED_AT = 1_900_000_000.0  # a whole second: what time.time() says while the clock stands still
 RATE_LIMIT_HEADERS = {
     f"{wire.RATE_LIMIT_PREFIX}{kind}-{part}" for kind in wire.RATE_LIMIT_KINDS for part in wire.RATE_LIMIT_PARTS
 }
@@ -42,14 +44,17 @@ def batch_requests(*extra: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def run_batch(client: anthropic.Anthropic, requests: list[dict[str, Any]]) -> tuple[list[MessageBatch], list[Any]]:
+def run_batch(
+    client: Client, requests: list[dict[str, Any]], face: Face = SYNC
+) -> tuple[list[MessageBatch], list[Any]]:
     """Create a batch, retrieve it until its processing has ended, read its results: every MessageBatch
     seen on the way, and the results in the order they came."""
-    seen = [client.messages.batches.create(requests=requests)]
+    batches = client.messages.batches
+    seen = [face.result(batches.create(requests=requests))]
     while seen[-1].processing_status != "ended":
         assert len(seen) < 10, "the batch never ended"
-        seen.append(client.messages.batches.retrieve(seen[0].id))
-    return seen, list(client.messages.batches.results(seen[0].id))
+        seen.append(face.result(batches.retrieve(seen[0].id)))
+    return seen, face.listed(batches.results(seen[0].id))
 
 
 def steady(batch: MessageBatch) -> dict[str, Any]:
@@ -180,12 +185,12 @@ def test_a_local_model_server_has_no_batches():
 
 
 def test_a_batch_recorded_through_get_client_replays_the_same_batches_and_results_offline(
-    recordings, bare, monkeypatch
+    face, recordings, bare, monkeypatch
 ):
     expected_seen, expected_results = run_batch(bare, batch_requests())
     with StandinServer() as server:
         use(monkeypatch, "record", key=FAKE_KEY, base_url=server.url)
-        recorded_seen, recorded_results = run_batch(get_client(LESSON, quiet=True), batch_requests())
+        recorded_seen, recorded_results = run_batch(face.client(LESSON), batch_requests(), face)
         sent = len(server.state.requests)
     # The workbook's client changes nothing the SDK sees: what the bare client saw from another server.
     assert [steady(batch) for batch in recorded_seen] == [steady(batch) for batch in expected_seen]
@@ -194,7 +199,7 @@ def test_a_batch_recorded_through_get_client_replays_the_same_batches_and_result
     # Offline, behind another base URL (a gateway path too): the same objects, the results URL found by its path.
     for base_url in ("", "https://gateway.example/anthropic"):
         use(monkeypatch, "replay", base_url=base_url)
-        replayed_seen, replayed_results = run_batch(get_client(LESSON, quiet=True), batch_requests())
+        replayed_seen, replayed_results = run_batch(face.client(LESSON), batch_requests(), face)
         assert replayed_seen == recorded_seen and replayed_results == recorded_results
     assert sent == len(recorded_seen) + 2  # create, the polls, results()'s own retrieve, and the results
 
@@ -216,21 +221,6 @@ def test_a_batch_recorded_through_get_client_replays_the_same_batches_and_result
     assert dollars == pytest.approx(sum(cost_usd(usage, MODEL, batch=True) or 0 for usage in usages))
 
 
-def test_an_async_client_records_and_replays_a_batch(recordings, monkeypatch):
-    async def run(client: anthropic.AsyncAnthropic) -> tuple[list[MessageBatch], list[Any]]:
-        seen = [await client.messages.batches.create(requests=batch_requests())]
-        while seen[-1].processing_status != "ended":
-            seen.append(await client.messages.batches.retrieve(seen[0].id))
-        return seen, [entry async for entry in await client.messages.batches.results(seen[0].id)]
-
-    with StandinServer() as server:
-        use(monkeypatch, "record", key=FAKE_KEY, base_url=server.url)
-        recorded = asyncio.run(run(get_async_client(LESSON, quiet=True)))
-    use(monkeypatch, "replay")
-    assert asyncio.run(run(get_async_client(LESSON, quiet=True))) == recorded
-    assert len(recorded[1]) == len(TICKETS)
-
-
 def test_a_replayed_batch_that_was_never_recorded_says_which_request_is_missing(recordings, monkeypatch):
     use(monkeypatch, "replay")
     with pytest.raises(MissingRecordingError, match=r"POST /v1/messages/batches, a Message Batch of 3 request"):
@@ -246,7 +236,8 @@ def rate_limits(headers: Any) -> dict[str, str]:
     return {name: value for name, value in headers.items() if name.startswith(wire.RATE_LIMIT_PREFIX)}
 
 
-def test_every_messages_reply_carries_the_rate_limit_headers_with_remaining_falling(bare):
+def test_every_messages_reply_carries_the_rate_limit_headers_with_remaining_falling(bare, monkeypatch):
+    monkeypatch.setattr(time, "time", lambda: STOPPED_AT)  # the stand-in's clock stands still: nothing flows back
     request = tickets.request_for(TICKETS[0])
     replies = [bare.messages.with_raw_response.create(**request) for _ in range(3)]
     with bare.messages.with_streaming_response.create(**request, stream=True) as streamed:
@@ -266,11 +257,11 @@ def test_every_messages_reply_carries_the_rate_limit_headers_with_remaining_fall
         first[f"{wire.RATE_LIMIT_PREFIX}input-tokens-remaining"]
     )
     assert used == replies[0].parse().usage.input_tokens, "the input the reply used is gone from the bucket"
-    now = datetime.now(UTC)
+    now = datetime.fromtimestamp(STOPPED_AT, UTC)
     for name, value in first.items():
-        if name.endswith("-reset"):  # an RFC 3339 time, soon: when the bucket is full again
+        if name.endswith("-reset"):  # an RFC 3339 time in whole seconds: when the bucket is full again
             reset = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-            assert -1 < (reset - now).total_seconds() <= 61, "whole seconds: a full bucket's reset is now, rounded down"
+            assert timedelta(0) <= reset - now <= timedelta(minutes=1), f"{name} is not within the minute: {value}"
 
 
 def test_a_429_from_the_standin_says_no_requests_remain():
@@ -348,20 +339,23 @@ def test_headers_that_differ_on_every_run_do_not_make_a_rerecord_a_change(record
 
 
 def test_with_json_latency_a_reply_takes_as_long_as_it_would_have_streamed(recordings, monkeypatch):
+    timer = SimulatedTime()  # the stand-in's waits, and the clock the recording times replies by: exact and instant
+    monkeypatch.setattr(time, "sleep", timer.sleep)
+    monkeypatch.setattr(time, "monotonic", timer.clock)
     request = tickets.request_for(TICKETS[0])
     with StandinServer() as server:
-        started = time.monotonic()
         anthropic.Anthropic(base_url=server.url, api_key=FAKE_KEY).messages.create(**request)
-        assert time.monotonic() - started < 0.3, "without json_latency a reply comes at once"
+    assert timer.clock() == 0, "without json_latency a reply comes at once"
     with StandinServer(json_latency=True, first_token_delay=0.3, pace=0.05) as server:
         use(monkeypatch, "record", key=FAKE_KEY, base_url=server.url)
         get_client(LESSON, quiet=True).messages.create(**request)
         message = build_message(request, server.state)
         expected = json_reply_delay(message, server.state, request)
+    assert timer.clock() == expected, "with json_latency a reply waits as long as its stream would take"
     deltas = sum(1 for name, _ in stream_events(message) if name == "content_block_delta")
     elapsed = RecordingFile(recordings / f"{LESSON}.json").data["interactions"][0]["responses"][0]["elapsed"]
     assert 0.15 + 0.05 * deltas <= expected <= 0.9 + 0.05 * deltas, "the first token's wait is spread, within bounds"
-    assert expected <= elapsed < expected + 0.5
+    assert elapsed == round(expected, 3), "the recording keeps the time the reply took"
 
 
 def test_reply_times_vary_from_request_to_request_but_not_from_run_to_run():
