@@ -105,7 +105,8 @@ class Face:
         assert not wrong, f"the {self.name} face waited with {wrong[0][0]}({wrong[0][1]})" + (
             ", which blocks the event loop" if self.is_async else ""
         )
-        return [seconds for _, seconds in waits.seen]
+        # A zero-second sleep is a turn of the event loop (an anyio checkpoint), not a wait.
+        return [seconds for _, seconds in waits.seen if seconds]
 
     def close(self) -> None:
         if self._runner is None:

@@ -94,7 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
             with state.lock:
                 extra = {**state.limit_headers(time.time()), **extra}
             if status == 429:
-                extra.update(faults.rate_limit_headers(float(extra["retry-after"])))
+                extra.update(faults.too_many_requests_headers(float(extra["retry-after"])))
         self._error(status, kind, message, {**headers, **extra})
         return True
 
