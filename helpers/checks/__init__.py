@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import os
-import sys
 import sysconfig
 import traceback
 from collections.abc import Callable
@@ -173,7 +173,7 @@ def safely(check: Callable[..., Outcome]) -> Callable[..., Outcome]:
 
     @functools.wraps(check)
     def wrapper(*args: Any, **kwargs: Any) -> Outcome:
-        caller = sys._getframe(1)
+        caller = inspect.currentframe().f_back  # the caller's frame (public API)
         try:
             return _run_check(check, args, kwargs, caller)
         finally:
@@ -196,7 +196,7 @@ def exercise(number: int, title: str) -> Callable[[Callable[..., Outcome]], Call
 
         @functools.wraps(check)
         def wrapper(*args: Any, **kwargs: Any) -> None:
-            caller = sys._getframe(1)
+            caller = inspect.currentframe().f_back  # the caller's frame (public API)
             try:
                 outcome = _run_check(check, args, kwargs, caller)
             finally:
