@@ -221,6 +221,8 @@ class _Handler(BaseHTTPRequestHandler):
 
         def paced() -> Iterator[bytes]:
             events = replies.stream_events(message_body, pings=not state.llama_cpp)
+            if state.stream_without_start:
+                events = ((name, data) for name, data in events if name != "message_start")
             for number, (name, data) in enumerate(events):
                 if number == 0:
                     time.sleep(state.first_token_delay)

@@ -28,6 +28,7 @@ class StandinState:
     stream_as_json: bool = False  # a stream request is answered with the whole Message as JSON
     missing: dict[str, int] = field(default_factory=dict)  # endpoint ("count_tokens", "batches") -> its status
     batch_create_as_message: bool = False  # creating a batch gets a plain Message back (a proxy that ignores the path)
+    stream_without_start: bool = False  # a stream begins without message_start (llama-server, now and then)
     flat_usage: bool = False  # input_tokens is the same for every request, however long
     enforce_rate_limits: bool = False  # True: a request that does not fit the rate limits gets a 429
     batch_polls: int = DEFAULT_BATCH_POLLS  # retrieves that find a batch still in progress; the next finds it ended
