@@ -255,13 +255,23 @@ class AgentRun:
         return f"{calls}, {tokens_in:,} input and {tokens_out:,} output tokens, {money}"
 
 
+# What a server that does not count tokens answers count_tokens with: no such address, no such method,
+# or a failure of its own (llama.cpp's proxies, LiteLLM) or "not implemented".
+NO_TOKEN_COUNTING = (404, 405, 500, 501)
+
+
 def count_input_tokens(client: anthropic.Anthropic, request: Json) -> int | None:
     """The request's input tokens, counted by the API (free, and recorded like any request); None when
     the server has no count_tokens endpoint, as some local model servers do not."""
     counted = {key: request[key] for key in ("model", "system", "tools", "messages") if key in request}
     try:
-        tokens = client.messages.count_tokens(**counted).input_tokens
-    except anthropic.NotFoundError:
+        # No retries: a server without the endpoint answers 404, 405, 500 or 501, and will again.
+        tokens = client.with_options(max_retries=0).messages.count_tokens(**counted).input_tokens
+    except anthropic.APIStatusError as error:
+        if error.status_code in NO_TOKEN_COUNTING:
+            return None
+        raise
+    except (anthropic.APIResponseValidationError, ValueError):  # a 200 that is not a count
         return None
     return tokens if isinstance(tokens, int) else None  # a server may answer with something else
 
@@ -340,7 +350,7 @@ def run_agent(
         counted = call_with_retries(lambda _, request=request: count_input_tokens(client, request), **retrying)
         if counted is None and "count" not in note_once:
             note_once.add("count")
-            say("This server does not count tokens (no count_tokens endpoint), so the token budget is not checked.")
+            say("This server does not count tokens (its count_tokens failed), so the token budget is not checked.")
         if counted is not None and counted > limits.max_input_tokens:
             raise stop(
                 f"call {number} would send {counted:,} input tokens, over the budget of {limits.max_input_tokens:,}: "
