@@ -73,7 +73,8 @@ def say_if_not_growing(usages: list[Usage], *, so: str, say: Say = print) -> Non
     if len(sent) > 1 and sent[-1] <= sent[0]:
         counts = ", ".join(f"{n:,}" for n in sent)
         say(
-            f"The input sent did not grow here ({counts} tokens): this server's usage does not count the history, so {so}."
+            f"The input sent did not grow here ({counts} tokens): this server's usage does not count "
+            f"the history, so {so}."
         )
 
 
