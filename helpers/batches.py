@@ -17,25 +17,22 @@ from collections.abc import Awaitable, Callable
 import anthropic
 from anthropic.types.messages import MessageBatch
 
+from .retries import is_not_served
 from .transport import RECORDED_ELAPSED
 
 Say = Callable[[str], object]
-
-# What a server without the Message Batches API answers a batch create with: no such address or method,
-# a failure of its own, or "not implemented".
-NO_BATCHES = (404, 405, 500, 501)
 
 
 async def create_batch(
     client: anthropic.AsyncAnthropic, requests: list[dict], *, say: Say = print
 ) -> MessageBatch | None:
     """The batch created from `requests`; or None, after one line saying so, when the server has no Message
-    Batches API: it answers 404, 405, 500 or 501, or a 200 that is not a batch (a proxy that answers every
-    request with a Message)."""
+    Batches API: it answers 404, 405, 501 or a 500 in its own words (helpers.retries.is_not_served), or a 200
+    that is not a batch (a proxy that answers every request with a Message). Other errors are raised."""
     try:
-        batch = await client.with_options(max_retries=0).messages.batches.create(requests=requests)
+        batch = await client.messages.batches.create(requests=requests)
     except anthropic.APIStatusError as error:
-        if error.status_code not in NO_BATCHES:
+        if not is_not_served(error):
             raise
         say(
             f"This server has no Message Batches API (it answered {error.status_code}), "
