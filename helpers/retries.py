@@ -91,6 +91,28 @@ def is_transient(error: BaseException) -> bool:
     return error_type(error) in RETRYABLE_ERROR_TYPES
 
 
+def is_transient_response(stored: dict) -> bool:
+    """is_transient() for a stored response (helpers/recordings.py): True for a failure that sending the
+    request again may clear (no response at all, a 408, 409, a 429 that names no spend limit, a 5xx, a
+    stream that broke off or carried a retryable error event); False for a success or a permanent answer."""
+    if "error" in stored:  # a timeout or a connection failure, without a response
+        return True
+    if "events" in stored:
+        if stored.get("end", "complete") not in ("complete", "left early"):
+            return True
+        errors = [event.get("data") or {} for event in stored["events"] if event.get("event") == "error"]
+        return any((data.get("error") or {}).get("type") in RETRYABLE_ERROR_TYPES for data in errors)
+    status = stored.get("status", 0)
+    should = {name.lower(): value for name, value in stored.get("headers", {}).items()}.get("x-should-retry")
+    if should in ("true", "false"):
+        return should == "true"
+    detail = (stored.get("body") or {}).get("error") if isinstance(stored.get("body"), dict) else None
+    code = ((detail or {}).get("details") or {}).get("error_code") if isinstance(detail, dict) else None
+    if isinstance(code, str) and (code in PERMANENT_ERROR_CODES or "spend_limit" in code):
+        return False
+    return status in RETRYABLE_STATUSES or status >= 500
+
+
 def is_not_served(error: BaseException) -> bool:
     """True when the error says the server has no such endpoint, rather than that this call failed: a 404,
     405 or 501, or a 500 whose body is not the API's error format (the API's own 500 is an `api_error`,

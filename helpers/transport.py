@@ -29,6 +29,7 @@ from .byte_streams import AsyncRecordingStream, RecordingStream, ReplayedStream
 from .errors import MissingRecordingError
 from .exchanges import Arrived, api_path, body_of, failure_of, model_of, raise_failure
 from .recordings import LessonRecordings, RecordingFile, is_success, request_key
+from .retries import is_transient_response
 from .scrubbing import scrub, scrub_stream, secrets_sent
 from .settings import Mode
 from .stream_shapes import asks_for_stream, shaped, shaped_async
@@ -150,7 +151,10 @@ class WorkbookTransport(httpx2.BaseTransport):
             found = self._recorded(key)
             if found is not None:
                 file, responses = found
-                if self.mode is Mode.REPLAY or not self.has_key or any(map(is_success, responses)):
+                # With a key, auto mode asks again only what may have changed: a recorded failure that
+                # was transient (a 429, a 5xx, a timeout). A success, or a permanent answer (a 400), replays.
+                asks_again = not any(map(is_success, responses)) and all(map(is_transient_response, responses))
+                if self.mode is Mode.REPLAY or not self.has_key or not asks_again:
                     position = self.replay_position.get(key, 0)
                     self.replay_position[key] = position + 1
                     # Cycle, so re-running a cell replays the same sequence (429 then 200) again.
@@ -160,13 +164,19 @@ class WorkbookTransport(httpx2.BaseTransport):
         return Forward(stored_request, key, secrets)
 
     def _recorded(self, key: str) -> tuple[RecordingFile, list[Json]] | None:
-        """The recorded responses to replay for `key`: in auto mode what was improvised comes first,
-        but a file with a successful reply wins over one that holds only failures."""
+        """The recorded responses to replay for `key`: in auto mode what was improvised comes first, but
+        a file with a successful reply wins over one that holds only failures, and the shipped file's
+        permanent answer (a 400, say) over a transient failure kept in improvised/."""
         files = [self.recordings.shipped]
         if self.mode is Mode.AUTO:
             files.insert(0, self.recordings.improvised)
         found = [(file, responses) for file in files if (responses := file.responses_for(key))]
-        return next((item for item in found if any(map(is_success, item[1]))), found[0] if found else None)
+        succeeded = next((item for item in found if any(map(is_success, item[1]))), None)
+        if succeeded is not None:
+            return succeeded
+        permanent = [item for item in found if not all(map(is_transient_response, item[1]))]
+        shipped_first = sorted(permanent, key=lambda item: item[0] is not self.recordings.shipped)
+        return shipped_first[0] if shipped_first else (found[0] if found else None)
 
     def _miss_message(self, stored_request: Json) -> str:
         where = self.recordings.shipped.path
