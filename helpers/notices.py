@@ -53,7 +53,7 @@ def say_if_no_cache_fields(*usages: Usage, so: str, say: Say = print) -> None:
     """
     if not any(u.cache_creation_input_tokens is not None or u.cache_read_input_tokens is not None for u in usages):
         say(f"No cache fields in these replies: the server does not report caching, so {so}.")
-    elif not prompt_caching_reported(*usages):
+    elif not prompt_caching_reported(*usages) and any(u.cache_read_input_tokens for u in usages):
         say(
             "These replies report cache reads but never a cache write: that is the server's own reuse of "
             f"the prompt it read before, not prompt caching, so {so}."

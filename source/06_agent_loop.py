@@ -505,7 +505,10 @@ from helpers import price_for
 price = price_for(MODEL)  # for a model with no price (a local one), the default model's, and a line saying so
 saved = sum(price.cost(u) for u in run.usages) - sum(price.cost(u) for u in summarized.usages)
 spent = sum(price.cost(u) for u in summary_usages)
-print(f"saved on the agent's calls: ${saved:.4f}; spent on the summaries: ${spent:.4f}")
+if summary_usages:
+    print(f"saved on the agent's calls: ${saved:.4f}; spent on the summaries: ${spent:.4f}")
+else:  # nothing was summarized, so both runs sent the same
+    print("No summary was written, so there is no saving to weigh.")
 
 # %% [markdown]
 # Compare the two. This `Summarizer` writes a new summary whenever turns drop out, and only the calls
