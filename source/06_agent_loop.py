@@ -456,7 +456,10 @@ kept_results = [
     block["content"] for message in trimmed for block in blocks_of(message["content"]) if block["type"] == "tool_result"
 ]
 looked_up = [
-    block["content"] for message in run.messages for block in blocks_of(message["content"]) if block["type"] == "tool_result"
+    block["content"]
+    for message in run.messages
+    for block in blocks_of(message["content"])
+    if block["type"] == "tool_result"
 ]
 for number, parcel in bookshop.PARCELS.items():
     if json.dumps(parcel) not in looked_up:

@@ -28,7 +28,8 @@ messages, max_tokens 0, no model, no key), and a 500 for a request without messa
 Degraded shapes, one option each, that a compatible server or proxy can answer in (tests serve each):
 `stream_as_json` (a stream request gets the Message as plain JSON), `missing={"count_tokens": 500,
 "batches": 501}` (an endpoint answered with that status: 404 and 405 as plain text, 500 as JSON, 501 as an
-HTML page), `stream_without_start` (a stream without its message_start), `batch_create_as_message` (creating a batch returns a plain Message) and `flat_usage` (the same
+HTML page), `stream_without_start` (a stream without its message_start),
+`batch_create_as_message` (creating a batch returns a plain Message) and `flat_usage` (the same
 input_tokens for every request).
 
 It plays each model as its record in helpers/models.py says (what the API refuses of it, whether it
