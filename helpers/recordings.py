@@ -324,6 +324,12 @@ def forget(folder: Path, lessons: list[str]) -> list[Path]:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
             gone.append(path)
+        with contextlib.suppress(FileNotFoundError):  # the lock beside it, left by the last save
+            path.with_suffix(path.suffix + ".lock").unlink()
+    if not lessons:
+        for lock in improvised.glob("*.json.lock"):
+            with contextlib.suppress(FileNotFoundError):
+                lock.unlink()
     return gone
 
 

@@ -1,7 +1,8 @@
 """The seam under the SDK: an httpx2 transport that replays, records or forwards each request.
 
 The SDK builds every request and reads every response; this transport only decides where
-the bytes come from. Live mode hands the server's response up untouched. Record and auto
+the bytes come from. Live mode hands the server's response up untouched (but for a streamed
+request's reply the SDK could not read: helpers/stream_shapes.py). Record and auto
 mode pass it up as it arrives while keeping a copy, and save that copy however the exchange
 ends: complete, left early by the reader, broken off by a dropped connection or a timeout.
 Replay gives the SDK the same bytes again, and then the same ending.
@@ -28,8 +29,10 @@ from .byte_streams import AsyncRecordingStream, RecordingStream, ReplayedStream
 from .errors import MissingRecordingError
 from .exchanges import Arrived, api_path, body_of, failure_of, model_of, raise_failure
 from .recordings import LessonRecordings, RecordingFile, is_success, request_key
+from .retries import is_transient_response
 from .scrubbing import scrub, scrub_stream, secrets_sent
 from .settings import Mode
+from .stream_shapes import asks_for_stream, shaped, shaped_async
 from .wire import to_json
 
 Json = dict[str, Any]
@@ -121,6 +124,10 @@ class WorkbookTransport(httpx2.BaseTransport):
         return {Mode.RECORD: self.recordings.shipped, Mode.AUTO: self.recordings.improvised}.get(self.mode)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = self._answer(request)
+        return shaped(response, request) if asks_for_stream(request.read()) else response
+
+    def _answer(self, request: httpx2.Request) -> httpx2.Response:
         if self.mode is Mode.LIVE:
             return self.upstream.handle_request(request)  # exactly what the server sent
         route = self.route(request, request.read())
@@ -144,7 +151,10 @@ class WorkbookTransport(httpx2.BaseTransport):
             found = self._recorded(key)
             if found is not None:
                 file, responses = found
-                if self.mode is Mode.REPLAY or not self.has_key or any(map(is_success, responses)):
+                # With a key, auto mode asks again only what may have changed: a recorded failure that
+                # was transient (a 429, a 5xx, a timeout). A success, or a permanent answer (a 400), replays.
+                asks_again = not any(map(is_success, responses)) and all(map(is_transient_response, responses))
+                if self.mode is Mode.REPLAY or not self.has_key or not asks_again:
                     position = self.replay_position.get(key, 0)
                     self.replay_position[key] = position + 1
                     # Cycle, so re-running a cell replays the same sequence (429 then 200) again.
@@ -154,13 +164,19 @@ class WorkbookTransport(httpx2.BaseTransport):
         return Forward(stored_request, key, secrets)
 
     def _recorded(self, key: str) -> tuple[RecordingFile, list[Json]] | None:
-        """The recorded responses to replay for `key`: in auto mode what was improvised comes first,
-        but a file with a successful reply wins over one that holds only failures."""
+        """The recorded responses to replay for `key`: in auto mode what was improvised comes first, but
+        a file with a successful reply wins over one that holds only failures, and the shipped file's
+        permanent answer (a 400, say) over a transient failure kept in improvised/."""
         files = [self.recordings.shipped]
         if self.mode is Mode.AUTO:
             files.insert(0, self.recordings.improvised)
         found = [(file, responses) for file in files if (responses := file.responses_for(key))]
-        return next((item for item in found if any(map(is_success, item[1]))), found[0] if found else None)
+        succeeded = next((item for item in found if any(map(is_success, item[1]))), None)
+        if succeeded is not None:
+            return succeeded
+        permanent = [item for item in found if not all(map(is_transient_response, item[1]))]
+        shipped_first = sorted(permanent, key=lambda item: item[0] is not self.recordings.shipped)
+        return shipped_first[0] if shipped_first else (found[0] if found else None)
 
     def _miss_message(self, stored_request: Json) -> str:
         where = self.recordings.shipped.path
@@ -260,6 +276,10 @@ class AsyncWorkbookTransport(httpx2.AsyncBaseTransport):
         self.upstream = upstream or httpx2.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self._answer(request)
+        return await shaped_async(response, request) if asks_for_stream(await request.aread()) else response
+
+    async def _answer(self, request: httpx2.Request) -> httpx2.Response:
         core = self.core
         if core.mode is Mode.LIVE:
             return await self.upstream.handle_async_request(request)

@@ -77,3 +77,14 @@ def test_a_reply_without_thinking_is_said_and_one_with_it_is_not():
     assert said == [
         "No thinking block in this reply (it holds: text): this model sent no thinking, so there is none to look at."
     ]
+
+
+def test_cache_reads_without_any_cache_write_are_said_to_be_the_servers_own_reuse():
+    from helpers.notices import prompt_caching_reported
+
+    reuse = [Usage(input_tokens=1, output_tokens=9, cache_read_input_tokens=83)]  # llama-server's usage
+    said: list[str] = []
+    say_if_no_cache_fields(*reuse, so="x", say=said.append)
+    assert len(said) == 1 and not prompt_caching_reported(*reuse)
+    api = Usage(input_tokens=5, output_tokens=1, cache_creation_input_tokens=0, cache_read_input_tokens=700)
+    assert prompt_caching_reported(api)
