@@ -140,7 +140,7 @@ def slides_url(lesson: str, root: Path = ROOT) -> str:
 
 
 def slides(extra: list[str]) -> None:
-    """Open a lesson as slides in JupyterLab: Space moves on, Shift+Enter runs the cell on the slide."""
+    """Open a lesson as slides in JupyterLab: Space moves on, Ctrl+Enter runs the cell on the slide."""
     if not extra or extra[0].startswith("-"):
         sys.exit("Which lesson? python3 workbook.py slides NN (for example 03)")
     run(BIN / "jupyter", "lab", *lab_options(first_url=slides_url(extra[0])), *extra[1:])
