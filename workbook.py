@@ -6,7 +6,7 @@
     python3 workbook.py test --release   # the release tier: re-record, rebuild, any model, the browser
     python3 workbook.py forget [LESSON ...]   # drop what auto mode recorded in class
     python3 workbook.py grade DIR [--out DIR] [--lesson NN] [--feedback]   # grade students' notebooks
-    python3 workbook.py pack [--out FILE.zip]   # the student pack, to upload to a course site
+    python3 workbook.py pack [--out FILE.zip] [--with-site]   # the student pack, to upload to a course site
     python3 workbook.py slides NN   # present lesson NN as slides (RISE) in JupyterLab, its cells live
     python3 workbook.py site [--out DIR]   # the reading edition: a static site of the lessons and outputs
 

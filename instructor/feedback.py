@@ -98,7 +98,8 @@ def page(row: Row) -> str:
         summary = f"<p>Lesson {escape(row.lesson.title)}: {row.passed} of {len(row.verdicts)} exercises pass.</p>"
         body = "\n".join(part for part in (summary, _exercises(row), _stopped(row), _rerun(row)) if part)
     else:
-        body = f'<p class="not-graded">This notebook was not graded: {escape(row.note)}.</p>'
+        reason = row.note.removeprefix("not graded: ")
+        body = f'<p class="not-graded">This notebook was not graded: {escape(reason)}.</p>'
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"

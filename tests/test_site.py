@@ -5,13 +5,17 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from instructor.pack import FOLDER, write_pack
 from instructor.site import build_site
 
-# Two whole builds: the release tier's, beside the other byte-for-byte rebuilds.
+ROOT = Path(__file__).resolve().parent.parent
+
+# Whole builds again, after the browser test's: the release tier's, beside the other byte-for-byte rebuilds.
 pytestmark = pytest.mark.release
 
 
@@ -25,3 +29,14 @@ def test_the_same_sources_build_the_same_site_byte_for_byte(tmp_path):
     one, two = files(tmp_path / "one"), files(tmp_path / "two")
     differ = [name for name in one if one[name] != two.get(name)]
     assert one.keys() == two.keys() and not differ, f"pages that differ between two builds: {differ}"
+
+
+def test_the_student_pack_can_carry_the_site(tmp_path):
+    write_pack(tmp_path / "pack.zip", with_site=True)
+    with zipfile.ZipFile(tmp_path / "pack.zip") as archive:
+        names = archive.namelist()
+        front = archive.read(f"{FOLDER}/site/index.html").decode()
+    pages = {name.removeprefix(f"{FOLDER}/site/") for name in names if name.startswith(f"{FOLDER}/site/")}
+    lessons = {f"{path.stem}.html" for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    assert lessons | {"index.html", "style.css"} == pages
+    assert all(page in front for page in lessons), "the site's front page does not link to every lesson"

@@ -43,6 +43,7 @@ def test_long_cells_are_fragments_and_going_further_notes_go_to_the_speaker_note
         nbformat.v4.new_code_cell(long_code),
         nbformat.v4.new_markdown_cell("<details>\n<summary>Going further: caching</summary>\n\nmore\n</details>"),
         nbformat.v4.new_markdown_cell("Some words", metadata={"tags": [slides.GOING_FURTHER_TAG]}),
+        nbformat.v4.new_markdown_cell("### Going further: retries\n\nmore"),
         nbformat.v4.new_markdown_cell("### Exercise 1 · Something"),
         nbformat.v4.new_markdown_cell("## A section"),
     ]
@@ -52,6 +53,7 @@ def test_long_cells_are_fragments_and_going_further_notes_go_to_the_speaker_note
         slides.SLIDE,
         slides.CONTINUE,
         slides.FRAGMENT,
+        slides.NOTES,
         slides.NOTES,
         slides.NOTES,
         slides.SUBSLIDE,

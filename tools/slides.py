@@ -7,8 +7,8 @@ every cell of both editions from the lesson's own shape:
 - each `## Section` heading starts a slide, and each `### Subsection` (an exercise, say) a sub-slide;
 - a cell longer than LONG_CELL_LINES lines is a fragment: it appears on the next click, so a slide
   does not open on a wall of text;
-- a "going further" note (a collapsed `<details>` note, or a cell tagged `going-further`) goes to the
-  speaker notes, out of the projected slide;
+- a "going further" note (a collapsed `<details>` note, a cell whose first line says "going further",
+  or a cell tagged `going-further`) goes to the speaker notes, out of the projected slide;
 - the navigation header and footer are skipped: the slides have their own.
 
 Everything else continues the slide before it.
@@ -31,7 +31,10 @@ def is_going_further(cell: nbformat.NotebookNode) -> bool:
     tags = cell.metadata.get("tags", [])
     if GOING_FURTHER_TAG in tags:
         return True
-    return cell.cell_type == "markdown" and bool(re.match(r"\s*<details", cell.source))
+    if cell.cell_type != "markdown":
+        return False
+    first_line = cell.source.strip().split("\n", 1)[0]
+    return first_line.startswith("<details") or "going further" in first_line.lower()
 
 
 def slide_type(cell: nbformat.NotebookNode, *, first: bool, navigation: bool) -> str:
