@@ -5,8 +5,10 @@
     python3 workbook.py test   # set up, then run the tests (offline, no key needed): the fast tier
     python3 workbook.py test --release   # the release tier: re-record, rebuild, any model, the browser
     python3 workbook.py forget [LESSON ...]   # drop what auto mode recorded in class
-    python3 workbook.py grade DIR [--out DIR] [--lesson NN]   # grade students' notebooks
-    python3 workbook.py pack [--out FILE.zip]   # the student pack, to upload to a course site
+    python3 workbook.py grade DIR [--out DIR] [--lesson NN] [--feedback]   # grade students' notebooks
+    python3 workbook.py pack [--out FILE.zip] [--with-site]   # the student pack, to upload to a course site
+    python3 workbook.py slides NN   # present lesson NN as slides (RISE) in JupyterLab, its cells live
+    python3 workbook.py site [--out DIR]   # the reading edition: a static site of the lessons and outputs
 
 Setting up means: create .venv/ beside this file and install into it what the command
 needs: requirements.txt (what the lessons use) for lab, forget and grade, and
@@ -75,10 +77,16 @@ class Install:
 
 # What the lessons import, and nothing else: what a student installs.
 LESSONS = Install("requirements.txt", ("requirements.txt", "pyproject.toml"), VENV / "workbook-installed-lessons.txt")
-# The lessons' requirements plus the tests, the notebook builds and the browser test.
+# The lessons' requirements plus the slides extension (jupyterlab-rise, too big for every student).
+SLIDES = Install(
+    "requirements-slides.txt",
+    ("requirements.txt", "requirements-slides.txt", "pyproject.toml"),
+    VENV / "workbook-installed-slides.txt",
+)
+# The lessons' requirements plus the tests, the notebook builds and the browser test (and the slides).
 DEVELOPMENT = Install(
     "requirements-dev.txt",
-    ("requirements.txt", "requirements-dev.txt", "pyproject.toml"),
+    ("requirements.txt", "requirements-dev.txt", "requirements-slides.txt", "pyproject.toml"),
     VENV / "workbook-installed-dev.txt",
 )
 
@@ -105,11 +113,14 @@ def set_up(install: Install) -> None:
     install.stamp.write_text(install.wanted() + "\n")
     if install is DEVELOPMENT:  # it installed the lessons' requirements too
         LESSONS.stamp.write_text(LESSONS.wanted() + "\n")
+        SLIDES.stamp.write_text(SLIDES.wanted() + "\n")
+    if install is SLIDES:
+        LESSONS.stamp.write_text(LESSONS.wanted() + "\n")
 
 
-def lab_options(root: Path = ROOT) -> list[str]:
+def lab_options(root: Path = ROOT, first_url: str = f"/lab/tree/{FIRST_PAGE}") -> list[str]:
     """How JupyterLab is started for the workbook; the browser test starts it the same way."""
-    options = [f"--ServerApp.root_dir={root}", f"--LabApp.default_url=/lab/tree/{FIRST_PAGE}"]
+    options = [f"--ServerApp.root_dir={root}", f"--LabApp.default_url={first_url}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         options.append("--allow-root")  # containers and CI machines often run as root
     return options
@@ -117,6 +128,27 @@ def lab_options(root: Path = ROOT) -> list[str]:
 
 def lab(extra: list[str]) -> None:
     run(BIN / "jupyter", "lab", *lab_options(), *extra)
+
+
+def slides_url(lesson: str, root: Path = ROOT) -> str:
+    """Where RISE (jupyterlab-rise) shows lesson `lesson` (its two digits) of the student edition as slides."""
+    found = sorted((root / "notebooks").glob(f"{lesson}_*.ipynb")) if lesson.isdigit() and len(lesson) == 2 else []
+    if not found:
+        known = ", ".join(sorted(path.name[:2] for path in (root / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+        sys.exit(f"No lesson {lesson!r}: give a lesson's two-digit number ({known}).")
+    return f"/rise/notebooks/{found[0].name}"
+
+
+def slides(extra: list[str]) -> None:
+    """Open a lesson as slides in JupyterLab: Space moves on, Ctrl+Enter runs the cell on the slide."""
+    if not extra or extra[0].startswith("-"):
+        sys.exit("Which lesson? python3 workbook.py slides NN (for example 03)")
+    run(BIN / "jupyter", "lab", *lab_options(first_url=slides_url(extra[0])), *extra[1:])
+
+
+def site(extra: list[str]) -> None:
+    """Write the reading edition: a static site of the student edition with its stored outputs."""
+    run(PYTHON, "-m", "instructor.site", *extra)
 
 
 # Notebooks are spread over one worker per core; each notebook stays whole on one worker.
@@ -172,9 +204,17 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], None], Install]] = {
     "forget": (forget, LESSONS),
     "grade": (grade, LESSONS),
     "pack": (pack, DEVELOPMENT),  # it builds the pack's notebooks from source/ (jupytext)
+    "slides": (slides, SLIDES),
+    "site": (site, DEVELOPMENT),  # it builds from source/, as the pack does
 }
 # The student pack (`pack`) leaves these out, and with them the commands that need them.
-ONLY_IN_THE_FULL_WORKBOOK = {"test": "tests", "grade": "instructor/grading.py", "pack": "instructor/pack.py"}
+ONLY_IN_THE_FULL_WORKBOOK = {
+    "test": "tests",
+    "grade": "instructor/grading.py",
+    "pack": "instructor/pack.py",
+    "site": "instructor/site.py",
+    "slides": "requirements-slides.txt",  # instructors present; students read and run
+}
 
 
 def main() -> None:

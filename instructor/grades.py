@@ -18,6 +18,15 @@ class Lesson:
     check_code: dict[int, str]  # exercise number -> the code the grader runs to check it
 
 
+@dataclass(frozen=True)
+class Stop:
+    """Where a student's code stopped: which code cell (counting from 1), what it held, and why."""
+
+    cell: int
+    source: str
+    reason: str  # "raised NameError: ...", "ran past its 180 s limit"
+
+
 @dataclass
 class Row:
     """One notebook's grade."""
@@ -28,6 +37,7 @@ class Row:
     graded: bool = False
     verdicts: list[Verdict] = field(default_factory=list)  # one per exercise of its lesson, in order
     seconds: float = 0.0  # how long grading it took, kernel start included
+    stopped: Stop | None = None  # the first code cell that raised or ran out of time, if one did
 
     @property
     def passed(self) -> int:

@@ -1,6 +1,6 @@
 """Grade students' notebooks: run each offline, check every exercise, write a table.
 
-    python3 workbook.py grade DIR [--out DIR] [--lesson NN] [--time-limit S] [--check-limit S] [--jobs N]
+    python3 workbook.py grade DIR [--out DIR] [--lesson NN] [--time-limit S] [--check-limit S] [--jobs N] [--feedback]
 
 Every notebook under DIR (any name, any subfolder) is read, and its lesson worked out from the
 notebook itself: the workbook's metadata, else the lesson checks it imports, else its title. Then it
@@ -46,7 +46,7 @@ from workbook_base.editions import METADATA_KEY, SOLUTION, SOLUTION_LABEL_START
 from workbook_base.environment import with_test_environment
 
 from .grade_report import write_csv, write_html
-from .grades import Lesson, Row
+from .grades import Lesson, Row, Stop
 
 TIME_LIMIT = 180.0  # seconds for a whole notebook; the slowest lesson replays in well under a minute
 CHECK_LIMIT = 60.0  # seconds for one exercise's check
@@ -292,12 +292,14 @@ class Runner:
 
 def run_submission(
     notebook: nbformat.NotebookNode, lesson: Lesson, limits: TimeLimits, base: dict[str, str], matplotlib_cache: Path
-) -> tuple[str, list[Verdict]]:
-    """Run a student's code cells, then the lesson's checks, in a fresh kernel: (note, verdicts)."""
+) -> tuple[str, list[Verdict], Stop | None]:
+    """Run a student's code cells, then the lesson's checks, in a fresh kernel: (note, verdicts, where the
+    student's code stopped, if it did)."""
     code_cells = [nbformat.v4.new_code_cell(cell.source) for cell in notebook.cells if cell.cell_type == "code"]
     check_cells = {n: nbformat.v4.new_code_cell(code) for n, code in lesson.check_code.items()}
     runnable = nbformat.v4.new_notebook(cells=[*code_cells, *check_cells.values()])
     notes: list[str] = []
+    stopped: Stop | None = None
     verdicts: dict[int, Verdict] = {}
     missing = "not checked: the notebook stopped before its checks could run"
     with tempfile.TemporaryDirectory(prefix="grading-", ignore_cleanup_errors=True) as folder:
@@ -312,6 +314,7 @@ def run_submission(
                 for index, cell in enumerate(code_cells):
                     if not runner.run(index, cell, deadline - time.monotonic()):
                         notes.append(f"ran past its {limits.notebook:g} s limit in code cell {index + 1}")
+                        stopped = stopped or Stop(index + 1, cell.source, f"ran past its {limits.notebook:g} s limit")
                         if not runner.settles(index):
                             missing = "not checked: the notebook's code would not stop when interrupted"
                             raise KernelWouldNotStopError
@@ -319,6 +322,7 @@ def run_submission(
                     error = _error_in(cell.outputs)
                     if error and not any(note.startswith("code cell") for note in notes):
                         notes.append(f"code cell {index + 1} raised {error}")
+                        stopped = Stop(index + 1, cell.source, f"raised {error}")
                 for offset, (number, cell) in enumerate(check_cells.items()):
                     exercise = next(exercise for exercise in lesson.exercises if exercise.number == number)
                     if not runner.run(len(code_cells) + offset, cell, limits.check):
@@ -339,7 +343,8 @@ def run_submission(
             notes.append("the kernel died (did the notebook call exit(), or run out of memory?)")
         except Exception as err:  # a kernel that would not start, a broken connection: say so, grade the rest
             notes.append(f"could not be run: {type(err).__name__}: {err}")
-    return "; ".join(notes), [verdicts.get(e.number) or _failed(lesson, e, missing) for e in lesson.exercises]
+    verdict_list = [verdicts.get(e.number) or _failed(lesson, e, missing) for e in lesson.exercises]
+    return "; ".join(notes), verdict_list, stopped
 
 
 # --- grading a folder -------------------------------------------------------------------------------
@@ -398,7 +403,9 @@ def _grade(path: Path, row: Row, run: GradingRun) -> Row:
         row.note = "not graded: this is the instructor edition, with the worked solutions"
         return row
     started = time.monotonic()
-    row.note, row.verdicts = run_submission(notebook, row.lesson, run.limits, run.environment, run.matplotlib_cache)
+    row.note, row.verdicts, row.stopped = run_submission(
+        notebook, row.lesson, run.limits, run.environment, run.matplotlib_cache
+    )
     row.seconds = time.monotonic() - started
     row.graded = True
     return row
@@ -505,6 +512,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--time-limit", type=float, default=TIME_LIMIT, help="seconds for each whole notebook")
     parser.add_argument("--check-limit", type=float, default=CHECK_LIMIT, help="seconds for each exercise's check")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (each in its own kernel)")
+    parser.add_argument(
+        "--feedback", action="store_true", help="also write a page per submission (feedback/) and feedback.csv"
+    )
     args = parser.parse_args(argv)
     if min(args.time_limit, args.check_limit) <= 0 or args.jobs < 1:
         sys.exit("--time-limit and --check-limit must be more than 0 seconds, and --jobs at least 1.")
@@ -550,6 +560,14 @@ def main(argv: list[str] | None = None) -> None:
     for line in summary_lines(rows):
         print(line)
     print(f"Wrote {csv_path} and {html_path}.")
+    if args.feedback:
+        from .feedback import write_feedback
+
+        try:
+            pages, table = write_feedback(rows, args.out)
+        except OSError as err:
+            sys.exit(f"Could not write the feedback in {args.out} ({err.strerror}).")
+        print(f"Wrote {len(pages)} feedback pages in {args.out / 'feedback'} and {table}.")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 """Write the student pack: a zip an instructor can upload to a course site.
 
-    python3 workbook.py pack [--out FILE.zip]     (default: dist/llm-api-workbook-student.zip)
+    python3 workbook.py pack [--out FILE.zip] [--with-site]    (default: dist/llm-api-workbook-student.zip)
 
 It holds what a student needs to run every lesson, with or without a key: the student edition of
 the notebooks, helpers/, workbook_base/, recordings/, scripts/, workbook.py, requirements.txt (the
 lessons' packages only), pyproject.toml (what pip needs of it), .env.example, and a README made of
 the parts of README.md between `<!-- student-pack -->` and `<!-- /student-pack -->`. It leaves out
 solutions/, source/, tools/, instructor/, tests/, benchmarks/ and the development requirements.
-Inside, `python3 workbook.py lab` sets up and opens JupyterLab, as in the full workbook.
+Inside, `python3 workbook.py lab` sets up and opens JupyterLab, as in the full workbook. With
+`--with-site` it also holds the reading edition (instructor/site.py) in site/, to read with no install.
 
 The student edition's header says where the worked solutions are; in the pack, which has none, it
 says the instructor has them. So the pack's notebooks are a build target of their own: the build
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,13 +149,25 @@ def contents(path: Path, notebooks: dict[str, bytes]) -> bytes:
     return path.read_bytes()
 
 
-def write_pack(out: Path) -> list[str]:
-    """Write the zip; the names inside it, in order."""
+def site_entries() -> list[tuple[str, bytes]]:
+    """The reading edition's files, as the pack's site/ holds them."""
+    from instructor.site import build_site  # it builds on this module's notebooks
+
+    with tempfile.TemporaryDirectory(prefix="pack-site-") as folder:
+        site = Path(folder) / "site"
+        build_site(site)
+        return [(f"{FOLDER}/site/{path.name}", path.read_bytes()) for path in sorted(site.iterdir())]
+
+
+def write_pack(out: Path, *, with_site: bool = False) -> list[str]:
+    """Write the zip (with the reading edition in site/ if `with_site`); the names inside it, in order."""
     notebooks = packed_notebooks(all_lessons())
     entries = [(f"{FOLDER}/README.md", student_readme((ROOT / "README.md").read_text()).encode())]
     entries += [
         (f"{FOLDER}/{path.relative_to(ROOT).as_posix()}", contents(path, notebooks)) for path in files_to_pack()
     ]
+    if with_site:
+        entries += site_entries()
     entries.sort()
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".tmp")
@@ -171,9 +185,10 @@ def write_pack(out: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python3 workbook.py pack", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"the zip to write (default: {DEFAULT_OUT})")
+    parser.add_argument("--with-site", action="store_true", help="also pack the reading edition, in site/")
     args = parser.parse_args(argv)
     try:
-        names = write_pack(args.out.resolve())
+        names = write_pack(args.out.resolve(), with_site=args.with_site)
     except PackError as err:
         sys.exit(f"The student pack was not made: {err}")
     size = args.out.stat().st_size

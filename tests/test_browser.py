@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -23,14 +24,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlparse
 
+import nbformat
 import pytest
 
 from helpers.checks.verdicts import VERDICT_MIME, Verdict
+from instructor.feedback import write_feedback
 from instructor.grade_report import write_html
-from instructor.grades import Row
+from instructor.grades import Row, Stop
 from instructor.grading import shipped_lessons
-from workbook import lab_options
+from instructor.site import FRONT_PAGE, build_site
+from workbook import lab_options, slides_url
 from workbook_base.environment import with_test_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -365,5 +370,154 @@ def test_the_grades_page_shows_a_table_per_lesson_with_marks_hints_and_totals(br
         assert skipped.count() == 1 and "carol/01.ipynb" in skipped.inner_text()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "grades-page.png"), full_page=True)
+    finally:
+        page.context.close()
+
+
+# --- slides: a lesson in RISE, a cell run from its slide ------------------------------------------------
+
+SLIDES_LESSON = "02"
+
+
+@pytest.fixture(scope="module")
+def slides_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of notebooks/ whose slides lesson has no stored outputs, so an output that shows was just made."""
+    root = tmp_path_factory.mktemp("slides")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    path = next((root / "notebooks").glob(f"{SLIDES_LESSON}_*.ipynb"))
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(notebook, path)
+    return root
+
+
+def test_a_lesson_opens_as_slides_and_a_cell_runs_from_its_slide(browser, slides_copy):
+    notebook = nbformat.read(next((slides_copy / "notebooks").glob(f"{SLIDES_LESSON}_*.ipynb")), as_version=4)
+    sections = sum(cell.metadata.get("slideshow", {}).get("slide_type") == "slide" for cell in notebook.cells)
+    with jupyterlab(slides_copy, stream_speed="0") as server:
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        try:
+            page.goto(f"{server.url}{slides_url(SLIDES_LESSON, slides_copy)}?token={server.token}")
+            current = page.locator(".reveal .slides > section.present")
+            current.wait_for(timeout=90_000)
+            assert page.locator(".reveal .slides > section").count() == sections, "not one slide per section"
+            assert current.locator("h1").first.inner_text().startswith(SLIDES_LESSON), "the first slide is no title"
+            # The title slide by its id, as it stays the same slide whatever RISE shows next.
+            title = current.locator("section.present").first.get_attribute("id")
+            cell = page.locator(f"section#{title} .jp-CodeCell").first
+            assert cell.locator(".jp-OutputArea-output").count() == 0, "the copy should have no stored output"
+            page.locator(".jp-Toolbar", has_text="Idle").first.wait_for(state="attached", timeout=90_000)  # kernel up
+            output = cell.locator(".jp-OutputArea-output").first
+            deadline = time.monotonic() + 90
+            while not output.count() and time.monotonic() < deadline:
+                if "*" not in cell.locator(".jp-InputPrompt").inner_text():  # not yet asked, or the keys were lost
+                    cell.locator(".cm-content").click()
+                    page.keyboard.press("Control+Enter")  # run it and stay on the slide (Shift+Enter moves on)
+                time.sleep(5)
+            assert output.count(), "the cell run from the slide showed no output within 90 s"
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "slides-cell-run.png"))
+            assert "Replaying" in output.inner_text(), f"the cell's output on the slide: {output.inner_text()[:200]}"
+        finally:
+            page.context.close()
+
+
+# --- the reading edition: the site, opened from disk -----------------------------------------------------
+
+
+def test_the_reading_edition_opens_from_disk_and_every_link_resolves(browser, tmp_path):
+    """Every page reachable from the front page, every link to a page or a heading resolving, every image
+    drawn. Links that leave the site (the API's docs) are not followed: the test runs offline."""
+    site = tmp_path / "site"
+    pages = build_site(site)
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    ids: dict[str, set[str]] = {}
+    wanted: dict[str, set[str]] = {}  # page -> the anchors links ask for in it
+    broken: list[str] = []
+    queue = [FRONT_PAGE]
+    try:
+        while queue:
+            name = queue.pop(0)
+            if name in ids:
+                continue
+            page.goto((site / name).as_uri())
+            ids[name] = set(page.eval_on_selector_all("[id]", "elements => elements.map(e => e.id)"))
+            widths = page.eval_on_selector_all("img", "images => images.map(i => i.naturalWidth)")
+            assert all(width > 0 for width in widths), f"{name}: an image that does not draw"
+            if name != FRONT_PAGE:
+                note = page.locator(".run-note")
+                assert note.count() == 1 and "workbook.py lab" in note.inner_text(), f"{name}: no note on running it"
+            if page.locator("h3", has_text=re.compile(r"^Exercise \d")).count():
+                assert page.locator("section.exercise .exercise-label").count() >= 1, f"{name}: exercises unmarked"
+            for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
+                url, fragment = urldefrag(href)
+                parsed = urlparse(url)
+                if parsed.scheme in ("http", "https"):
+                    continue
+                target = Path(unquote(parsed.path))
+                if parsed.scheme != "file" or target.parent != site or not target.is_file():
+                    broken.append(f"{name}: {href}")
+                    continue
+                if target.suffix == ".html":
+                    queue.append(target.name)
+                if fragment:
+                    wanted.setdefault(target.name, set()).add(fragment)
+        page.screenshot(path=str(tmp_path / "last-page.png"))
+    finally:
+        page.context.close()
+    assert not broken, "links to nothing:\n" + "\n".join(broken)
+    assert sorted(ids) == sorted(pages), f"pages the links never reach: {sorted(set(pages) - set(ids))}"
+    missing = [
+        f"{name}#{fragment}"
+        for name, fragments in wanted.items()
+        for fragment in fragments
+        if fragment not in ids[name] and unquote(fragment) not in ids[name]
+    ]
+    assert not missing, "links to headings that are not there:\n" + "\n".join(sorted(missing))
+    assert b"solutions/" not in b"".join(path.read_bytes() for path in site.iterdir()), "the site points to solutions/"
+
+
+# --- feedback pages, one per submission ------------------------------------------------------------------
+
+
+def test_each_feedback_page_shows_its_own_marks_hints_stop_and_how_to_check_again(browser, tmp_path):
+    first = shipped_lessons()["01"]
+
+    def row(name: str, passed: set[int], stopped: Stop | None = None) -> Row:
+        verdicts = [
+            Verdict("01", e.number, e.title, e.number in passed, f"{name} hint {e.number}") for e in first.exercises
+        ]
+        return Row(name, first, "", True, verdicts, 1.0, stopped)
+
+    rows = [
+        row("alice/01.ipynb", {1, 2, 3}),
+        row("bob/01.ipynb", {1}, Stop(4, "print(bobs_own_secret_code)", "raised NameError: name 'x' is not defined")),
+        Row("carol/01.ipynb", None, "not a notebook that can be read (Expecting value)"),
+    ]
+    pages, _ = write_feedback(rows, tmp_path)
+    page = browser.new_context(viewport={"width": 1000, "height": 900}).new_page()
+    try:
+        for path, submission in zip(pages, rows, strict=True):
+            page.goto(path.as_uri())
+            text = page.locator("body").inner_text()
+            others = [other.notebook for other in rows if other is not submission]
+            assert not any(other in text for other in others), f"{path.name} shows another submission"
+            if not submission.graded:
+                assert "not graded" in text
+                continue
+            marks = page.locator("li.exercise .mark").all_text_contents()
+            assert marks == ["✅" if v.passed else "❌" for v in submission.verdicts], f"{path.name}: {marks}"
+            hints = page.locator("li.exercise .hint").all_text_contents()
+            assert hints == [v.hint for v in submission.verdicts]
+            assert page.locator(".rerun").is_visible() and "workbook.py lab" in page.locator(".rerun").inner_text()
+            stopped = page.locator(".stopped")
+            if submission.stopped:
+                assert "Code cell 4" in stopped.inner_text() and "bobs_own_secret_code" in stopped.inner_text()
+            else:
+                assert stopped.count() == 0 and "bobs_own_secret_code" not in text
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"feedback-{path.stem}.png"), full_page=True)
     finally:
         page.context.close()

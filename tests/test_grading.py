@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 from helpers.checks.verdicts import VERDICT_MIME
+from instructor.feedback import write_feedback
 from instructor.grade_report import write_csv, write_html
 from instructor.grades import Row
 from instructor.grading import TimeLimits, grade_folder, shipped_lessons, summary_lines
@@ -308,3 +309,24 @@ def test_the_command_fails_in_one_line_that_says_what_to_do(tmp_path, arguments,
     )
     assert done.returncode != 0
     assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_feedback_gives_each_submission_its_own_page_and_a_csv_a_gradebook_imports(graded, tmp_path):
+    rows = list(graded.values())
+    pages, table = write_feedback(rows, tmp_path)
+    assert len(pages) == len(rows) == len({page.name for page in pages})
+    with table.open(newline="", encoding="utf-8") as file:
+        lines = list(csv.DictReader(file))
+    exercises = [f"01.{e.number} {e.title}" for e in LESSON.exercises]
+    assert list(lines[0]) == ["file", "notebook", "student", "lesson", *exercises, "total"]
+    by_name = {line["notebook"]: line for line in lines}
+    assert [by_name["half/done.ipynb"][name] for name in exercises] == ["1", "0", "0"]
+    assert by_name["half/done.ipynb"]["student"] == "half" and by_name["correct.ipynb"]["student"] == "correct"
+    assert by_name["correct.ipynb"]["total"] == "3" and by_name["corrupt.ipynb"]["total"] == ""
+    assert all((tmp_path / line["file"]).is_file() for line in lines)
+    texts = {row.notebook: (tmp_path / by_name[row.notebook]["file"]).read_text(encoding="utf-8") for row in rows}
+    # The raising notebook's own code shows on its page as where it stopped, and on no other page.
+    assert "Where your code stopped" in texts["raising.ipynb"] and "my mistake" in texts["raising.ipynb"]
+    assert [name for name, text in texts.items() if "my mistake" in text] == ["raising.ipynb"]
+    assert "<script" not in texts["<b>escaped</b>.ipynb"]
+    assert "Where your code stopped" not in texts["correct.ipynb"] and "Check it again yourself" in texts["wrong.ipynb"]

@@ -27,7 +27,7 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
-from tools import readme_tables
+from tools import readme_tables, slides
 from workbook_base.editions import (
     METADATA_KEY,
     SOLUTION,
@@ -156,6 +156,7 @@ def build(lessons: list[Lesson], index: int, edition: str, *, solutions_ship: bo
             new.metadata["tags"] = tags
         cells.append(new)
     cells.append(_markdown(footer, "nav-footer"))
+    slides.mark(cells, NAV_TAG)
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata = notebook_metadata({"lesson": lessons[index].name, "edition": edition})
     return notebook
@@ -166,6 +167,7 @@ def notebook_metadata(workbook: dict[str, str] | None = None) -> dict[str, objec
     metadata: dict[str, object] = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
     if workbook:
         metadata[METADATA_KEY] = workbook
+        metadata["rise"] = slides.RISE_SETTINGS  # a lesson, which presents as slides
     return metadata
 
 
@@ -280,10 +282,16 @@ def contents_notebook(lessons: list[Lesson], *, solutions_ship: bool = True) -> 
     return notebook
 
 
-def comparable(notebook: nbformat.NotebookNode) -> tuple[object, list[tuple[str, str, str, list[str]]]]:
-    """What the source decides: the workbook's metadata, cell ids, types, text and tags (not outputs)."""
+def comparable(notebook: nbformat.NotebookNode) -> tuple[object, list[tuple[object, ...]]]:
+    """What the source decides: the workbook's metadata, cell ids, types, text, tags and slide types (not outputs)."""
     return notebook.metadata.get(METADATA_KEY), [
-        (cell.get("id", ""), cell.cell_type, cell.source, list(cell.metadata.get("tags", [])))
+        (
+            cell.get("id", ""),
+            cell.cell_type,
+            cell.source,
+            list(cell.metadata.get("tags", [])),
+            cell.metadata.get("slideshow"),
+        )
         for cell in notebook.cells
     ]
 
