@@ -16,7 +16,9 @@ What it does on each turn:
   a tool that raises answered with is_error), more room (max_tokens: never pass on half an answer),
   continue (pause_turn), stop with a message (refusal, model_context_window_exceeded).
 
-The assistant's turns go back exactly as they came, thinking blocks and their signatures included.
+The assistant's turns go back exactly as they came, thinking blocks and their signatures included,
+until a shrink cuts or rewrites the history: then the kept turns go without their thinking blocks,
+which are bound to the conversation before them (without_thinking).
 """
 
 from __future__ import annotations
@@ -126,15 +128,34 @@ def describe_calls(reply: Message) -> str:
 # --- keeping the history in bounds ----------------------------------------------------------------
 
 
+THINKING_BLOCKS = ("thinking", "redacted_thinking")
+
+
+def without_thinking(messages: Iterable[Json]) -> list[Json]:
+    """The messages with the thinking blocks taken out of the assistant turns. A thinking block is bound
+    to everything before it (system, tools, earlier turns): once a history is cut or rewritten, the kept
+    turns' blocks no longer fit, and the API refuses them (400 "Invalid `signature` in `thinking`
+    block") or drops them, by model. Without them, the edited history is one the API takes.
+    Source: https://platform.claude.com/docs/en/build-with-claude/preserved-thinking/prefix-checks"""
+    kept = []
+    for message in messages:
+        if message["role"] == "assistant" and not isinstance(message["content"], str):
+            blocks = [block for block in blocks_of(message["content"]) if block.get("type") not in THINKING_BLOCKS]
+            message = {**message, "content": blocks}
+        kept.append(message)
+    return kept
+
+
 def trim_history(messages: list[Json], keep_last: int) -> list[Json]:
     """The first message (the task) and at most `keep_last` of the latest messages, cut only where an
-    assistant turn begins: a tool_use stays with its tool_result, and a turn with its thinking."""
+    assistant turn begins, so a tool_use stays with its tool_result; after a cut, the kept turns go
+    without their thinking blocks, which were bound to the turns now gone (without_thinking)."""
     if len(messages) <= keep_last + 1:
         return list(messages)
     start = len(messages) - keep_last
     while start < len(messages) and messages[start]["role"] != "assistant":
         start += 1
-    return [messages[0], *messages[start:]]
+    return [messages[0], *without_thinking(messages[start:])]
 
 
 def transcript(messages: Iterable[Json]) -> str:

@@ -418,9 +418,17 @@ if report is not None:
 # ## Keeping the history in bounds
 #
 # Every call re-sends the whole history (lesson 03), and an agent's history grows fastest. To shrink
-# it, you cannot cut anywhere: a `tool_result` whose `tool_use` was cut away is a 400 error, and a turn
-# must keep its thinking blocks. `trim_history` keeps the task and the latest messages, and cuts only
-# where an assistant turn begins (exercise 2 asks you to write it).
+# it, you cannot cut anywhere: a `tool_result` whose `tool_use` was cut away is a 400 error.
+# `trim_history` keeps the task and the latest messages, and cuts only where an assistant turn begins
+# (exercise 2 asks you to write it).
+#
+# A cut has a second cost. Each thinking block is bound to everything before it (its *prefix*: the
+# `system` prompt, the `tools`, and every earlier message); its signature is how the API checks that.
+# Cut turns from the middle, or rewrite the first message, and the prefix of every later thinking
+# block has changed: the default model refuses the request with a 400 "Invalid `signature` in
+# `thinking` block" (other models drop the blocks without a word). So after a cut, the kept turns go
+# without their thinking blocks (`without_thinking`); a history you never edit keeps them all.
+# <!-- source: https://platform.claude.com/docs/en/build-with-claude/preserved-thinking/prefix-checks (what the prefix check compares; trim or summarize: remove thinking from the kept turns) -->
 
 # %%
 from helpers.agent import trim_history
@@ -436,12 +444,16 @@ from helpers.agent import count_input_tokens
 
 SENT = {"model": MODEL, "system": bookshop.SYSTEM, "tools": bookshop.TOOLS}  # what every call sends besides the history
 
-before = count_input_tokens(client, {**SENT, "messages": run.messages[:-1]})
-after = count_input_tokens(client, {**SENT, "messages": trimmed})
-if before is None or after is None:
-    print("This server does not count tokens, so the saving cannot be shown.")
+try:
+    before = count_input_tokens(client, {**SENT, "messages": run.messages[:-1]})
+    after = count_input_tokens(client, {**SENT, "messages": trimmed})
+except anthropic.BadRequestError as error:  # count_tokens checks a history as a call would, thinking included
+    print(f"The API refused to count it, and would refuse the call too: {error.message}")
 else:
-    print(f"whole history: {before:,} input tokens; trimmed: {after:,} ({before - after:,} fewer)")
+    if before is None or after is None:
+        print("This server does not count tokens, so the saving cannot be shown.")
+    else:
+        print(f"whole history: {before:,} input tokens; trimmed: {after:,} ({before - after:,} fewer)")
 
 # %% [markdown]
 # But what was cut is gone: the model no longer knows what was in the dropped turns. Which parcels'
@@ -501,7 +513,8 @@ print(f"saved on the agent's calls: ${saved:.4f}; spent on the summaries: ${spen
 # after it get smaller, so in a run as short as this one it can easily cost more than it saves. In a
 # long run (the ten, twenty or fifty messages a real task can take) every later call is smaller by
 # what was summarized, and the balance can turn: measure it, as above. One more cost: rewriting the
-# first message changes the start of every request, which breaks a prompt cache (lesson 03).
+# first message changes the start of every request, which breaks a prompt cache (lesson 03), and the
+# prefix of every kept thinking block, which is why the kept turns go without them.
 
 # %% [markdown]
 # ## The same turn in another API's format
@@ -549,7 +562,8 @@ if len(run.calls) > 1:
 #   answer: ask again with more room, never pass it on.
 # - Run every tool call of a turn and answer them all in one user turn, each with its `tool_use_id`;
 #   a failing tool returns `is_error: true`, and the model can recover.
-# - Send the model's turns back unchanged, thinking blocks included.
+# - Send the model's turns back unchanged, thinking blocks included; after you cut or rewrite the
+#   history, send the kept turns without their thinking blocks, which were bound to what came before.
 # - Guard every run: calls, input tokens (counted before the call), time; keep a cost meter; retry
 #   each call on transient errors.
 # - Structured outputs and strict tools remove malformed output at the source; still validate the
@@ -601,9 +615,12 @@ check_dispatch("next_action")
 #
 # Complete `trim_history(messages, keep_last)`: return a new list with the first message (the task)
 # and at most `keep_last` of the latest messages, cut only where an assistant turn begins, so that no
-# `tool_result` loses its `tool_use`. Leave `messages` itself unchanged.
+# `tool_result` loses its `tool_use`. After a cut, pass the kept turns through `without_thinking`
+# (their thinking blocks no longer fit the shortened history); when the whole history fits, return a
+# copy of it as it is. Leave `messages` itself unchanged.
 
 # %%
+from helpers.agent import without_thinking
 from helpers.checks.lesson06 import check_trim
 
 
@@ -615,7 +632,7 @@ def trim_history(messages, keep_last):
     start = len(messages) - keep_last
     while start < len(messages) and messages[start]["role"] != "assistant":
         start += 1
-    return [messages[0], *messages[start:]]
+    return [messages[0], *without_thinking(messages[start:])]
     ### END SOLUTION
 
 
