@@ -98,6 +98,28 @@ def undefined_tools_problem(body: Body, model: ModelFacts | None) -> str | None:
     return None
 
 
+def tool_result_problem(body: Body, model: ModelFacts | None) -> str | None:
+    """A tool_result goes in a user turn, and answers a tool_use of the assistant turn just before it."""
+    messages = body["messages"]
+    for index, message in enumerate(messages):
+        blocks = message.get("content") if isinstance(message.get("content"), list) else []
+        results = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_result"]
+        if not results:
+            continue
+        if message.get("role") != "user":
+            return f"messages.{index}: `tool_result` blocks can only be in `user` messages"
+        previous = messages[index - 1].get("content") if index else None
+        called = {b.get("id") for b in (previous if isinstance(previous, list) else []) if isinstance(b, dict)} - {None}
+        for block in results:
+            if block.get("tool_use_id") not in called:
+                return (
+                    f"messages.{index}.content: unexpected `tool_use_id` found in `tool_result` blocks: "
+                    f"{block.get('tool_use_id')}. Each `tool_result` block must have a corresponding `tool_use` "
+                    "block in the previous message."
+                )
+    return None
+
+
 def forced_tool_problem(body: Body, model: ModelFacts | None) -> str | None:
     choice = (body.get("tool_choice") or {}).get("type")
     if model is not None and model.rejects_forced_tool_use and choice in FORCED_TOOL_CHOICES:
@@ -202,6 +224,7 @@ def without_invalid_thinking(body: Body, model: ModelFacts | None) -> Body:
 RULES: tuple[Rule, ...] = (
     required_fields_problem,
     turns_problem,
+    tool_result_problem,
     prefill_problem,
     sampling_problem,
     undefined_tools_problem,
@@ -226,6 +249,10 @@ ADVICE: dict[Rule, str] = {
     undefined_tools_problem: (
         "a tool_use or tool_result block means the request must define its tools; and a tool result goes "
         "in a user turn, right after the assistant turn that called the tool."
+    ),
+    tool_result_problem: (
+        "the result of a tool call goes in a user turn right after the assistant turn that called it, "
+        "with the tool_use's id as its tool_use_id: append the reply as it came, then the results."
     ),
     forced_tool_problem: (
         "this model cannot be forced to call a tool: use tool_choice 'auto' and ask for the tool in the prompt."
