@@ -34,6 +34,7 @@ from anthropic.types import Message
 
 from .costs import cost_usd, usage_line
 from .errors import NotAMessageError, WorkbookError
+from .models import MODELS
 from .replies import reply_text
 from .retries import RetryPolicy, call_with_retries
 from .settings import MODEL
@@ -47,7 +48,7 @@ DONE = "done"  # end_turn, stop_sequence: the answer is complete
 RUN_TOOLS = "run tools"  # tool_use: run every call of the turn, answer them all in one user turn
 MORE_ROOM = "more room"  # max_tokens: the reply was cut off; ask again with a larger max_tokens
 CONTINUE = "continue"  # pause_turn: the API paused a long turn; send it back as it is to go on
-REFUSED = "refused"  # refusal: the model declined; asking again will not change that
+REFUSED = "refused"  # refusal: the safety classifiers stopped the reply; the same request is refused again
 TOO_LONG = "too long"  # model_context_window_exceeded: the window is full; stop, and say to shrink the history
 
 ACTIONS: dict[str, str] = {
@@ -287,9 +288,20 @@ def count_input_tokens(client: anthropic.Anthropic, request: Json) -> int | None
     return tokens if isinstance(tokens, int) else None  # a server may answer with something else
 
 
+def watched_thinking(model: str) -> Json | None:
+    """The `thinking` setting that lets a watcher see what the model does between tool calls: on a model
+    that thinks by default, that text comes back inside thinking blocks, empty under the default display
+    ("omitted"); display "summarized" fills them in. None for other models (nothing to change).
+    Source: anthropic/types/thinking_config_adaptive_param.py (display: summarized | omitted)."""
+    facts = MODELS.get(model)
+    return {"type": "adaptive", "display": "summarized"} if facts and facts.adaptive_thinking_by_default else None
+
+
 def streamed_call(client: anthropic.Anthropic, request: Json, timeout: float, show_text: Say | None) -> Message:
-    """One call, streamed: each piece of text goes to `show_text` as it arrives; returns the whole Message."""
-    started = False
+    """One call, streamed: each piece of text, and of shown thinking, goes to `show_text` as it arrives;
+    returns the whole Message."""
+    shown = None  # what is being shown: "text" or "thinking"
+    labels = {"text": "  model: ", "thinking": "  model (thinking): "}
     with client.messages.stream(**request, timeout=timeout) as stream:
         if not stream.response.headers.get("content-type", "").startswith("text/event-stream"):
             raise NotAMessageError(
@@ -297,12 +309,17 @@ def streamed_call(client: anthropic.Anthropic, request: Json, timeout: float, sh
                 f"but {stream.response.headers.get('content-type')!r}). Check that ANTHROPIC_BASE_URL points at "
                 "the Anthropic API or a server compatible with it"
             )
-        for piece in stream.text_stream:
-            if show_text is not None:
-                show_text(("  model: " if not started else "") + piece)
-                started = True
+        for event in stream:
+            kind = event.type if event.type in labels else None
+            piece = getattr(event, kind, "") if kind else ""
+            if not piece or show_text is None:
+                continue
+            if kind != shown:
+                show_text(("\n" if shown else "") + labels[kind])
+                shown = kind
+            show_text(piece)
         reply = stream.get_final_message()
-    if started and show_text is not None:
+    if shown and show_text is not None:
         show_text("\n")
     return reply
 
@@ -327,12 +344,19 @@ def run_agent(
     show_text: Say | None = print_piece,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], object] = time.sleep,
+    thinking: Json | str | None = "watched",
 ) -> AgentRun:
     """Run the agent on `task` until it answers; raise AgentError (with `.run`) when it cannot.
+
+    `thinking` is the request's thinking setting: by default `watched_thinking(model)`, so the stream
+    shows what the model writes between tool calls; {"type": "between_tools"} turns the thinking before
+    each reply off, keeping only those notes; None sends no setting.
 
     Build the client with max_retries=0: each call is retried here (call_with_retries, `retry`),
     and the SDK's own retries would multiply with these.
     """
+    if thinking == "watched":
+        thinking = watched_thinking(model)
     run = AgentRun(model=model, messages=[{"role": "user", "content": task}])
     say = say or (lambda line: None)
     began = clock()
@@ -357,6 +381,8 @@ def run_agent(
             "tools": tools,
             "messages": run.messages,
         }
+        if thinking is not None:
+            request["thinking"] = thinking
         retrying = {"policy": retry, "report": report, "sleep": sleep, "clock": clock}
         counted = call_with_retries(lambda _, request=request: count_input_tokens(client, request), **retrying)
         if counted is None and "count" not in note_once:
@@ -403,7 +429,7 @@ def run_agent(
             said = f": {details.explanation}" if details is not None and details.explanation else ""
             raise stop(
                 f"the API stopped the reply as a refusal{why}{said}; the same request is refused again, "
-                "so rephrase the task or remove the turn that caused it"
+                "so rephrase the task, remove the turn that caused it, or send it to another model (a fallback)"
             )
         elif action == TOO_LONG:
             advice = (

@@ -19,12 +19,15 @@ Sources (prices checked 2026-11-26; the context windows and Opus 5.5's cache-rea
 - thinking blocks bound to the conversation before them (preserved thinking; the 5.5 models run the
   prefix check, which new accounts get as a 400 by default):
   https://platform.claude.com/docs/en/build-with-claude/preserved-thinking/prefix-checks;
+- the end-of-life dates: https://platform.claude.com/docs/en/about-claude/model-deprecations (the
+  same dates the SDK warns with when a model in its deprecated list is called);
 - the batch discount: https://platform.claude.com/docs/en/build-with-claude/batch-processing.
 Prices change: check the pages before you budget with them.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 # The model every lesson and script uses unless WORKBOOK_MODEL names another (helpers/settings.py).
@@ -131,3 +134,23 @@ MODELS: dict[str, ModelFacts] = {
         ),
     )
 }
+
+
+# Models past or near the end of their life: the day the API stops answering them.
+END_OF_LIFE: dict[str, datetime.date] = {
+    "claude-mythos-preview": datetime.date(2026, 6, 30),
+    "claude-sonnet-4-5": datetime.date(2026, 11, 30),
+    "claude-sonnet-4-5-20250929": datetime.date(2026, 11, 30),
+    "claude-opus-4-5": datetime.date(2027, 1, 22),
+    "claude-opus-4-5-20251101": datetime.date(2027, 1, 22),
+}
+
+
+def end_of_life(model: str, today: datetime.date | None = None) -> str | None:
+    """"retired on 30 November 2026" once the day has passed, "retires on ..." before, as of `today`
+    (the day it runs, by default); None for a model with no end-of-life date."""
+    day = END_OF_LIFE.get(model)
+    if day is None:
+        return None
+    today = today or datetime.date.today()
+    return f"{'retired' if day <= today else 'retires'} on {day.day} {day:%B %Y}"

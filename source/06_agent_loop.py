@@ -163,7 +163,7 @@ shape(history)
 # | `tool_use` | the model wants tools run | run every call of the turn, send all results back, call again |
 # | `max_tokens` | the reply hit the `max_tokens` ceiling | drop the half answer and ask again with more room, up to a cap; then fail clearly |
 # | `pause_turn` | the API paused a long turn (it happens with the API's own server tools, such as web search) | send the turn back as it is, and the model carries on |
-# | `refusal` | the API's safety classifiers stopped the reply (a model that declines in words ends with `end_turn`) | stop and say so, with `stop_details` if given: the same request is refused again, so the task must be rephrased |
+# | `refusal` | the API's safety classifiers stopped the reply (a model that declines in words ends with `end_turn`) | stop and say so, with `stop_details` if given: the same request is refused again. Another model usually answers it: send it there, or name a fallback model on the request and the API retries for you (a beta) |
 # | `model_context_window_exceeded` | the context window filled up while the model wrote | stop and say to keep the history shorter (below, the loop can shrink it before every call) |
 #
 # Anything else (a stop reason added after this was written) stops the loop with an error rather than
@@ -174,7 +174,7 @@ shape(history)
 # model's turn (prefill; lesson 01), so this loop asks again with a doubled `max_tokens`. A paused turn
 # is the one case where the history may end with the model's turn: the API asks for it back, as it
 # was, to resume the work it paused.
-# <!-- source: anthropic/types/stop_reason.py; anthropic/types/refusal_stop_details.py; https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons (pause_turn: pass the paused response back as is; refusal); https://platform.claude.com/docs/en/about-claude/models/migration-guide (prefill refused) -->
+# <!-- source: anthropic/types/stop_reason.py; anthropic/types/refusal_stop_details.py; https://platform.claude.com/docs/en/build-with-claude/refusals-and-fallback (classifier refusals; fallback models, beta); https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons (pause_turn: pass the paused response back as is; refusal); https://platform.claude.com/docs/en/about-claude/models/migration-guide (prefill refused) -->
 
 # %%
 from helpers.agent import ACTIONS, next_action
@@ -229,13 +229,23 @@ except AgentError as err:
 #    calls, the time already spent, and the input tokens of the request, which it counts first with
 #    `client.messages.count_tokens` (an estimate that can differ a little from the call's own usage;
 #    free, with a rate limit of its own, and recorded and replayed like any other request).
-# 2. **The call**, streamed, so whoever watches sees the text as it is written; inside
+# 2. **The call**, streamed, so whoever watches sees the model's words as they are written; inside
 #    `call_with_retries`, so a 429, a 529 or a stream that breaks off is asked again (lesson 05).
 # 3. **The action** for the reply's `stop_reason`, from the table above.
 #
-# The model's streamed text comes first, as it arrives (`model: ...`); the call's line follows once
+# What the model writes between tool calls ("I'll look up the order first") comes back, on the
+# default model, inside its thinking blocks, and under the default display (`"omitted"`) those are
+# empty: a streamed agent would go quiet between calls. So `run_agent` asks for
+# `thinking={"type": "adaptive", "display": "summarized"}` (`watched_thinking`), and prints that
+# text as `model (thinking): ...`. Where no up-front thinking is wanted, pass
+# `thinking={"type": "between_tools"}`: the thinking before each reply is off, and only those short
+# notes between tool calls remain.
+#
+# The model's streamed words come first, as they arrive (`model: ...`); the call's line follows once
 # the reply is complete: the tokens counted before it, the usage and cost, the stop reason and the
-# action. A `tool error` line is a result sent back with `is_error`.
+# action. A `tool error` line is a result sent back with `is_error`. (The recorded runs are samples
+# from the stand-in server, whose summarized thinking is a one-line placeholder.)
+# <!-- source: anthropic/types/thinking_config_adaptive_param.py (display: summarized | omitted); anthropic/types/thinking_config_between_tools_param.py and thinking_types.py (between_tools: thinking off, progress notes between tool calls come back as thinking blocks) -->
 # <!-- source: anthropic/resources/messages/messages.py (count_tokens); https://platform.claude.com/docs/en/build-with-claude/token-counting (free, own rate limits) -->
 
 # %%

@@ -305,7 +305,8 @@ if batch is not None:
 # %% [markdown]
 # ## What each way costs
 #
-# The same tokens, priced by `helpers/costs.py`: calls at the list price, the batch at half of it.
+# The same tokens, priced from `helpers/models.py` by `helpers/costs.py`: calls at the list price, the batch at
+# half of it.
 
 # %%
 from helpers import cost_usd, price_for

@@ -52,6 +52,14 @@ def plain_text_message(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def summarized_thinking(blocks: list[dict[str, Any]]) -> str:
+    """What a thinking block shows under display "summarized": the stand-in's sample says what the reply
+    does next (the real model's summary says it in its own words; omitted, the default, shows nothing)."""
+    tools = [block["name"] for block in blocks if block["type"] == "tool_use"]
+    plan = f"call {', '.join(tools)}" if tools else "write the answer"
+    return f"(A sample of summarized thinking.) Next: {plan}."
+
+
 def build_message(body: dict[str, Any], state: StandinState) -> dict[str, Any]:
     """The Message the stand-in answers `body` with, usage included."""
     if state.plain_text:
@@ -63,7 +71,8 @@ def build_message(body: dict[str, Any], state: StandinState) -> dict[str, Any]:
     if thinks(body):
         # The thinking text is omitted, as these models do by default; the signature lets it be passed
         # back, and binds it to the conversation before it (helpers/api_rules.py checks it).
-        blocks.insert(0, {"type": "thinking", "thinking": "", "signature": api_rules.thinking_signature(body)})
+        shown = summarized_thinking(blocks) if (body.get("thinking") or {}).get("display") == "summarized" else ""
+        blocks.insert(0, {"type": "thinking", "thinking": shown, "signature": api_rules.thinking_signature(body)})
 
     full_tokens = token_estimate.output_tokens(blocks)
     thinking = token_estimate.thinking_tokens(blocks)
