@@ -328,3 +328,17 @@ def test_a_changed_system_prompt_invalidates_the_thinking_after_it(standin: anth
     standin.messages.create(model=MODEL, max_tokens=300, system="Be brief.", messages=history)
     with pytest.raises(anthropic.BadRequestError, match=r"messages\.1\.content\.0: Invalid `signature`"):
         standin.messages.create(model=MODEL, max_tokens=300, system="Be very brief.", messages=history)
+
+
+def test_the_stream_shows_what_the_model_writes_between_tool_calls(standin: anthropic.Anthropic):
+    shown: list[str] = []
+    run_agent(standin, bookshop.TASK, **AGENT, say=None, show_text=shown.append)
+    printed = "".join(shown)
+    assert "model (thinking): " in printed, "summarized thinking, the text between tool calls, was not shown"
+    assert "get_order" in printed.split("model (thinking): ")[1], "the first call's thinking says what comes next"
+
+
+def test_between_tools_turns_the_thinking_before_each_reply_off(standin: anthropic.Anthropic):
+    run = run_agent(standin, bookshop.TASK, **AGENT, **QUIET, thinking={"type": "between_tools"})
+    assert run.answer
+    assert all(block.type != "thinking" for call in run.calls for block in call.reply.content)
