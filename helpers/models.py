@@ -147,8 +147,8 @@ END_OF_LIFE: dict[str, datetime.date] = {
 
 
 def end_of_life(model: str, today: datetime.date | None = None) -> str | None:
-    """"retired on 30 November 2026" once the day has passed, "retires on ..." before, as of `today`
-    (the day it runs, by default); None for a model with no end-of-life date."""
+    """The model's end of life as of `today` (the day it runs, by default): "retired on 30 November
+    2026" once the day has passed, "retires on ..." before; None for a model with no such date."""
     day = END_OF_LIFE.get(model)
     if day is None:
         return None
