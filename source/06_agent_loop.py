@@ -630,7 +630,7 @@ check_dispatch("next_action")
 # copy of it as it is. Leave `messages` itself unchanged.
 
 # %%
-from helpers.agent import without_thinking  # noqa: F401 (for your trim_history)
+from helpers.agent import without_thinking  # noqa: F401, RUF100 (for your trim_history)
 from helpers.checks.lesson06 import check_trim
 
 
