@@ -16,7 +16,9 @@ What it does on each turn:
   a tool that raises answered with is_error), more room (max_tokens: never pass on half an answer),
   continue (pause_turn), stop with a message (refusal, model_context_window_exceeded).
 
-The assistant's turns go back exactly as they came, thinking blocks and their signatures included.
+The assistant's turns go back exactly as they came, thinking blocks and their signatures included,
+until a shrink cuts or rewrites the history: then the kept turns go without their thinking blocks,
+which are bound to the conversation before them (without_thinking).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from anthropic.types import Message
 
 from .costs import cost_usd, usage_line
 from .errors import NotAMessageError, WorkbookError
+from .models import MODELS
 from .notices import sent_tokens
 from .replies import reply_text
 from .retries import RetryPolicy, call_with_retries, is_not_served
@@ -46,7 +49,7 @@ DONE = "done"  # end_turn, stop_sequence: the answer is complete
 RUN_TOOLS = "run tools"  # tool_use: run every call of the turn, answer them all in one user turn
 MORE_ROOM = "more room"  # max_tokens: the reply was cut off; ask again with a larger max_tokens
 CONTINUE = "continue"  # pause_turn: the API paused a long turn; send it back as it is to go on
-REFUSED = "refused"  # refusal: the model declined; asking again will not change that
+REFUSED = "refused"  # refusal: the safety classifiers stopped the reply; the same request is refused again
 TOO_LONG = "too long"  # model_context_window_exceeded: the window is full; stop, and say to shrink the history
 
 ACTIONS: dict[str, str] = {
@@ -127,15 +130,34 @@ def describe_calls(reply: Message) -> str:
 # --- keeping the history in bounds ----------------------------------------------------------------
 
 
+THINKING_BLOCKS = ("thinking", "redacted_thinking")
+
+
+def without_thinking(messages: Iterable[Json]) -> list[Json]:
+    """The messages with the thinking blocks taken out of the assistant turns. A thinking block is bound
+    to everything before it (system, tools, earlier turns): once a history is cut or rewritten, the kept
+    turns' blocks no longer fit, and the API refuses them (400 "Invalid `signature` in `thinking`
+    block") or drops them, by model. Without them, the edited history is one the API takes.
+    Source: https://platform.claude.com/docs/en/build-with-claude/preserved-thinking/prefix-checks"""
+    kept = []
+    for message in messages:
+        if message["role"] == "assistant" and not isinstance(message["content"], str):
+            blocks = [block for block in blocks_of(message["content"]) if block.get("type") not in THINKING_BLOCKS]
+            message = {**message, "content": blocks}
+        kept.append(message)
+    return kept
+
+
 def trim_history(messages: list[Json], keep_last: int) -> list[Json]:
     """The first message (the task) and at most `keep_last` of the latest messages, cut only where an
-    assistant turn begins: a tool_use stays with its tool_result, and a turn with its thinking."""
+    assistant turn begins, so a tool_use stays with its tool_result; after a cut, the kept turns go
+    without their thinking blocks, which were bound to the turns now gone (without_thinking)."""
     if len(messages) <= keep_last + 1:
         return list(messages)
     start = len(messages) - keep_last
     while start < len(messages) and messages[start]["role"] != "assistant":
         start += 1
-    return [messages[0], *messages[start:]]
+    return [messages[0], *without_thinking(messages[start:])]
 
 
 def transcript(messages: Iterable[Json]) -> str:
@@ -271,9 +293,20 @@ def count_input_tokens(client: anthropic.Anthropic, request: Json) -> int | None
     return tokens if isinstance(tokens, int) else None  # a server may answer with something else
 
 
+def watched_thinking(model: str) -> Json | None:
+    """The `thinking` setting that lets a watcher see what the model does between tool calls: on a model
+    that thinks by default, that text comes back inside thinking blocks, empty under the default display
+    ("omitted"); display "summarized" fills them in. None for other models (nothing to change).
+    Source: anthropic/types/thinking_config_adaptive_param.py (display: summarized | omitted)."""
+    facts = MODELS.get(model)
+    return {"type": "adaptive", "display": "summarized"} if facts and facts.adaptive_thinking_by_default else None
+
+
 def streamed_call(client: anthropic.Anthropic, request: Json, timeout: float, show_text: Say | None) -> Message:
-    """One call, streamed: each piece of text goes to `show_text` as it arrives; returns the whole Message."""
-    started = False
+    """One call, streamed: each piece of text, and of shown thinking, goes to `show_text` as it arrives;
+    returns the whole Message."""
+    shown = None  # what is being shown: "text" or "thinking"
+    labels = {"text": "  model: ", "thinking": "  model (thinking): "}
     with client.messages.stream(**request, timeout=timeout) as stream:
         if not stream.response.headers.get("content-type", "").startswith("text/event-stream"):
             raise NotAMessageError(
@@ -281,12 +314,17 @@ def streamed_call(client: anthropic.Anthropic, request: Json, timeout: float, sh
                 f"but {stream.response.headers.get('content-type')!r}). Check that ANTHROPIC_BASE_URL points at "
                 "the Anthropic API or a server compatible with it"
             )
-        for piece in stream.text_stream:
-            if show_text is not None:
-                show_text(("  model: " if not started else "") + piece)
-                started = True
+        for event in stream:
+            kind = event.type if event.type in labels else None
+            piece = getattr(event, kind, "") if kind else ""
+            if not piece or show_text is None:
+                continue
+            if kind != shown:
+                show_text(("\n" if shown else "") + labels[kind])
+                shown = kind
+            show_text(piece)
         reply = stream.get_final_message()
-    if started and show_text is not None:
+    if shown and show_text is not None:
         show_text("\n")
     return reply
 
@@ -311,12 +349,19 @@ def run_agent(
     show_text: Say | None = print_piece,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], object] = time.sleep,
+    thinking: Json | str | None = "watched",
 ) -> AgentRun:
     """Run the agent on `task` until it answers; raise AgentError (with `.run`) when it cannot.
+
+    `thinking` is the request's thinking setting: by default `watched_thinking(model)`, so the stream
+    shows what the model writes between tool calls; {"type": "between_tools"} turns the thinking before
+    each reply off, keeping only those notes; None sends no setting.
 
     Build the client with max_retries=0: each call is retried here (call_with_retries, `retry`),
     and the SDK's own retries would multiply with these.
     """
+    if thinking == "watched":
+        thinking = watched_thinking(model)
     run = AgentRun(model=model, messages=[{"role": "user", "content": task}])
     say = say or (lambda line: None)
     began = clock()
@@ -341,6 +386,8 @@ def run_agent(
             "tools": tools,
             "messages": run.messages,
         }
+        if thinking is not None:
+            request["thinking"] = thinking
         retrying = {"policy": retry, "report": report, "sleep": sleep, "clock": clock}
         counted = call_with_retries(lambda _, request=request: count_input_tokens(client, request), **retrying)
         if counted is None and "count" not in note_once:
@@ -387,7 +434,7 @@ def run_agent(
             said = f": {details.explanation}" if details is not None and details.explanation else ""
             raise stop(
                 f"the API stopped the reply as a refusal{why}{said}; the same request is refused again, "
-                "so rephrase the task or remove the turn that caused it"
+                "so rephrase the task, remove the turn that caused it, or send it to another model (a fallback)"
             )
         elif action == TOO_LONG:
             advice = (

@@ -16,12 +16,18 @@ Sources (prices checked 2026-11-26; the context windows and Opus 5.5's cache-rea
 - what each model refuses (sampling parameters, forced tool use, prefill, a system turn inside
   `messages`): the overview and migration guide of each model, e.g.
   https://platform.claude.com/docs/en/about-claude/models/migration-guide;
+- thinking blocks bound to the conversation before them (preserved thinking; the 5.5 models run the
+  prefix check, which new accounts get as a 400 by default):
+  https://platform.claude.com/docs/en/build-with-claude/preserved-thinking/prefix-checks;
+- the end-of-life dates: https://platform.claude.com/docs/en/about-claude/model-deprecations (the
+  same dates the SDK warns with when a model in its deprecated list is called);
 - the batch discount: https://platform.claude.com/docs/en/build-with-claude/batch-processing.
 Prices change: check the pages before you budget with them.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 # The model every lesson and script uses unless WORKBOOK_MODEL names another (helpers/settings.py).
@@ -46,6 +52,10 @@ class ModelFacts:
     rejects_forced_tool_use: bool  # tool_choice "any" or "tool" gets a 400
     rejects_prefill: bool  # a conversation that ends with an assistant turn gets a 400
     accepts_mid_conversation_system: bool  # a system message inside `messages` (never the first) is taken
+    # What the model does with a thinking block sent back after its prefix (system, tools, earlier turns)
+    # changed: "reject" (400 "Invalid `signature` in `thinking` block"), "drop" (ignore it, no error),
+    # or None for a model without preserved thinking, which runs no prefix check.
+    thinking_prefix_check: str | None = None
     cache_write_multiplier: float = 1.25  # writing a prefix to the 5-minute cache
     cache_write_1h_multiplier: float = 2.0  # writing it to the 1-hour cache
     cache_read_multiplier: float = 0.1  # reading it back on a later call
@@ -66,6 +76,7 @@ MODELS: dict[str, ModelFacts] = {
             rejects_forced_tool_use=True,
             rejects_prefill=True,
             accepts_mid_conversation_system=True,
+            thinking_prefix_check="reject",
         ),
         ModelFacts(
             id="claude-opus-5-5",
@@ -79,6 +90,7 @@ MODELS: dict[str, ModelFacts] = {
             rejects_forced_tool_use=True,
             rejects_prefill=True,
             accepts_mid_conversation_system=True,
+            thinking_prefix_check="reject",
             cache_read_multiplier=0.05,
         ),
         ModelFacts(
@@ -122,3 +134,23 @@ MODELS: dict[str, ModelFacts] = {
         ),
     )
 }
+
+
+# Models past or near the end of their life: the day the API stops answering them.
+END_OF_LIFE: dict[str, datetime.date] = {
+    "claude-mythos-preview": datetime.date(2026, 6, 30),
+    "claude-sonnet-4-5": datetime.date(2026, 11, 30),
+    "claude-sonnet-4-5-20250929": datetime.date(2026, 11, 30),
+    "claude-opus-4-5": datetime.date(2027, 1, 22),
+    "claude-opus-4-5-20251101": datetime.date(2027, 1, 22),
+}
+
+
+def end_of_life(model: str, today: datetime.date | None = None) -> str | None:
+    """The model's end of life as of `today` (the day it runs, by default): "retired on 30 November
+    2026" once the day has passed, "retires on ..." before; None for a model with no such date."""
+    day = END_OF_LIFE.get(model)
+    if day is None:
+        return None
+    today = today or datetime.date.today()
+    return f"{'retired' if day <= today else 'retires'} on {day.day} {day:%B %Y}"

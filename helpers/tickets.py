@@ -16,6 +16,7 @@ from typing import Any
 
 from anthropic.types import Message
 
+from .models import MODELS
 from .replies import reply_text
 from .settings import MODEL
 
@@ -56,14 +57,22 @@ TICKETS: tuple[str, ...] = (
 
 
 def request_for(ticket: str, model: str = MODEL) -> dict[str, Any]:
-    """The request that sorts one ticket: a small answer, no thinking needed (effort low)."""
-    return {
+    """The request that sorts one ticket: a one-word answer in max_tokens=20, so no thinking first.
+
+    On a model that thinks by default, thinking={"type": "between_tools"} turns the thinking before
+    the answer off (with no tools, there is none at all). Effort "low" alone only makes skipping it
+    likely, and a reply that thinks first would spend its 20 tokens before naming a category.
+    Source: anthropic/types/thinking_config_between_tools_param.py and thinking_types.py."""
+    request: dict[str, Any] = {
         "model": model,
         "max_tokens": 20,
         "system": SYSTEM,
-        "output_config": {"effort": "low"},
         "messages": [{"role": "user", "content": ticket}],
     }
+    facts = MODELS.get(model)
+    if facts is not None and facts.adaptive_thinking_by_default:
+        request["thinking"] = {"type": "between_tools"}
+    return request
 
 
 def category_of(reply: Message) -> str | None:

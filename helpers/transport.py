@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx2
 
+from . import api_rules
 from .byte_streams import AsyncRecordingStream, RecordingStream, ReplayedStream
 from .errors import MissingRecordingError
 from .exchanges import Arrived, api_path, body_of, failure_of, model_of, raise_failure
@@ -65,6 +66,21 @@ def _describe_request(body: Any, method: str = "POST", path: str = "/v1/messages
     if body.get("stream"):
         parts.append("streamed")
     return ", ".join(parts)
+
+
+def broken_rule(stored_request: Json) -> str:
+    """What the API would answer a Messages request (or a token count) that breaks one of its rules
+    (helpers/api_rules.py), why, and the fix, as the start of a miss message; "" for one that breaks none."""
+    body, path = stored_request.get("body"), str(stored_request.get("path", ""))
+    counting = path.endswith("/count_tokens")
+    if not (path.endswith("/v1/messages") or counting) or not isinstance(body, dict):
+        return ""
+    checked = {**body, "max_tokens": 1} if counting else body  # count_tokens takes no max_tokens
+    broken = api_rules.rule_break(checked, api_rules.facts_of(checked))
+    if broken is None:
+        return ""
+    problem, advice = broken
+    return f'The API itself would refuse it: 400 invalid_request_error "{problem}". Why, and the fix: {advice} '
 
 
 @dataclass
@@ -193,7 +209,7 @@ class WorkbookTransport(httpx2.BaseTransport):
                 "the one that was recorded (in a notebook: undo your edit to the cell)."
             )
         described = _describe_request(stored_request["body"], stored_request["method"], stored_request["path"])
-        return f"Nothing in {where.name} matches this request: {described}. {fix}"
+        return f"Nothing in {where.name} matches this request: {described}. {broken_rule(stored_request)}{fix}"
 
     # replay
 

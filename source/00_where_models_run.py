@@ -70,7 +70,7 @@ print(setup_report())
 #
 # - a request that was recorded still replays, free and at once;
 # - any other request (a prompt you changed, another model) goes to the API and is billed to your
-#   account, at the prices in `helpers/costs.py`;
+#   account, at the prices in `helpers/models.py`;
 # - those replies are real model output, so their words, token counts and timings differ from the
 #   stored ones, and most of them begin with a `thinking` block before the text (lesson 01).
 # <!-- source: helpers/settings.py (DEFAULT_MODEL, Mode), helpers/setup_check.py, helpers/transport.py -->

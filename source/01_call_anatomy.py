@@ -50,23 +50,26 @@ client = get_client("01_call_anatomy")
 # ones, so an ID that works today stops working one day. The installed SDK carries two lists:
 #
 # - `anthropic.types.Model`: the model IDs this SDK version knows;
-# - `DEPRECATED_MODELS` (in `anthropic/_data/deprecated_models.py`): the ones near end of life, with
-#   the date. Calling one of them makes the SDK print a `DeprecationWarning`.
-# <!-- source: anthropic/types/model.py; anthropic/_data/deprecated_models.py; anthropic/resources/messages/messages.py (the warning) -->
+# - a list of the deprecated ones, with the day each stops answering: calling one makes the SDK print
+#   a `DeprecationWarning`. That list sits in a private module of the SDK (its name starts with `_`,
+#   so it may move without notice), so the workbook keeps the same dates in `helpers/models.py`
+#   (`END_OF_LIFE`), from the deprecations page. Whether a date has passed is worked out on the day
+#   the cell runs.
+# <!-- source: anthropic/types/model.py; https://platform.claude.com/docs/en/about-claude/model-deprecations; anthropic/resources/messages/messages.py (the warning) -->
 
 # %%
 import typing
 
-from anthropic._data.deprecated_models import DEPRECATED_MODELS
 from anthropic.types import Model
 
 from helpers import DEFAULT_MODEL
+from helpers.models import END_OF_LIFE, end_of_life
 
 LECTURE_MODEL = "claude-sonnet-4-6"
 known = typing.get_args(typing.get_args(Model)[0])  # Model is Literal["claude-...", ...] | str
-print(f"{len(known)} model IDs in this SDK's list. Deprecated, with their end-of-life dates:")
-for model_id, date in DEPRECATED_MODELS.items():
-    print(f"  {model_id:<28} {date}")
+print(f"{len(known)} model IDs in this SDK's list. Deprecated, with their end of life:")
+for model_id in END_OF_LIFE:
+    print(f"  {model_id:<28} {end_of_life(model_id)}")
 for label, model_id in (("the lecture's model:   ", LECTURE_MODEL), ("the workbook's default:", DEFAULT_MODEL)):
     print(label, model_id, "(known)" if model_id in known else "(not in the list)")
 
@@ -172,7 +175,7 @@ print(len(text), "characters of text")
 # | `tool_use` | It wants your code to run a tool and send back the result. | Run the tool, continue the conversation (lessons 02 and 03 show the shape). |
 # | `stop_sequence` | It wrote one of the `stop_sequences` you passed. | Use the reply; `response.stop_sequence` says which one. |
 # | `pause_turn` | A server-side tool (such as web search) paused a long turn. | Append the paused reply to `messages` as an assistant turn, unchanged, then send the request again: the model carries on from there. (This is not the refused prefill below: the turn is the model's own, ending in its tool's block.) |
-# | `refusal` | The model declined, for safety reasons. | Show the user a message; do not retry blindly. |
+# | `refusal` | The API's safety classifiers stopped the reply (a model that declines in words ends with `end_turn`). | Show the user a message: the same request is refused again. Another model may answer it: the API can retry on a fallback model for you (lesson 06). |
 # | `model_context_window_exceeded` | The reply filled the rest of the model's context window. | Treat it like `max_tokens`: shorten the input. |
 #
 # <!-- source: anthropic/types/stop_reason.py; https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons (pause_turn: send the assistant content back to continue) -->
@@ -271,7 +274,7 @@ print("stop_reason:  ", terse.stop_reason)
 #
 # Providers charge per token, with separate prices for input and output, quoted in dollars per
 # million tokens. `usage_line()` from `helpers` turns a `usage` into one line with the cost, using the
-# price table in `helpers/costs.py`.
+# price table in `helpers/models.py` (one record per model; `helpers/costs.py` does the arithmetic).
 
 # %%
 from helpers import price_for

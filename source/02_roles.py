@@ -42,6 +42,11 @@ client = get_client("02_roles")
 #   `assistant` turn that ends in a server tool's result; and either last in the list or right before
 #   an `assistant` turn. Never between a `tool_use` and its `tool_result`. Anywhere else: a 400 error.
 # - **Never first**, on any model: instructions for the whole conversation go in `system`.
+#
+# **The lecture says** a system prompt is typically set once and not changed during a conversation;
+# **today** that still holds for `system` itself (editing it spoils the cache and the thinking bound
+# to it, lessons 03 and 06), but the newest models take new instructions partway through as a
+# `system` turn.
 # <!-- source: https://platform.claude.com/docs/en/build-with-claude/mid-conversation-system-messages (supported models; placement rules; "not for the first message") -->
 
 # %% [markdown]

@@ -336,7 +336,10 @@ for calls in (6, 12, 24, 48, 96):
 # <!-- source: https://platform.claude.com/docs/en/models/sonnet-5-5/overview (1M-token context window) -->
 
 # %%
-CONTEXT_WINDOW = 1_000_000  # tokens the workbook's default model can read in one call
+from helpers.models import DEFAULT_MODEL, MODELS
+
+facts = MODELS.get(MODEL, MODELS[DEFAULT_MODEL])  # helpers/models.py: the model's record (a local model: the default's)
+CONTEXT_WINDOW = facts.context_window  # tokens the model can read in one call
 print(f"its last call sends {last_call:,.0f} tokens: {last_call / CONTEXT_WINDOW:.1%} of the window")
 print(f"its {calls} calls send {total:,.0f} input tokens in all, for ${dollars:.2f}")
 
@@ -444,7 +447,7 @@ print(reply_text(cache_read_reply))
 # %%
 from helpers.notices import prompt_caching_reported, say_if_no_cache_fields
 
-MIN_CACHEABLE = 512  # tokens: the minimum cacheable prefix on the 5.5 models (prompt-caching docs)
+MIN_CACHEABLE = facts.min_cacheable_tokens  # the shortest prefix the model caches, from helpers/models.py
 for label, usage in (("first call ", cache_write_reply.usage), ("second call", cache_read_reply.usage)):
     print(f"{label}: input_tokens={usage.input_tokens:<3}", end="  ")
     print(f"cache_creation_input_tokens={usage.cache_creation_input_tokens!s:<4}", end="  ")

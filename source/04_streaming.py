@@ -177,8 +177,12 @@ reply, timing = stream_live(client, model=MODEL, max_tokens=600, messages=[{"rol
 # - **time to first token** (TTFT): from sending the request to the first piece of text. It is what
 #   the user waits before anything happens: the network, the model reading the whole prompt (so it
 #   grows as a conversation gets longer), and, on a model that thinks first, all of its thinking.
-#   To shorten that wait, ask for less thinking (`output_config={"effort": "low"}`), or show the
-#   thinking as it streams (`thinking={"type": "adaptive", "display": "summarized"}`).
+#   Less thinking shortens that wait: effort `"low"` (`output_config={"effort": "low"}`) makes the
+#   model likely to skip it on a simple request, and `thinking={"type": "between_tools"}` turns the
+#   thinking before the answer off. Showing the thinking as it streams
+#   (`thinking={"type": "adaptive", "display": "summarized"}`) does not shorten the wait for the
+#   answer; it gives the reader something to watch meanwhile.
+# <!-- source: anthropic/types/thinking_config_adaptive_param.py (display); anthropic/types/thinking_config_between_tools_param.py, thinking_types.py (between_tools: thinking off) -->
 # - **total time**: until the last piece. This is when a call without streaming would have shown
 #   the reply, all at once.
 #

@@ -52,8 +52,11 @@ print(reply_text(client.messages.create(**REQUEST)))
 # | Connection error | nothing at all: network down, DNS, refused | `APIConnectionError` | yes |
 # | Bad request | `400`, `invalid_request_error`: the request is wrong | `BadRequestError` | **no**: fix the request |
 # | Key or permission | `401` / `403` | `AuthenticationError` / `PermissionDeniedError` | **no** |
+# | Billing | `402`, `billing_error`: the account's credit has run out | `PaymentRequiredError` | **no**: add credit |
 # | Not found | `404`, often a misspelled model name | `NotFoundError` | **no** |
+# | Request too large | `413`, `request_too_large`: more bytes than an endpoint takes (32 MB for Messages) | `ContentTooLargeError` | **no**: send less |
 # | Malformed output | a `200` whose text is not what you asked for | nothing! | maybe: validate, ask again once |
+# <!-- source: https://platform.claude.com/docs/en/api/errors (402 billing_error, 413 request_too_large, request size limits); anthropic/_exceptions.py (PaymentRequiredError, ContentTooLargeError) -->
 #
 # Every error with a status is an `anthropic.APIStatusError`, carrying `status_code`, the response
 # (with its headers) and the error body; `APITimeoutError` is a kind of `APIConnectionError`.
@@ -99,7 +102,8 @@ except anthropic.RateLimitError as err:
 # %% [markdown]
 # ## Not every 429 passes with time
 #
-# Most 429s clear once you wait as long as the server asks. Some never do:
+# **The lecture says** a 429 means wait and retry; **today** most 429s clear once you wait as long as
+# the server asks, but some never do:
 #
 # - `anthropic.EnforcedSpendLimitReachedError`: the organisation crossed the monthly usage threshold
 #   of its API tier;

@@ -163,7 +163,7 @@ shape(history)
 # | `tool_use` | the model wants tools run | run every call of the turn, send all results back, call again |
 # | `max_tokens` | the reply hit the `max_tokens` ceiling | drop the half answer and ask again with more room, up to a cap; then fail clearly |
 # | `pause_turn` | the API paused a long turn (it happens with the API's own server tools, such as web search) | send the turn back as it is, and the model carries on |
-# | `refusal` | the API's safety classifiers stopped the reply (a model that declines in words ends with `end_turn`) | stop and say so, with `stop_details` if given: the same request is refused again, so the task must be rephrased |
+# | `refusal` | the API's safety classifiers stopped the reply (a model that declines in words ends with `end_turn`) | stop and say so, with `stop_details` if given: the same request is refused again. Another model usually answers it: send it there, or name a fallback model on the request and the API retries for you (a beta) |
 # | `model_context_window_exceeded` | the context window filled up while the model wrote | stop and say to keep the history shorter (below, the loop can shrink it before every call) |
 #
 # Anything else (a stop reason added after this was written) stops the loop with an error rather than
@@ -174,7 +174,7 @@ shape(history)
 # model's turn (prefill; lesson 01), so this loop asks again with a doubled `max_tokens`. A paused turn
 # is the one case where the history may end with the model's turn: the API asks for it back, as it
 # was, to resume the work it paused.
-# <!-- source: anthropic/types/stop_reason.py; anthropic/types/refusal_stop_details.py; https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons (pause_turn: pass the paused response back as is; refusal); https://platform.claude.com/docs/en/about-claude/models/migration-guide (prefill refused) -->
+# <!-- source: anthropic/types/stop_reason.py; anthropic/types/refusal_stop_details.py; https://platform.claude.com/docs/en/build-with-claude/refusals-and-fallback (classifier refusals; fallback models, beta); https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons (pause_turn: pass the paused response back as is; refusal); https://platform.claude.com/docs/en/about-claude/models/migration-guide (prefill refused) -->
 
 # %%
 from helpers.agent import ACTIONS, next_action
@@ -229,13 +229,23 @@ except AgentError as err:
 #    calls, the time already spent, and the input tokens of the request, which it counts first with
 #    `client.messages.count_tokens` (an estimate that can differ a little from the call's own usage;
 #    free, with a rate limit of its own, and recorded and replayed like any other request).
-# 2. **The call**, streamed, so whoever watches sees the text as it is written; inside
+# 2. **The call**, streamed, so whoever watches sees the model's words as they are written; inside
 #    `call_with_retries`, so a 429, a 529 or a stream that breaks off is asked again (lesson 05).
 # 3. **The action** for the reply's `stop_reason`, from the table above.
 #
-# The model's streamed text comes first, as it arrives (`model: ...`); the call's line follows once
+# What the model writes between tool calls ("I'll look up the order first") comes back, on the
+# default model, inside its thinking blocks, and under the default display (`"omitted"`) those are
+# empty: a streamed agent would go quiet between calls. So `run_agent` asks for
+# `thinking={"type": "adaptive", "display": "summarized"}` (`watched_thinking`), and prints that
+# text as `model (thinking): ...`. Where no up-front thinking is wanted, pass
+# `thinking={"type": "between_tools"}`: the thinking before each reply is off, and only those short
+# notes between tool calls remain.
+#
+# The model's streamed words come first, as they arrive (`model: ...`); the call's line follows once
 # the reply is complete: the tokens counted before it, the usage and cost, the stop reason and the
-# action. A `tool error` line is a result sent back with `is_error`.
+# action. A `tool error` line is a result sent back with `is_error`. (The recorded runs are samples
+# from the stand-in server, whose summarized thinking is a one-line placeholder.)
+# <!-- source: anthropic/types/thinking_config_adaptive_param.py (display: summarized | omitted); anthropic/types/thinking_config_between_tools_param.py and thinking_types.py (between_tools: thinking off, progress notes between tool calls come back as thinking blocks) -->
 # <!-- source: anthropic/resources/messages/messages.py (count_tokens); https://platform.claude.com/docs/en/build-with-claude/token-counting (free, own rate limits) -->
 
 # %%
@@ -420,9 +430,17 @@ if report is not None:
 # ## Keeping the history in bounds
 #
 # Every call re-sends the whole history (lesson 03), and an agent's history grows fastest. To shrink
-# it, you cannot cut anywhere: a `tool_result` whose `tool_use` was cut away is a 400 error, and a turn
-# must keep its thinking blocks. `trim_history` keeps the task and the latest messages, and cuts only
-# where an assistant turn begins (exercise 2 asks you to write it).
+# it, you cannot cut anywhere: a `tool_result` whose `tool_use` was cut away is a 400 error.
+# `trim_history` keeps the task and the latest messages, and cuts only where an assistant turn begins
+# (exercise 2 asks you to write it).
+#
+# A cut has a second cost. Each thinking block is bound to everything before it (its *prefix*: the
+# `system` prompt, the `tools`, and every earlier message); its signature is how the API checks that.
+# Cut turns from the middle, or rewrite the first message, and the prefix of every later thinking
+# block has changed: the default model refuses the request with a 400 "Invalid `signature` in
+# `thinking` block" (other models drop the blocks without a word). So after a cut, the kept turns go
+# without their thinking blocks (`without_thinking`); a history you never edit keeps them all.
+# <!-- source: https://platform.claude.com/docs/en/build-with-claude/preserved-thinking/prefix-checks (what the prefix check compares; trim or summarize: remove thinking from the kept turns) -->
 
 # %%
 from helpers.agent import trim_history
@@ -438,12 +456,16 @@ from helpers.agent import count_input_tokens
 
 SENT = {"model": MODEL, "system": bookshop.SYSTEM, "tools": bookshop.TOOLS}  # what every call sends besides the history
 
-before = count_input_tokens(client, {**SENT, "messages": run.messages[:-1]})
-after = count_input_tokens(client, {**SENT, "messages": trimmed})
-if before is None or after is None:
-    print("This server does not count tokens, so the saving cannot be shown.")
+try:
+    before = count_input_tokens(client, {**SENT, "messages": run.messages[:-1]})
+    after = count_input_tokens(client, {**SENT, "messages": trimmed})
+except anthropic.BadRequestError as error:  # count_tokens checks a history as a call would, thinking included
+    print(f"The API refused to count it, and would refuse the call too: {error.message}")
 else:
-    print(f"whole history: {before:,} input tokens; trimmed: {after:,} ({before - after:,} fewer)")
+    if before is None or after is None:
+        print("This server does not count tokens, so the saving cannot be shown.")
+    else:
+        print(f"whole history: {before:,} input tokens; trimmed: {after:,} ({before - after:,} fewer)")
 
 # %% [markdown]
 # But what was cut is gone: the model no longer knows what was in the dropped turns. Which parcels'
@@ -518,7 +540,8 @@ else:  # nothing was summarized, so both runs sent the same
 # after it get smaller, so in a run as short as this one it can easily cost more than it saves. In a
 # long run (the ten, twenty or fifty messages a real task can take) every later call is smaller by
 # what was summarized, and the balance can turn: measure it, as above. One more cost: rewriting the
-# first message changes the start of every request, which breaks a prompt cache (lesson 03).
+# first message changes the start of every request, which breaks a prompt cache (lesson 03), and the
+# prefix of every kept thinking block, which is why the kept turns go without them.
 
 # %% [markdown]
 # ## The same turn in another API's format
@@ -566,7 +589,8 @@ if len(run.calls) > 1:
 #   answer: ask again with more room, never pass it on.
 # - Run every tool call of a turn and answer them all in one user turn, each with its `tool_use_id`;
 #   a failing tool returns `is_error: true`, and the model can recover.
-# - Send the model's turns back unchanged, thinking blocks included.
+# - Send the model's turns back unchanged, thinking blocks included; after you cut or rewrite the
+#   history, send the kept turns without their thinking blocks, which were bound to what came before.
 # - Guard every run: calls, input tokens (counted before the call), time; keep a cost meter; retry
 #   each call on transient errors.
 # - Structured outputs and strict tools remove malformed output at the source; still validate the
@@ -618,9 +642,12 @@ check_dispatch("next_action")
 #
 # Complete `trim_history(messages, keep_last)`: return a new list with the first message (the task)
 # and at most `keep_last` of the latest messages, cut only where an assistant turn begins, so that no
-# `tool_result` loses its `tool_use`. Leave `messages` itself unchanged.
+# `tool_result` loses its `tool_use`. After a cut, pass the kept turns through `without_thinking`
+# (their thinking blocks no longer fit the shortened history); when the whole history fits, return a
+# copy of it as it is. Leave `messages` itself unchanged.
 
 # %%
+from helpers.agent import without_thinking  # noqa: F401, RUF100 (for your trim_history)
 from helpers.checks.lesson06 import check_trim
 
 
@@ -632,7 +659,7 @@ def trim_history(messages, keep_last):
     start = len(messages) - keep_last
     while start < len(messages) and messages[start]["role"] != "assistant":
         start += 1
-    return [messages[0], *messages[start:]]
+    return [messages[0], *without_thinking(messages[start:])]
     ### END SOLUTION
 
 

@@ -164,8 +164,10 @@ print(tickets.same_categories([c for c, _, _ in at_once], [c for c, _, _ in one_
 #
 # A client that reads the rate-limit headers can slow down *before* the server refuses.
 # `RateLimiter` goes at full speed while plenty is left. When less than `low_water` of the requests
-# are left, it spaces the calls by the time until the budget is full divided by the requests left:
-# slower than the budget refills, so what is left climbs back. After a 429 it holds *every* call for
+# are left, it spaces the calls by the time until the budget is full divided by the requests left.
+# For a budget refilled continuously, that is slower than the refill only while fewer than half the
+# requests are left: then what is left climbs back; above half, it still falls, only more slowly,
+# until it is below half. After a 429 it holds *every* call for
 # what the `retry-after` header asks, since all the calls share one limit. It reads the requests
 # headers only; the token headers work the same way. Each decision is one printed line.
 #
@@ -306,7 +308,8 @@ if batch is not None:
 # %% [markdown]
 # ## What each way costs
 #
-# The same tokens, priced by `helpers/costs.py`: calls at the list price, the batch at half of it.
+# The same tokens, priced from `helpers/models.py` by `helpers/costs.py`: calls at the list price, the batch at
+# half of it.
 
 # %%
 from helpers import cost_usd, price_for

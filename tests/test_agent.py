@@ -22,11 +22,13 @@ from helpers.agent import (
     AgentError,
     Limits,
     Summarizer,
+    count_input_tokens,
     next_action,
     run_agent,
     run_tools,
     transcript,
     trim_history,
+    without_thinking,
 )
 from helpers.checks import scripted_client
 from helpers.retries import RetryPolicy, SimulatedTime
@@ -230,7 +232,10 @@ def test_trimming_keeps_the_task_and_whole_turns(keep_last: int):
     trimmed = trim_history(messages, keep_last)
     assert json.dumps(messages) == original, "the history passed in must not change"
     assert trimmed[0] == messages[0] and len(trimmed) <= max(keep_last + 1, 1)
-    assert trimmed[1:] == messages[len(messages) - len(trimmed) + 1 :], "the kept messages are the latest, unchanged"
+    latest = messages[len(messages) - len(trimmed) + 1 :]
+    if len(trimmed) < len(messages):  # a cut: the kept turns go without the thinking it invalidated
+        latest = without_thinking(latest)
+    assert trimmed[1:] == latest, "the kept messages are the latest, unchanged but for their thinking"
     if len(trimmed) > 1:
         assert trimmed[1]["role"] == "assistant", "the kept part starts with the turn that holds the tool_use"
 
@@ -244,7 +249,7 @@ def test_a_summary_replaces_the_dropped_turns_in_the_first_message():
     summarizer = Summarizer(scripted_client(answer_summary), keep_last=2)
     messages = history(3)
     shrunk = summarizer(messages)
-    assert shrunk[1:] == messages[-2:]
+    assert shrunk[1:] == without_thinking(messages[-2:]), "the kept turns, without the thinking the cut invalidated"
     assert [block["type"] for block in shrunk[0]["content"]] == ["text", "text"]
     assert (
         shrunk[0]["content"][0]["text"] == "the task" and "Order A1042 is shipped." in shrunk[0]["content"][1]["text"]
@@ -281,3 +286,59 @@ def test_the_bookshop_run_sends_only_requests_the_api_accepts(standin: anthropic
 def test_history_with_tool_blocks_but_no_tools_is_refused(standin: anthropic.Anthropic):
     with pytest.raises(anthropic.BadRequestError, match="must define tools"):
         standin.messages.create(model=MODEL, max_tokens=50, messages=history(1))
+
+
+def trim_keeping_thinking(messages: list[Json], keep_last: int) -> list[Json]:
+    """trim_history as it was before thinking binding: the kept turns keep their thinking blocks."""
+    if len(messages) <= keep_last + 1:
+        return list(messages)
+    start = len(messages) - keep_last
+    while start < len(messages) and messages[start]["role"] != "assistant":
+        start += 1
+    return [messages[0], *messages[start:]]
+
+
+def test_a_cut_history_is_taken_only_without_its_thinking(standin: anthropic.Anthropic):
+    history = run_agent(standin, bookshop.TASK, **AGENT, **QUIET).messages[:-1]
+    sent = {"model": MODEL, "system": bookshop.SYSTEM, "tools": bookshop.TOOLS}
+    assert any(getattr(b, "type", None) == "thinking" for m in history for b in m["content"]), "it has thinking"
+    assert count_input_tokens(standin, {**sent, "messages": history}), "the whole history, as the API returned it"
+    refused = "Invalid `signature` in `thinking` block"
+    with pytest.raises(anthropic.BadRequestError, match=refused):
+        standin.messages.count_tokens(**sent, messages=trim_keeping_thinking(history, 2))
+    with pytest.raises(anthropic.BadRequestError, match=refused):
+        standin.messages.create(**sent, max_tokens=200, messages=trim_keeping_thinking(history, 2))
+    assert count_input_tokens(standin, {**sent, "messages": trim_history(history, 2)})
+    standin.messages.create(**sent, max_tokens=200, messages=trim_history(history, 2))
+
+
+def test_the_summarizer_before_thinking_binding_gets_the_400(
+    standin: anthropic.Anthropic, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr("helpers.agent.trim_history", trim_keeping_thinking)
+    with pytest.raises(anthropic.BadRequestError, match="Invalid `signature` in `thinking` block"):
+        run_agent(standin, bookshop.TASK, shrink=Summarizer(standin, keep_last=2), **AGENT, **QUIET)
+
+
+def test_a_changed_system_prompt_invalidates_the_thinking_after_it(standin: anthropic.Anthropic):
+    first = [{"role": "user", "content": "Where is order A1042?"}]
+    reply = standin.messages.create(model=MODEL, max_tokens=300, system="Be brief.", messages=first)
+    assert reply.content[0].type == "thinking", "the default model thinks first"
+    history = [*first, {"role": "assistant", "content": reply.content}, {"role": "user", "content": "Thanks!"}]
+    standin.messages.create(model=MODEL, max_tokens=300, system="Be brief.", messages=history)
+    with pytest.raises(anthropic.BadRequestError, match=r"messages\.1\.content\.0: Invalid `signature`"):
+        standin.messages.create(model=MODEL, max_tokens=300, system="Be very brief.", messages=history)
+
+
+def test_the_stream_shows_what_the_model_writes_between_tool_calls(standin: anthropic.Anthropic):
+    shown: list[str] = []
+    run_agent(standin, bookshop.TASK, **AGENT, say=None, show_text=shown.append)
+    printed = "".join(shown)
+    assert "model (thinking): " in printed, "summarized thinking, the text between tool calls, was not shown"
+    assert "get_order" in printed.split("model (thinking): ")[1], "the first call's thinking says what comes next"
+
+
+def test_between_tools_turns_the_thinking_before_each_reply_off(standin: anthropic.Anthropic):
+    run = run_agent(standin, bookshop.TASK, **AGENT, **QUIET, thinking={"type": "between_tools"})
+    assert run.answer
+    assert all(block.type != "thinking" for call in run.calls for block in call.reply.content)

@@ -11,7 +11,7 @@ import httpx2
 import matplotlib.pyplot as plt
 import pytest
 
-from helpers import tickets
+from helpers import reply_text, tickets
 from helpers.batches import wait_for_batch
 from helpers.checks import message_json
 from helpers.client import build_async_client
@@ -50,7 +50,7 @@ def test_map_bounded_keeps_the_order_and_the_bound_and_retries_transient_errors(
 
     async def call(item: str) -> str:
         reply = await client.messages.create(model="m", max_tokens=5, messages=[{"role": "user", "content": item}])
-        return reply.content[0].text
+        return reply_text(reply)
 
     items = [f"item {n}" * (n % 4 + 1) for n in range(10)]
     results = asyncio.run(map_bounded(call, items, limit=3, sleep=timer.asleep))
@@ -201,7 +201,10 @@ def test_a_batch_is_polled_until_it_ends_waiting_longer_each_time_unless_replaye
 
 def test_the_ticket_requests_ask_for_one_word_without_thinking():
     request = tickets.request_for(tickets.TICKETS[0])
-    assert request["output_config"] == {"effort": "low"} and request["system"] == tickets.SYSTEM
+    assert request["thinking"] == {"type": "between_tools"} and request["system"] == tickets.SYSTEM
+    assert "thinking" not in tickets.request_for(tickets.TICKETS[0], model="claude-haiku-4-5"), (
+        "no thinking to turn off"
+    )
     assert len(set(tickets.TICKETS)) == len(tickets.TICKETS) >= 20
 
 

@@ -73,3 +73,19 @@ def test_opus_5_5_reads_its_cache_at_a_twentieth_of_its_input_price():
 def test_the_batch_api_halves_the_cost():
     usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
     assert cost_usd(usage, "claude-sonnet-5-5", batch=True) == pytest.approx(cost_usd(usage, "claude-sonnet-5-5") / 2)
+
+
+def test_an_end_of_life_date_reads_retired_once_past_on_the_day_it_runs():
+    import datetime
+
+    from helpers.models import END_OF_LIFE, end_of_life
+
+    model, day = next(iter(END_OF_LIFE.items()))
+    assert end_of_life(model, today=day - datetime.timedelta(days=1)).startswith("retires on ")
+    assert end_of_life(model, today=day).startswith("retired on ")
+    assert end_of_life("claude-sonnet-5-5") is None
+
+
+def test_each_model_reads_its_cache_at_its_own_rate():
+    assert MODELS["claude-opus-5-5"].cache_read_multiplier == 0.05
+    assert PRICES["claude-opus-5-5"].cache_read == pytest.approx(MODELS["claude-opus-5-5"].input_price * 0.05)

@@ -119,7 +119,7 @@ def test_the_right_cost_passes(capsys):
     [
         ((42 * 15 + 148 * 3) / 1_000_000, "swapped"),
         (42 * 3 + 148 * 15, "per million"),
-        (1.0, "expected about"),
+        (1.0, "is not what this call cost"),
         (round(RIGHT_COST, 4), "Don't round: keep the full value"),
         (round(RIGHT_COST, 3), "Don't round: keep the full value"),
         (float(f"{RIGHT_COST:.2g}"), "Don't round: keep the full value"),
@@ -130,6 +130,14 @@ def test_each_costing_mistake_gets_a_specific_hint(capsys, value, hint):
     check_cost(value, USAGE, model="claude-sonnet-4-6")
     out = verdict(capsys)
     assert out.startswith(NOT_YET) and hint in out, out
+
+
+@pytest.mark.parametrize("value", [1.0, 0.5, (42 * 15 + 148 * 3) / 1_000_000, 42 * 3 + 148 * 15])
+def test_no_hint_gives_the_answer_away(capsys, value):
+    check_cost(value, USAGE, model="claude-sonnet-4-6")
+    out = verdict(capsys)
+    for spelled in (f"{RIGHT_COST:.6f}", f"{RIGHT_COST:g}", f"{RIGHT_COST:.4f}", str(RIGHT_COST)):
+        assert spelled not in out, f"the hint names the answer ({spelled}): {out}"
 
 
 def test_a_rounded_cost_is_not_told_the_formula_it_already_used(capsys):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import reply_text
+from helpers import MODEL, reply_text
 from helpers.checks import NOT_YET, PASS
 from helpers.checks.lesson02 import check_is_valid_history, check_to_anthropic, check_tool_result_message
 from helpers.checks.lesson03 import check_chat, check_trim_history
@@ -169,6 +169,7 @@ def valid_but_crashes_on_none(messages):
         (valid_but_crashes_on_malformed, 'with no "role" it raised KeyError'),
         (valid_but_crashes_on_none, "return False rather than crash"),
         (lambda messages: valid_right(messages) or not all("role" in m for m in messages), "should be False"),
+        (lambda messages: messages[0]["role"] == "user" and valid_right(messages), "for a history with no messages"),
     ],
     ids=[
         "placeholder",
@@ -179,6 +180,7 @@ def valid_but_crashes_on_none(messages):
         "crashes-without-role",
         "crashes-on-none",
         "accepts-no-role",
+        "crashes-on-no-messages",
     ],
 )
 def test_is_valid_history_hints(capsys, answer, hint):
@@ -275,6 +277,14 @@ def chat_raises(client, messages, user_text):
     raise RuntimeError("boom")
 
 
+def chat_reads_the_first_block(client, messages, user_text):
+    """The shortcut lesson 01 warns about, on the default model, whose replies open with a thinking block."""
+    messages.append({"role": "user", "content": user_text})
+    response = client.messages.create(model=MODEL, max_tokens=100, messages=messages)
+    messages.append({"role": "assistant", "content": response.content[0].text})
+    return response.content[0].text
+
+
 @pytest.mark.parametrize(
     ("chat", "hint"),
     [
@@ -288,6 +298,7 @@ def chat_raises(client, messages, user_text):
         (chat_returns_the_history, "returned a list"),
         (chat_forgets_the_user_turn, "append the user's turn"),
         (chat_raises, "raised RuntimeError"),
+        (chat_reads_the_first_block, "read `.text` off a thinking block"),
     ],
     ids=lambda value: value.__name__ if callable(value) else "",
 )

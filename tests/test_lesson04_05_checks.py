@@ -11,6 +11,7 @@ import pytest
 from helpers import MODEL
 from helpers.checks.lesson04 import check_collect
 from helpers.checks.lesson05 import check_retry, diagnose
+from helpers.replies import reply_text
 from helpers.retries import retry_after_seconds
 
 # --- lesson 04: collect a streamed reply -----------------------------------------------
@@ -33,12 +34,19 @@ def collect_early_usage(client, prompt):
         for event in s:
             if event.type == "message_start":
                 usage = event.message.usage
-        return s.get_final_message().content[0].text, usage
+        return reply_text(s.get_final_message()), usage
 
 
 def collect_without_streaming(client, prompt):
     reply = client.messages.create(model=MODEL, max_tokens=100, messages=[{"role": "user", "content": prompt}])
-    return reply.content[0].text, reply.usage
+    return reply_text(reply), reply.usage
+
+
+def collect_first_block(client, prompt):
+    """The shortcut lesson 01 warns about: the scripted reply opens with a thinking block, as the model's does."""
+    with client.messages.stream(model=MODEL, max_tokens=100, messages=[{"role": "user", "content": prompt}]) as s:
+        reply = s.get_final_message()
+        return reply.content[0].text, reply.usage
 
 
 def collect_placeholder(client, prompt):
@@ -57,6 +65,7 @@ def collect_crashing(client, prompt):
         (collect_first_piece, "only the first piece"),
         (collect_early_usage, "message_start"),
         (collect_without_streaming, "without streaming"),
+        (collect_first_block, "read `.text` off a thinking block"),
         (collect_crashing, "raised KeyError"),
         (42, "define a function"),
         ("collect_missing", "run the cells above first"),
@@ -96,6 +105,18 @@ def retry_right(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
                 raise
             wait = base_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1)
             sleep(max(wait, retry_after_seconds(err) or 0))
+
+
+def retry_with_time_sleep(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    """Right but for the wait: time.sleep itself instead of the `sleep` argument (the check never really waits)."""
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return make_call()
+        except anthropic.APIError as err:
+            if not transient(err) or attempt == max_attempts:
+                raise
+            wait = base_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1)
+            time.sleep(max(wait, retry_after_seconds(err) or 0))
 
 
 def retry_spend_limits_too(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
@@ -259,6 +280,7 @@ JITTER_STYLES = {
         (retry_only_429, "a 529 overloaded is transient"),
         (retry_forever, "never giving up"),
         (retry_without_waiting, "not backing off: call sleep"),
+        (retry_with_time_sleep, "it waited with time.sleep() itself"),
         (retry_fixed_wait, "not backing off: over 64 runs"),
         (retry_ignoring_retry_after, "ignoring retry-after"),
         (retry_too_few, "giving up too early"),

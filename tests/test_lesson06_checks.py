@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from helpers.agent import ACTIONS, CONTINUE, DONE, MORE_ROOM, REFUSED, RUN_TOOLS, TOO_LONG, blocks_of
+from helpers.agent import ACTIONS, CONTINUE, DONE, MORE_ROOM, REFUSED, RUN_TOOLS, TOO_LONG, blocks_of, without_thinking
 from helpers.agent import next_action as reference_next_action
 from helpers.agent import run_tools as reference_run_tools
 from helpers.agent import trim_history as reference_trim_history
@@ -178,6 +178,16 @@ def trim_solution(messages, keep_last):
     start = len(messages) - keep_last
     while start < len(messages) and messages[start]["role"] != "assistant":
         start += 1
+    return [messages[0], *without_thinking(messages[start:])]
+
+
+def trim_keeping_thinking(messages, keep_last):
+    """The solution before thinking binding: the kept turns keep thinking blocks the cut invalidated."""
+    if len(messages) <= keep_last + 1:
+        return list(messages)
+    start = len(messages) - keep_last
+    while start < len(messages) and messages[start]["role"] != "assistant":
+        start += 1
     return [messages[0], *messages[start:]]
 
 
@@ -189,7 +199,7 @@ def trim_from_the_end(messages, keep_last):
             break
         if messages[index]["role"] == "assistant":
             kept = messages[index:]
-    return [messages[0], *kept]
+    return [messages[0], *(kept if len(kept) == len(messages) - 1 else without_thinking(kept))]
 
 
 def _start(messages, keep_last):
@@ -226,7 +236,7 @@ def _skip_tool_results(messages, keep_last):
     first = tail[0]
     if first["role"] == "user" and isinstance(first["content"], list) and first["content"][0]["type"] == "tool_result":
         tail = tail[1:]
-    return [messages[0], *tail]
+    return [messages[0], *(without_thinking(tail) if keep_last + 1 < len(messages) else tail)]
 
 
 def trim_task_twice(messages, keep_last):
@@ -253,7 +263,7 @@ def trim_last_round_only(messages, keep_last):
         return list(messages)
     last = max(index for index, message in enumerate(messages) if message["role"] == "assistant")
     start = max(last, _start(messages, keep_last))
-    return [messages[0], *messages[start:]]
+    return [messages[0], *without_thinking(messages[start:])]
 
 
 def trim_oldest(messages, keep_last):
@@ -288,7 +298,7 @@ def trim_running_past_the_end(messages, keep_last):
     start = len(messages) - keep_last
     while messages[start]["role"] != "assistant":  # no bound: runs past the end when keep_last is small
         start += 1
-    return [messages[0], *messages[start:]]
+    return [messages[0], *without_thinking(messages[start:])]
 
 
 def trim_without_the_whole_history_case(messages, keep_last):
@@ -297,7 +307,7 @@ def trim_without_the_whole_history_case(messages, keep_last):
         raise IndexError("list index out of range")  # what indexing before the task would lead to
     while start < len(messages) and messages[start]["role"] != "assistant":
         start += 1
-    return [messages[0], *messages[start:]]
+    return [messages[0], *without_thinking(messages[start:])]
 
 
 def trim_task_as_blocks(messages, keep_last):
@@ -322,7 +332,8 @@ def trim_task_as_blocks(messages, keep_last):
         (trim_last_round_only, "it dropped more than needed"),
         (trim_oldest, "not the latest ones in a row"),
         (trim_in_place, "it changed the list it was given"),
-        (trim_without_thinking, "a thinking block was changed or removed"),
+        (trim_without_thinking, "a thinking block was changed or removed although nothing was cut"),
+        (trim_keeping_thinking, "Invalid `signature` in `thinking` block"),
         (trim_without_text, "the assistant message at position 1 of the result"),
         (trim_task_as_blocks, "the user message at position 0 of the result is not one of the history's, unchanged"),
         (trim_running_past_the_end, "ran past the end of the list. Stop it at len(messages)"),

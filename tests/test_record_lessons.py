@@ -77,7 +77,8 @@ def job(name: str, reply: str | None = "a new reply", *, fail: str | None = None
 
 def reply_in(folder: Path, name: str) -> str:
     data = json.loads((folder / f"{name}.json").read_text())
-    return data["interactions"][0]["responses"][0]["body"]["content"][0]["text"]
+    content = data["interactions"][0]["responses"][0]["body"]["content"]
+    return next(block["text"] for block in content if block["type"] == "text")  # after a thinking block, if any
 
 
 RECORD_ENVIRONMENT = {"WORKBOOK_MODE": "record", "ANTHROPIC_API_KEY": "key"}

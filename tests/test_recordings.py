@@ -106,6 +106,27 @@ def test_miss_without_key_fails_at_once_with_a_message_that_says_what_to_do(
         assert needed in message, f"the message should mention {needed!r}: {message}"
 
 
+def test_a_miss_that_breaks_an_api_rule_names_the_400_the_api_would_send(recordings, monkeypatch):
+    go_offline(monkeypatch, mode="replay")
+    client = get_client("lesson", quiet=True)
+    call = {"type": "tool_use", "id": "toolu_1", "name": "get_order_status", "input": {"order_id": "A1"}}
+    result = {"type": "tool_result", "tool_use_id": "toolu_1", "content": "shipped"}
+    tools = [{"name": "get_order_status", "input_schema": {"type": "object"}}]
+    as_assistant = [
+        {"role": "user", "content": "Where is A1?"},
+        {"role": "assistant", "content": [call]},
+        {"role": "assistant", "content": [result]},
+    ]
+    with pytest.raises(MissingRecordingError) as caught:
+        client.messages.create(model=MODEL, max_tokens=50, tools=tools, messages=as_assistant)
+    message = str(caught.value)
+    assert "400" in message and "`tool_result` blocks can only be in `user` messages" in message, message
+    assert "user turn" in message, f"the miss should say the fix: {message}"
+    with pytest.raises(MissingRecordingError) as caught:
+        client.messages.create(model=MODEL, max_tokens=50, messages=[{"role": "user", "content": QUESTION}])
+    assert "400" not in str(caught.value), "a request that breaks no rule is only a miss"
+
+
 def test_replay_mode_never_calls_the_api_even_with_a_key(face, online, recordings, monkeypatch):
     monkeypatch.setenv("WORKBOOK_MODE", "replay")
     with pytest.raises(MissingRecordingError, match="replay"):

@@ -69,3 +69,21 @@ def test_thinking_by_default_and_the_cache_minimum_follow_the_record(monkeypatch
     monkeypatch.setitem(MODELS, DEFAULT_MODEL, dataclasses.replace(DEFAULT, min_cacheable_tokens=2048))
     assert min_cacheable_tokens(DEFAULT_MODEL) == 2048
     assert min_cacheable_tokens("qwen3:8b") == UNLISTED_MIN_CACHEABLE_TOKENS
+
+
+def test_a_thinking_block_whose_prefix_changed_is_refused_or_dropped_as_the_model_says():
+    body = request(system="Be brief.")
+    signed = {"type": "thinking", "thinking": "", "signature": rules.thinking_signature(body)}
+    history = [HELLO, {"role": "assistant", "content": [signed, {"type": "text", "text": "Hi"}]}, HELLO]
+    kept = request(system="Be brief.", messages=history)
+    changed = request(system="Be very brief.", messages=history)
+    assert rules.request_problem(kept, DEFAULT) is None, "the block sent back with its prefix unchanged is taken"
+    assert "messages.1.content.0: Invalid `signature` in `thinking` block" in (
+        rules.request_problem(changed, DEFAULT) or ""
+    )
+    dropping = dataclasses.replace(DEFAULT, thinking_prefix_check="drop")
+    assert rules.request_problem(changed, dropping) is None
+    assert rules.without_invalid_thinking(changed, dropping)["messages"][1]["content"] == [history[1]["content"][1]]
+    assert rules.without_invalid_thinking(kept, dropping) == kept
+    without_check = dataclasses.replace(DEFAULT, thinking_prefix_check=None)
+    assert rules.request_problem(changed, without_check) is None, "a model without preserved thinking checks nothing"

@@ -15,13 +15,14 @@ other argument is taken as the value itself (the tests pass values).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import inspect
 import os
 import sysconfig
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import FrameType, ModuleType
 from typing import Any
@@ -31,6 +32,7 @@ import httpx2
 
 from ..client import build_client
 from ..errors import MissingRecordingError
+from ..models import MODELS
 from ..settings import MODEL
 from .verdicts import Exercise, Verdict, progress_line, publish, register
 
@@ -107,8 +109,43 @@ def _in_students_code(err: BaseException) -> bool:
     return False
 
 
+INPUT_NOTE = "workbook_input"  # the attribute `given` puts on an exception: the input it was raised on
+
+
+@contextlib.contextmanager
+def given(what: str) -> Iterator[None]:
+    """Run the student's code on one input: an exception it raises carries `what` (e.g. "a history with no
+    messages"), so the hint can say which input the code crashed on."""
+    try:
+        yield
+    except Exception as err:
+        if not hasattr(err, INPUT_NOTE):
+            setattr(err, INPUT_NOTE, what)
+        raise
+
+
+def _thinking_hint(err: BaseException) -> str | None:
+    """The hint for `.text` read off a thinking block: the mistake lesson 01 warns about most."""
+    if isinstance(err, AttributeError) and "ThinkingBlock" in str(err) and "text" in str(err):
+        return (
+            "your code read `.text` off a thinking block: the default model thinks first, so a reply's "
+            "content[0] is often a thinking block, which has no text. Take the text from the blocks whose "
+            "type is 'text' (lesson 01 shows how; helpers.replies.reply_text does it), not from a position."
+        )
+    return None
+
+
 def explain(err: BaseException) -> str:
-    """The hint for an exception raised while a check ran the student's code."""
+    """The hint for an exception raised while a check ran the student's code (and on which input, if known)."""
+    hint = _explain(err)
+    where = getattr(err, INPUT_NOTE, None)
+    return f"for {where}, {hint}" if where else hint
+
+
+def _explain(err: BaseException) -> str:
+    thinking = _thinking_hint(err)
+    if thinking is not None:
+        return thinking
     if isinstance(err, MissingRecordingError) and _in_students_code(err):
         return (
             "your function called the API through a client of its own (the notebook's `client`, say), and "
@@ -215,16 +252,26 @@ def progress(lesson: str) -> None:
     print(progress_line(lesson))
 
 
+SCRIPTED_THINKING = {"type": "thinking", "thinking": "", "signature": "c2NyaXB0ZWQgYnkgdGhlIGNoZWNr"}
+
+
 def message_json(
     text: str, *, stop_reason: str = "end_turn", usage: dict[str, int] | None = None, model: str = MODEL
 ) -> dict[str, Any]:
-    """A Message as the API sends it, for the scripted models the checks drive students' code with."""
+    """A Message as the API sends it, for the scripted models the checks drive students' code with: it
+    opens with a thinking block (empty, as the default display sends it) when `model` thinks by default,
+    so code that reads content[0].text fails here as it would on the real model."""
+    facts = MODELS.get(model)
+    thinks = facts is not None and facts.adaptive_thinking_by_default
+    content = [{"type": "text", "text": text}]
+    if thinks:
+        content.insert(0, SCRIPTED_THINKING)
     return {
         "id": "msg_check",
         "type": "message",
         "role": "assistant",
         "model": model,
-        "content": [{"type": "text", "text": text}],
+        "content": content,
         "stop_reason": stop_reason,
         "stop_sequence": None,
         "usage": usage or {"input_tokens": 10, "output_tokens": 5},

@@ -112,8 +112,10 @@ def check_cost(value: Any, reply: Any, *, model: str = MODEL) -> Outcome:
             f"close, but {value!r} looks rounded. Don't round: keep the full value in `my_cost` (a float "
             'holds it exactly enough), and round only when you print it: f"{my_cost:.6f}".',
         )
+    # The ingredients, never the total: a hint that gave the number would let the literal pass.
     return report(
         False,
-        f"expected about ${right:.6f}. Multiply input_tokens by the input price and output_tokens by "
-        "the output price, add them, and divide by 1_000_000.",
+        f"${value} is not what this call cost. Work from its usage (input_tokens={usage.input_tokens}, "
+        f"output_tokens={usage.output_tokens}) and the prices per million tokens (${price.input:g} input, "
+        f"${price.output:g} output): each count times its price, added, divided by 1_000_000.",
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from anthropic.types import ToolUseBlock
 
-from . import Outcome, exercise, report, text_of
+from . import Outcome, exercise, given, report, text_of
 
 _CONVERSATION = [
     {"role": "user", "content": "Good morning!"},
@@ -139,7 +139,8 @@ def check_is_valid_history(function: Any) -> Outcome:
     if not callable(function):
         return report(False, "define a function `is_valid_history(messages)` that returns True or False.")
     for history, accepted, description in _HISTORIES:
-        got = function(copy.deepcopy(history))
+        with given(f"a history with {description} ({history!r})"):
+            got = function(copy.deepcopy(history))
         if not isinstance(got, bool):
             return report(False, f"for a history with {description} it returned {got!r}; return True or False.")
         if got != accepted:

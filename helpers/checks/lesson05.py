@@ -20,6 +20,7 @@ Last comes a 429 that no wait clears (a spent limit, told by its error_code): on
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +59,7 @@ class Trial:
     error: BaseException | None = None
     runaway: bool = False
     transport: FaultTransport | None = None
+    real_sleeps: list[Any] = field(default_factory=list)  # what it asked time.sleep() for, not the `sleep` given
 
     @property
     def requests(self) -> int:
@@ -111,12 +113,20 @@ def _run(function: Any, trial: Trial, make_call: Callable[[], Any]) -> Trial:
         if len(trial.waits) > RUNAWAY:
             raise _Runaway
 
+    def real_sleep(seconds: Any) -> None:  # stands in for time.sleep while the student's code runs: no real wait
+        trial.real_sleeps.append(seconds)
+        if len(trial.real_sleeps) > RUNAWAY:
+            raise _Runaway
+
+    waiting, time.sleep = time.sleep, real_sleep
     try:
         trial.result = function(make_call, sleep=sleep, max_attempts=MAX_ATTEMPTS, base_delay=BASE_DELAY)
     except _Runaway:
         trial.runaway = True
     except Exception as error:  # the student's function may raise anything
         trial.error = error
+    finally:
+        time.sleep = waiting
     return trial
 
 
@@ -254,6 +264,12 @@ def diagnose(function: Any) -> tuple[bool, str]:
         return False, f"giving up too early on attempt {good.requests} of {MAX_ATTEMPTS}: {hint}"
     if not isinstance(good.result, anthropic.types.Message):
         return False, f"after the retries it returned {good.result!r}: return what make_call() returned."
+    if good.real_sleeps and not good.waits:
+        return False, (
+            "it waited with time.sleep() itself, not with the `sleep` it was given: call sleep(wait). The "
+            "caller decides how to wait (the check, a test, an async loop each hand in their own), so the "
+            "function waits only through its argument."
+        )
     negative = next(((n, w) for n, w in enumerate(good.waits, start=1) if _number(w) and w < 0), None)
     if negative:
         return False, _negative(*negative)

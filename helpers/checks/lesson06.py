@@ -33,7 +33,7 @@ from typing import Any
 import httpx2
 from anthropic.types import Message
 
-from ..agent import CONTINUE, DONE, MORE_ROOM, REFUSED, RUN_TOOLS, TOO_LONG
+from ..agent import CONTINUE, DONE, MORE_ROOM, REFUSED, RUN_TOOLS, TOO_LONG, without_thinking
 from ..agent import trim_history as reference_trim
 from ..settings import MODEL
 from . import Outcome, exercise, explain, message_json, report, scripted_client, text_of, unanswered
@@ -342,9 +342,9 @@ def _changed(kept: Any, position: int, history: list[Json]) -> str | None:
             same = message["role"] == kept.get("role") and _has_thinking(message)
             if same and _without_thinking(message["content"]) == _without_thinking(kept.get("content")):
                 return (
-                    "a thinking block was changed or removed: the API wants the model's turns back exactly as "
-                    "they came, thinking blocks (and their signatures) included. Keep or drop whole messages, "
-                    "never parts of one."
+                    "a thinking block was changed or removed although nothing was cut: when the whole history "
+                    "fits, the API wants the model's turns back exactly as they came, thinking blocks (and their "
+                    "signatures) included. Return list(messages)."
                 )
     role = kept.get("role") if isinstance(kept, dict) else None
     what = f"the {role} message" if isinstance(role, str) else f"the {type(kept).__name__}"
@@ -389,6 +389,13 @@ def _trim_hint(history: list[Json], keep_last: int, kept: Any) -> str | None:
         return f"`trim_history` returns {kept!r}: return a new list, the first message and the latest ones."
     if not isinstance(kept, list):
         return f"{said} it returned a {type(kept).__name__}: return a list of messages."
+    thinking_left = False
+    if len(history) > keep_last + 1 and all(isinstance(m, dict) and "role" in m and "content" in m for m in kept):
+        # After a cut the kept turns go without thinking: compare the rest with thinking left out on both
+        # sides, and say last if thinking blocks stayed.
+        thinking_left = any(_has_thinking(message) for message in kept[1:])
+        history = [history[0], *without_thinking(history[1:])]
+        kept = kept[:1] + without_thinking(kept[1:])
     for position, message in enumerate(kept):
         hint = _changed(message, position, history)
         if hint:
@@ -435,6 +442,13 @@ def _trim_hint(history: list[Json], keep_last: int, kept: Any) -> str | None:
             "assistant turn: it dropped more than needed. Start at len(messages) - keep_last, and move forward "
             "only as far as the next assistant turn."
         )
+    if thinking_left:
+        return (
+            f"{said} the kept assistant turns still carry their thinking blocks. Each was bound to the "
+            "conversation before it, and the cut changed that: the API refuses them with a 400 "
+            '"Invalid `signature` in `thinking` block" (or drops them, by model). After a cut, send the kept '
+            "turns without them: [messages[0], *without_thinking(messages[start:])]."
+        )
     return None
 
 
@@ -464,19 +478,20 @@ def check_trim(function: Any) -> Outcome:
             kept = function(given, keep_last)
         except IndexError as error:
             return report(False, _index_hint(history, keep_last, error))
-        hint = _trim_hint(history, keep_last, kept)
-        if hint:
-            return report(False, hint)
         if given != history:
             return report(
                 False,
                 f"with keep_last={keep_last} it changed the list it was given: leave `messages` as it is (the "
-                "loop still holds it) and return a new list, e.g. [messages[0], *messages[start:]].",
+                "loop still holds it) and return a new list, e.g. [messages[0], *without_thinking(messages[start:])].",
             )
+        hint = _trim_hint(history, keep_last, kept)
+        if hint:
+            return report(False, hint)
     return report(
         True,
         "it keeps the task and the latest turns within keep_last, cuts only where an assistant turn begins (every "
-        "tool_result keeps its tool_use), and leaves the history and its thinking blocks as they were.",
+        "tool_result keeps its tool_use), sends the kept turns without the thinking blocks a cut invalidates, and "
+        "leaves the history it was given as it was.",
     )
 
 

@@ -161,7 +161,7 @@ class Run:
         except Exception as error:
             self.raised[item].append(error)
             raise
-        return reply.content[0].text
+        return "".join(block.text for block in reply.content if block.type == "text")
 
     def sleep(self, seconds: Any) -> Any:
         coroutine = self._sleep(seconds)

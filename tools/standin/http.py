@@ -181,8 +181,10 @@ class _Handler(BaseHTTPRequestHandler):
         if problem is not None:
             self._error(400, "invalid_request_error", problem, headers)
             return
-        # count_tokens takes no max_tokens, and answers with the count alone
-        self._send_json(200, {"input_tokens": token_estimate.input_tokens(body)}, headers)
+        # count_tokens takes no max_tokens, and answers with the count alone; a model that drops
+        # thinking blocks whose prefix changed does not count them
+        counted = rules.without_invalid_thinking(body, rules.facts_of(body))
+        self._send_json(200, {"input_tokens": token_estimate.input_tokens(counted)}, headers)
 
     def _messages(self, body: Any, headers: dict[str, str]) -> None:
         state = self.server.state
@@ -190,6 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
         if state.llama_cpp and self._llama_cpp_refused(body, headers):
             return
         problem = None if state.llama_cpp else rules.validate(body)
+        if problem is None and not state.llama_cpp:
+            body = rules.without_invalid_thinking(body, rules.facts_of(body))
         if problem is not None:
             with state.lock:
                 now = time.time()

@@ -21,10 +21,14 @@ def min_cacheable_tokens(model: str) -> int:
 
 def thinks(body: dict[str, Any]) -> bool:
     """Whether the model thinks before answering this request: when asked to, or by default on a model
-    with adaptive thinking on unless the request turns it off. At effort "low" the stand-in skips
-    thinking, as the effort docs say a model may on a simple request."""
+    with adaptive thinking on unless the request turns it off (disabled, or between_tools). At effort
+    "low" the stand-in skips thinking, as the effort docs say a model may on a simple request."""
     thinking = body.get("thinking") or {}
-    if thinking.get("type") == "disabled" or (body.get("output_config") or {}).get("effort") == "low":
+    # between_tools turns the thinking before a reply off: only short notes between tool calls remain
+    if (
+        thinking.get("type") in ("disabled", "between_tools")
+        or (body.get("output_config") or {}).get("effort") == "low"
+    ):
         return False
     facts = MODELS.get(str(body["model"]))
     by_default = facts is not None and facts.adaptive_thinking_by_default

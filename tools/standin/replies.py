@@ -8,13 +8,12 @@ reach build_message and stream_events through this module.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from helpers import wire
+from helpers import api_rules, wire
 from tools import token_estimate
 from tools.samples import reply_for
 from tools.standin.models import min_cacheable_tokens, thinks
@@ -81,6 +80,14 @@ def llama_cpp_message(body: dict[str, Any], state: StandinState) -> dict[str, An
     return {**message, "model": LLAMA_CPP_MODEL_PATH}
 
 
+def summarized_thinking(blocks: list[dict[str, Any]]) -> str:
+    """What a thinking block shows under display "summarized": the stand-in's sample says what the reply
+    does next (the real model's summary says it in its own words; omitted, the default, shows nothing)."""
+    tools = [block["name"] for block in blocks if block["type"] == "tool_use"]
+    plan = f"call {', '.join(tools)}" if tools else "write the answer"
+    return f"(A sample of summarized thinking.) Next: {plan}."
+
+
 def build_message(body: dict[str, Any], state: StandinState) -> dict[str, Any]:
     """The Message the stand-in answers `body` with, usage included."""
     if state.llama_cpp:
@@ -95,9 +102,10 @@ def build_message(body: dict[str, Any], state: StandinState) -> dict[str, Any]:
     blocks = reply.content_blocks(seed)
     stop_reason = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
     if thinks(body):
-        # The thinking text is omitted, as these models do by default; the signature lets it be passed back.
-        signature = base64.b64encode(f"workbook-sample-signature:{seed}".encode()).decode()
-        blocks.insert(0, {"type": "thinking", "thinking": "", "signature": signature})
+        # The thinking text is omitted, as these models do by default; the signature lets it be passed
+        # back, and binds it to the conversation before it (helpers/api_rules.py checks it).
+        shown = summarized_thinking(blocks) if (body.get("thinking") or {}).get("display") == "summarized" else ""
+        blocks.insert(0, {"type": "thinking", "thinking": shown, "signature": api_rules.thinking_signature(body)})
 
     full_tokens = token_estimate.output_tokens(blocks)
     thinking = token_estimate.thinking_tokens(blocks)
