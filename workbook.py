@@ -135,7 +135,7 @@ def lab(extra: list[str]) -> None:
 
 # --- the local model (workbook_base/local_model.py) --------------------------------------
 
-LOCAL_STAMP = VENV / "workbook-installed-local.json"
+LOCAL_STAMP = local_model.stamp_path(VENV)
 LOCAL_LOGS = VENV / "local-model"
 
 

@@ -94,6 +94,16 @@ class Installed:
         return json.dumps({"wanted": wanted, **paths}, indent=1) + "\n"
 
 
+def stamp_path(venv: Path) -> Path:
+    """Where an install says what it installed (the server's and the model's paths), in the venv it went into."""
+    return venv / "workbook-installed-local.json"
+
+
+def installed_in(venv: Path, root: Path) -> Installed | None:
+    """The local model installed in `venv` for the requirements-local.txt of `root`; None when it is not."""
+    return read_stamp(stamp_path(venv), root)
+
+
 def requirements_digest(root: Path) -> str:
     return hashlib.sha256((root / REQUIREMENTS).read_bytes()).hexdigest()
 
