@@ -54,7 +54,7 @@ print(setup_report())
 #
 # | Mode | Without a key | With a key |
 # |---|---|---|
-# | `auto` (default) | replays recordings; a request never recorded stops with a message | replays what is recorded, calls the API for the rest and saves the reply |
+# | `auto` (default) | replays recordings; a request never recorded stops with a message, or goes to the local model if one runs (below) | replays what is recorded, calls the API for the rest and saves the reply |
 # | `replay` | replays recordings, never touches the network | the same: the key is ignored |
 # | `record` | refuses to start | calls the API for every request, saves every reply |
 # | `live` | refuses to start | calls the API for every request, saves nothing |
