@@ -6,7 +6,8 @@ It holds what a student needs to run every lesson, with or without a key: the st
 the notebooks, helpers/, workbook_base/, recordings/, scripts/, workbook.py, requirements.txt (the
 lessons' packages only), requirements-local.txt (`workbook.py local`'s), pyproject.toml (what pip
 needs of it), .env.example, and a README made of the parts of README.md between
-`<!-- student-pack -->` and `<!-- /student-pack -->`. It leaves out solutions/, source/, tools/, instructor/, tests/, benchmarks/ and the development requirements.
+`<!-- student-pack -->` and `<!-- /student-pack -->`. It leaves out solutions/, source/, tools/,
+instructor/, tests/, benchmarks/ and the development requirements.
 Inside, `python3 workbook.py lab` sets up and opens JupyterLab, as in the full workbook.
 
 The student edition's header says where the worked solutions are; in the pack, which has none, it
