@@ -206,7 +206,8 @@ def running_local_model(extra: list[str]):
 
 
 def local(extra: list[str]) -> None:
-    """Run the local model until Ctrl-C."""
+    """Run the local model until Ctrl-C (or a SIGTERM, as from `kill`: the server stops with it either way)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with running_local_model(extra) as (server, _settings):
         print("Ctrl-C stops it.", flush=True)
         try:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.metadata
 import json
 import time
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from typing import Any
 
 import httpx2
 
-from workbook_base.local_model import LOCAL_MODEL_SIZE
+from workbook_base.local_model import LOCAL_MODEL_SIZE, SERVER_PACKAGE
 
 from .byte_streams import AsyncRecordingStream, RecordingStream, ReplayedStream
 from .errors import MissingRecordingError, WorkbookError
@@ -109,12 +110,17 @@ class LocalModel:
             "`python3 workbook.py local` (or `lab --local`), then run this cell again."
         )
 
-    def server_build(self) -> str | None:
-        """The server's own build string (llama.cpp's /props), for the provenance of what it answered."""
-        with contextlib.suppress(httpx2.HTTPError, ValueError):
+    def server_build(self) -> str:
+        """Which server answered, for the provenance of what it answered: llama.cpp's build (its /props) and,
+        when this Python has it installed, the package that built it."""
+        build = None
+        with contextlib.suppress(httpx2.HTTPError, ValueError, AttributeError):
             build = httpx2.get(f"{self.url.rstrip('/')}/props", timeout=5).json().get("build_info")
-            return f"llama.cpp llama-server {build}" if build else None
-        return None
+        try:
+            package = f"{SERVER_PACKAGE} {importlib.metadata.version(SERVER_PACKAGE)}, "
+        except importlib.metadata.PackageNotFoundError:
+            package = ""
+        return f"llama.cpp llama-server ({package}build {build or 'unknown'})"
 
 
 @dataclass
@@ -301,7 +307,7 @@ class WorkbookTransport(httpx2.BaseTransport):
         responses.append(scrub(response, secrets))
         if self.local is not None:  # its replies are saved under its own name, with the server that gave them
             if self._local_build is None:
-                self._local_build = self.local.server_build() or "llama.cpp llama-server"
+                self._local_build = self.local.server_build()
             file.save_interaction(
                 stored_request, list(responses), provenance="local", model=self.local.model, server=self._local_build
             )

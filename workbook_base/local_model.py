@@ -53,10 +53,10 @@ class LocalModelError(Exception):
 
 
 def build_jobs() -> str:
-    """How many compilers the build runs at once: half the cores, 1 to 4, so the machine stays usable
+    """How many compilers the build runs at once: one per core, at most 4, so a laptop's memory is enough
     (LLAMA_CPP_BUILD_JOBS in the environment wins)."""
     chosen = os.environ.get("LLAMA_CPP_BUILD_JOBS", "").strip()
-    return chosen or str(max(1, min(4, (os.cpu_count() or 2) // 2)))
+    return chosen or str(max(1, min(4, os.cpu_count() or 1)))
 
 
 def build_environment(base: dict[str, str] | None = None) -> dict[str, str]:
