@@ -127,8 +127,9 @@ def lab(extra: list[str]) -> None:
         run(BIN / "jupyter", "lab", *lab_options(), *extra)
         return
     extra = [argument for argument in extra if argument != "--local"]
-    with running_local_model(extra) as (_server, settings):
+    with running_local_model(extra) as (server, settings):
         print("JupyterLab's kernels get these settings; Ctrl-C stops JupyterLab, then the local model.")
+        server.watch(lambda line: print(line, file=sys.stderr, flush=True))
         returncode = call(BIN / "jupyter", "lab", *lab_options(), *extra, env={**os.environ, **settings})
     sys.exit(returncode)
 

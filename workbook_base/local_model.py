@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -338,6 +339,18 @@ class LocalServer:
             f"llama-server stopped (exit status {code}); the end of {self.log} says why. Start it again with "
             "`python3 workbook.py local`."
         )
+
+    def watch(self, say=print) -> threading.Thread:
+        """Say in one line if the server dies while something else runs beside it (JupyterLab)."""
+
+        def wait() -> None:
+            process = self.process
+            if process is not None and process.wait() != 0 and self.process is process:  # not stopped by us
+                say(self.why_it_stopped())
+
+        watcher = threading.Thread(target=wait, name="local-model-watcher", daemon=True)
+        watcher.start()
+        return watcher
 
     def build_info(self) -> str:
         """The server's own build string (from /props), or its package version when it gives none."""
