@@ -173,7 +173,7 @@ def _checked_max_tokens(raw: str | None) -> int:
     if cap >= 1:
         return cap
     raise SettingsError(
-        f"WORKBOOK_LOCAL_MAX_TOKENS={raw!r} is not a number of tokens: use a whole number such as 256, or remove it."
+        f"WORKBOOK_LOCAL_REPLY_LIMIT={raw!r} is not a number of tokens: use a whole number such as 256, or remove it."
     )
 
 
@@ -200,7 +200,7 @@ def read_settings() -> Settings:
         local_model_url=(
             _checked_base_url(url, "WORKBOOK_LOCAL_MODEL") if (url := setting("WORKBOOK_LOCAL_MODEL")) else None
         ),
-        local_max_tokens=_checked_max_tokens(setting("WORKBOOK_LOCAL_MAX_TOKENS")),
+        local_max_tokens=_checked_max_tokens(setting("WORKBOOK_LOCAL_REPLY_LIMIT")),
     )
 
 

@@ -97,7 +97,7 @@ def test_with_no_key_a_request_never_recorded_goes_to_the_local_model_capped_and
 ):
     with StandinServer() as server:
         monkeypatch.setenv("WORKBOOK_LOCAL_MODEL", server.url)
-        monkeypatch.setenv("WORKBOOK_LOCAL_MAX_TOKENS", "40")
+        monkeypatch.setenv("WORKBOOK_LOCAL_REPLY_LIMIT", "40")
         client = get_client("lesson")
         banner = capsys.readouterr().out
         reply = ask(client, "Something never recorded")
@@ -131,7 +131,7 @@ def test_live_on_the_local_model_every_request_goes_to_it_capped(recordings, mon
     with StandinServer() as server:
         for name, value in local_model.live_settings(server.url).items():
             monkeypatch.setenv(name, value)
-        monkeypatch.setenv("WORKBOOK_LOCAL_MAX_TOKENS", "30")
+        monkeypatch.setenv("WORKBOOK_LOCAL_REPLY_LIMIT", "30")
         ask(get_client("lesson", quiet=True), "Hello", max_tokens=500)
         assert server.state.requests[-1]["body"]["max_tokens"] == 30
     assert list(recordings.iterdir()) == [], "live mode saves nothing"

@@ -91,7 +91,7 @@ def environment(server: local_model.LocalServer, recordings: Path) -> dict[str, 
     return {
         **os.environ,
         **local_model.live_settings(server.url),
-        "WORKBOOK_LOCAL_MAX_TOKENS": LOCAL_MAX_TOKENS,
+        "WORKBOOK_LOCAL_REPLY_LIMIT": LOCAL_MAX_TOKENS,
         "WORKBOOK_RECORDINGS_DIR": str(recordings),
         "WORKBOOK_STREAM_SPEED": "0",
         "WORKBOOK_LIVE_DISPLAY": "plain",
