@@ -32,8 +32,9 @@ from anthropic.types import Message
 
 from .costs import cost_usd, usage_line
 from .errors import NotAMessageError, WorkbookError
+from .notices import sent_tokens
 from .replies import reply_text
-from .retries import RetryPolicy, call_with_retries
+from .retries import RetryPolicy, call_with_retries, is_not_served
 from .settings import MODEL
 
 Json = dict[str, Any]
@@ -249,7 +250,7 @@ class AgentRun:
     def total_line(self) -> str:
         cost = self.cost
         money = f"${cost:.4f}" if cost is not None else f"cost unknown (no price for {self.model!r})"
-        tokens_in = sum(usage.input_tokens for usage in self.usages)
+        tokens_in = sum(sent_tokens(usage) for usage in self.usages)  # cache reads and writes were sent too
         tokens_out = sum(usage.output_tokens for usage in self.usages)
         calls = f"{len(self.calls)} call" + ("" if len(self.calls) == 1 else "s")
         return f"{calls}, {tokens_in:,} input and {tokens_out:,} output tokens, {money}"
@@ -260,8 +261,14 @@ def count_input_tokens(client: anthropic.Anthropic, request: Json) -> int | None
     the server has no count_tokens endpoint, as some local model servers do not."""
     counted = {key: request[key] for key in ("model", "system", "tools", "messages") if key in request}
     try:
-        tokens = client.messages.count_tokens(**counted).input_tokens
-    except anthropic.NotFoundError:
+        # Without the SDK's retries: a server without the endpoint answers so every time, and the agent's
+        # own loop (call_with_retries) retries what is transient.
+        tokens = client.with_options(max_retries=0).messages.count_tokens(**counted).input_tokens
+    except anthropic.APIStatusError as error:
+        if is_not_served(error):  # 404, 405, 501, or a 500 in the server's own words
+            return None
+        raise
+    except (anthropic.APIResponseValidationError, ValueError):  # a 200 that is not a count
         return None
     return tokens if isinstance(tokens, int) else None  # a server may answer with something else
 
@@ -340,7 +347,7 @@ def run_agent(
         counted = call_with_retries(lambda _, request=request: count_input_tokens(client, request), **retrying)
         if counted is None and "count" not in note_once:
             note_once.add("count")
-            say("This server does not count tokens (no count_tokens endpoint), so the token budget is not checked.")
+            say("This server does not count tokens (its count_tokens failed), so the token budget is not checked.")
         if counted is not None and counted > limits.max_input_tokens:
             raise stop(
                 f"call {number} would send {counted:,} input tokens, over the budget of {limits.max_input_tokens:,}: "

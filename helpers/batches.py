@@ -1,6 +1,6 @@
 """The Message Batches API, for work nobody waits on: send many requests at once, collect later.
 
-    batch = await client.messages.batches.create(requests=[{"custom_id": ..., "params": {...}}, ...])
+    batch = await create_batch(client, [{"custom_id": ..., "params": {...}}, ...])   # None if not served
     batch = await wait_for_batch(client, batch.id)            # polls until processing_status is "ended"
     async for entry in await client.messages.batches.results(batch.id): ...
 
@@ -17,9 +17,33 @@ from collections.abc import Awaitable, Callable
 import anthropic
 from anthropic.types.messages import MessageBatch
 
+from .retries import is_not_served
 from .transport import RECORDED_ELAPSED
 
 Say = Callable[[str], object]
+
+
+async def create_batch(
+    client: anthropic.AsyncAnthropic, requests: list[dict], *, say: Say = print
+) -> MessageBatch | None:
+    """The batch created from `requests`; or None, after one line saying so, when the server has no Message
+    Batches API: it answers 404, 405, 501 or a 500 in its own words (helpers.retries.is_not_served), or a 200
+    that is not a batch (a proxy that answers every request with a Message). Other errors are raised."""
+    try:
+        batch = await client.messages.batches.create(requests=requests)
+    except anthropic.APIStatusError as error:
+        if not is_not_served(error):
+            raise
+        say(
+            f"This server has no Message Batches API (it answered {error.status_code}), "
+            "so the batch steps have nothing to show."
+        )
+        return None
+    if getattr(batch, "type", None) != "message_batch":
+        kind = getattr(batch, "type", None) or "no type"
+        say(f"This server answered the batch with a {kind!r}, not a message_batch: it has no Message Batches API.")
+        return None
+    return batch
 
 
 async def wait_for_batch(

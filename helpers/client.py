@@ -7,6 +7,8 @@ against the API.
 
 from __future__ import annotations
 
+import contextlib
+import html
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ import httpx2
 
 from workbook_base.local_model import LOCAL_MODEL_SIZE
 
-from .errors import ALL_WORKBOOK_ERRORS, SettingsError
+from .errors import SettingsError
 from .recordings import IMPROVISED_FOLDER, LessonRecordings
 from .settings import Mode, Settings, read_settings, redact_url
 from .transport import AsyncWorkbookTransport, LocalModel, WorkbookTransport
@@ -269,20 +271,53 @@ def _banner(settings: Settings, recordings: LessonRecordings) -> str:
     return "\n".join(lines)
 
 
+# What a failed call raises in a notebook cell: the SDK's errors (the workbook's own among them), and the
+# transport's, which a stream being read raises as they are. Each is shown as one line (helpers.cli).
+_CALL_ERRORS: tuple[type[BaseException], ...] = (anthropic.AnthropicError, httpx2.TransportError)
+
+
 def _show_workbook_errors_briefly() -> None:
-    """In Jupyter, show a WorkbookError as its message alone: the traceback adds nothing to fix."""
+    """In Jupyter, show a failed call as the one line a script prints (helpers.cli.explain_error), with the
+    whole traceback folded away below it, and kept for `%tb`.
+
+    Through IPython's public hooks: set_custom_exc catches the errors, and showtraceback() shows them, as
+    the exception's own `_render_traceback_` (IPython's protocol for an exception that renders itself)
+    says: the one line. The line is rendered once, so `%tb` afterwards shows the whole traceback.
+    """
     try:
         from IPython import get_ipython
     except ImportError:
         return
     shell = get_ipython()
-    if shell is None or getattr(shell, "_workbook_errors_brief", False):
+    if shell is None or _CALL_ERRORS[0] in (shell.custom_exceptions or ()):
         return
+    shell.set_custom_exc(_CALL_ERRORS, _show_one_line)
 
-    def show(shell, etype, value, tb, tb_offset=None):
-        message = f"\x1b[31m{etype.__name__}\x1b[0m: {value}"
-        shell._showtraceback(etype, value, [message])
-        return [message]
 
-    shell.set_custom_exc(ALL_WORKBOOK_ERRORS, show)
-    shell._workbook_errors_brief = True
+def _show_one_line(shell: Any, etype: type[BaseException], value: BaseException, tb: Any, tb_offset: Any = None):
+    import traceback
+
+    from IPython.display import display
+
+    from .cli import explain_error
+
+    line = f"\x1b[31m{etype.__name__}\x1b[0m: {explain_error(value)}"
+
+    def render_once() -> list[str]:
+        with contextlib.suppress(AttributeError):
+            del value._render_traceback_  # type: ignore[attr-defined]
+        return [line]
+
+    try:
+        value._render_traceback_ = render_once  # type: ignore[attr-defined]
+    except AttributeError:  # an exception that takes no attributes: IPython's own traceback, then
+        shell.showtraceback((etype, value, tb))
+        return None
+    shell.showtraceback((etype, value, tb))
+    full = "".join(traceback.format_exception(etype, value, tb))
+    folded = (
+        "<details><summary>Full traceback (or run <code>%tb</code> in a new cell)</summary>"
+        f"<pre>{html.escape(full)}</pre></details>"
+    )
+    display({"text/plain": "Full traceback: run %tb in a new cell.", "text/html": folded}, raw=True)
+    return None

@@ -82,13 +82,19 @@ def price_for(model: str = MODEL, *, say: Callable[[str], object] | None = print
     return PRICES[priced_as(model)]
 
 
-def usage_line(usage: Usage, model: str = MODEL) -> str:
-    """One readable line: the token counts and, when the price is known, the dollars."""
+def usage_line(usage: Usage, model: str = MODEL, *, reported: str | None = None) -> str:
+    """One readable line: the token counts and, when the price is known, the dollars.
+
+    `model` is the one asked for (settings); `reported` the reply's own `model`, when known. A server that
+    answers with another model (llama.cpp's reports its file's path) is not priced as the one asked for.
+    The API may report a longer, dated name of the model asked for: that is the same model."""
     parts = [f"input_tokens={usage.input_tokens}", f"output_tokens={usage.output_tokens}"]
     if usage.cache_creation_input_tokens:
         parts.append(f"cache_write_tokens={usage.cache_creation_input_tokens}")
     if usage.cache_read_input_tokens:
         parts.append(f"cache_read_tokens={usage.cache_read_input_tokens}")
+    if reported is not None and not reported.startswith(model):
+        return "  ".join(parts) + f"  cost unknown (the server answered as {reported!r}, not {model!r})"
     cost = cost_usd(usage, model)
     money = f"cost=${cost:.6f}" if cost is not None else f"cost unknown (no price for {model!r} in helpers/models.py)"
     return "  ".join(parts) + "  " + money

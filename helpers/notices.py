@@ -35,12 +35,53 @@ def say_if_no_thinking(reply: Message, *, so: str, say: Say = print) -> None:
         say(f"No thinking block in this reply (it holds: {kinds}): this model sent no thinking, so {so}.")
 
 
+def prompt_caching_reported(*usages: Usage) -> bool:
+    """Whether these usages report prompt caching. The API sends cache_creation_input_tokens in every
+    usage (0 when it wrote nothing); a server that reports cache reads alone (llama.cpp's server: the part
+    of the prompt it had already read for the previous request) means its own reuse by them, not prompt
+    caching, which nobody pays less for."""
+    return any(u.cache_creation_input_tokens is not None for u in usages)
+
+
 def say_if_no_cache_fields(*usages: Usage, so: str, say: Say = print) -> None:
-    """A line saying the server does not report caching, so <so>, when no usage has a cache field.
+    """A line saying the server does not report prompt caching, so <so>, when no usage means it.
 
     A server that does not cache leaves cache_creation_input_tokens and cache_read_input_tokens out
-    (None), where the API sends 0 for a call that cached nothing. Returns nothing, so a notebook
-    cell that ends with it shows no value.
+    (None), where the API sends 0 for a call that cached nothing; one that reports only cache reads means
+    its own reuse of the prompt (prompt_caching_reported). Returns nothing, so a notebook cell that ends
+    with it shows no value.
     """
     if not any(u.cache_creation_input_tokens is not None or u.cache_read_input_tokens is not None for u in usages):
         say(f"No cache fields in these replies: the server does not report caching, so {so}.")
+    elif not prompt_caching_reported(*usages):
+        say(
+            "These replies report cache reads but never a cache write: that is the server's own reuse of "
+            f"the prompt it read before, not prompt caching, so {so}."
+        )
+
+
+def sent_tokens(usage: Usage) -> int:
+    """All the input a call sent: input_tokens plus what the usage reports as read from or written to a
+    cache, which were sent too (a server that reuses the prompt reports most of it as cache reads)."""
+    return usage.input_tokens + (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0)
+
+
+def say_if_not_growing(usages: list[Usage], *, so: str, say: Say = print) -> None:
+    """A line saying the input sent did not grow from the first call to the last, so <so>, when it did not.
+    (On the API every call of a conversation sends more than the one before.)"""
+    sent = [sent_tokens(usage) for usage in usages]
+    if len(sent) > 1 and sent[-1] <= sent[0]:
+        counts = ", ".join(f"{n:,}" for n in sent)
+        say(
+            f"The input sent did not grow here ({counts} tokens): this server's usage does not count "
+            f"the history, so {so}."
+        )
+
+
+def say_if_not_cut_short(reply: Message, *, max_tokens: int, so: str, say: Say = print) -> None:
+    """A line saying the reply was not cut at max_tokens, so <so>, when its stop_reason is another."""
+    if reply.stop_reason != "max_tokens":
+        say(
+            f"This server did not stop this reply at max_tokens={max_tokens} (stop_reason: {reply.stop_reason}), "
+            f"so {so}."
+        )

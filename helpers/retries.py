@@ -91,6 +91,18 @@ def is_transient(error: BaseException) -> bool:
     return error_type(error) in RETRYABLE_ERROR_TYPES
 
 
+def is_not_served(error: BaseException) -> bool:
+    """True when the error says the server has no such endpoint, rather than that this call failed: a 404,
+    405 or 501, or a 500 whose body is not the API's error format (the API's own 500 is an `api_error`,
+    and passes; a server without the endpoint fails in its own words)."""
+    if not isinstance(error, anthropic.APIStatusError):
+        return False
+    if error.status_code in (404, 405, 501):
+        return True
+    body = error.body
+    return error.status_code == 500 and not (isinstance(body, dict) and body.get("type") == "error")
+
+
 def is_spend_limit(error: BaseException) -> bool:
     """True when the error's code names a spend limit, which no wait clears (see PERMANENT_ERROR_CODES)."""
     code = getattr(error, "error_code", None)
@@ -265,6 +277,12 @@ def _reason_to_stop(error: anthropic.APIError, attempt: Attempt, policy: RetryPo
     if not attempt.transient:
         if is_spend_limit(error):
             return f"{getattr(error, 'error_code', '')} is not retried: a spend limit does not clear by waiting"
+        if attempt.number > 1:  # the ones before it failed in passing, and were retried
+            before = "attempt 1" if attempt.number == 2 else f"attempts 1 to {attempt.number - 1}"
+            return (
+                f"{before} failed in passing and {'was' if attempt.number == 2 else 'were'} retried, then attempt "
+                f"{attempt.number} got a permanent error, which is not retried: the same request gets the same answer"
+            )
         return "a permanent error is not retried, since the same request gets the same answer"
     if attempt.number >= policy.max_attempts:
         return "max_attempts reached"

@@ -91,6 +91,9 @@ def describe_event(event: Any) -> str:
 
 def print_events(events: list[Any], head: int = 6, tail: int = 4) -> None:
     """The first `head` and last `tail` events, one line each, and a count of those in between."""
+    if not events:  # a server that ended the stream at once, say
+        print("No events at all: the server's stream was empty.")
+        return
     if len(events) <= head + tail:
         head, tail = len(events), 0
     for event in events[:head]:

@@ -6,6 +6,8 @@ CATEGORIES is shown as it is, never guessed into one.
 
     request_for(TICKETS[0])      # the Messages request for one ticket
     category_of(reply)           # the category a reply names, or None
+    label_of(reply)              # the category, or what the reply said instead, to print
+    same_categories(a, b)        # one line comparing two runs' labels, honest when none named a category
 """
 
 from __future__ import annotations
@@ -68,3 +70,23 @@ def category_of(reply: Message) -> str | None:
     """The category the reply names (any case, a full stop allowed), or None when it names none."""
     word = reply_text(reply).strip().strip(".").lower()
     return word if word in CATEGORIES else None
+
+
+NO_CATEGORY = "(no category)"
+
+
+def label_of(reply: Message) -> str:
+    """The category the reply names, or NO_CATEGORY and the start of what it said instead."""
+    category = category_of(reply)
+    if category is not None:
+        return category
+    said = " ".join(reply_text(reply).split())
+    return f"{NO_CATEGORY}: {said[:40] + '…' if len(said) > 40 else said!r}" if said else NO_CATEGORY
+
+
+def same_categories(these: list[str | None], those: list[str | None], *, what: str = "as one at a time") -> str:
+    """'same categories <what>: True' (or False), unless no reply of either named a category: then a line
+    that says there is nothing to compare."""
+    if not any(label in CATEGORIES for label in [*these, *those]):
+        return f"No reply named a category, so there is nothing to compare {what} (this model did not sort them)."
+    return f"same categories {what}: {these == those}"

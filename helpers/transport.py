@@ -1,7 +1,8 @@
 """The seam under the SDK: an httpx2 transport that replays, records or forwards each request.
 
 The SDK builds every request and reads every response; this transport only decides where
-the bytes come from. Live mode hands the server's response up untouched. Record and auto
+the bytes come from. Live mode hands the server's response up untouched (but for a streamed
+request's reply the SDK could not read: helpers/stream_shapes.py). Record and auto
 mode pass it up as it arrives while keeping a copy, and save that copy however the exchange
 ends: complete, left early by the reader, broken off by a dropped connection or a timeout.
 Replay gives the SDK the same bytes again, and then the same ending.
@@ -35,6 +36,7 @@ from .exchanges import Arrived, api_path, body_of, failure_of, model_of, raise_f
 from .recordings import LessonRecordings, RecordingFile, is_success, request_key
 from .scrubbing import scrub, scrub_stream, secrets_sent
 from .settings import Mode
+from .stream_shapes import asks_for_stream, shaped, shaped_async
 from .wire import to_json
 
 Json = dict[str, Any]
@@ -184,6 +186,10 @@ class WorkbookTransport(httpx2.BaseTransport):
         return {Mode.RECORD: self.recordings.shipped, Mode.AUTO: self.recordings.improvised}.get(self.mode)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = self._answer(request)
+        return shaped(response, request) if asks_for_stream(request.read()) else response
+
+    def _answer(self, request: httpx2.Request) -> httpx2.Response:
         if self.mode is Mode.LIVE:
             outgoing = self.outgoing(request, request.read())
             with self.local_errors():
@@ -356,6 +362,10 @@ class AsyncWorkbookTransport(httpx2.AsyncBaseTransport):
         self.upstream = upstream or httpx2.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self._answer(request)
+        return await shaped_async(response, request) if asks_for_stream(await request.aread()) else response
+
+    async def _answer(self, request: httpx2.Request) -> httpx2.Response:
         core = self.core
         if core.mode is Mode.LIVE:
             outgoing = core.outgoing(request, await request.aread())

@@ -23,7 +23,7 @@ from pathlib import Path
 from anthropic.types import Message
 
 from helpers import MODEL, WorkbookError, cost_usd, get_async_client, run_script, tickets
-from helpers.batches import wait_for_batch
+from helpers.batches import create_batch, wait_for_batch
 from helpers.concurrency import map_bounded
 
 WIDTH = 60  # characters of a ticket shown in its line
@@ -77,9 +77,16 @@ async def concurrently(client, texts: Sequence[str], limit: int) -> list[Message
         counter.close()
 
 
+def _no_batches(line: str) -> None:
+    raise WorkbookError(f"{line.rstrip('.')}. Run without --batch to send the tickets as calls at once")
+
+
 async def as_a_batch(client, texts: Sequence[str]) -> list[Message]:
     requests = [{"custom_id": f"ticket-{n:04d}", "params": tickets.request_for(text)} for n, text in enumerate(texts)]
-    batch = await client.messages.batches.create(requests=requests)
+    # The create is retried like every other call (a 429 or 529 clears by waiting); a server without the
+    # Message Batches API gets one line that says so.
+    created = await map_bounded(lambda _: create_batch(client, requests, say=_no_batches), [None], limit=1)
+    batch = created[0]
     print(f"batch {batch.id} created: {len(requests)} requests")
     batch = await wait_for_batch(client, batch.id)
     replies: dict[str, Message] = {}

@@ -38,7 +38,7 @@ def main() -> int:
         messages.append({"role": "assistant", "content": reply})  # the history the next turn re-sends
         usages.append(response.usage)
         print()
-        print(f"turn {number}  {usage_line(response.usage, response.model)}")
+        print(f"turn {number}  {usage_line(response.usage, MODEL, reported=response.model)}")
         print(f"you: {question}")
         print(f"model: {reply}")
 

@@ -29,7 +29,7 @@ def main() -> int:
     print(reply_text(response))
     print()
     print(f"stop_reason: {response.stop_reason}")
-    print(f"usage: {usage_line(response.usage, response.model)}")
+    print(f"usage: {usage_line(response.usage, MODEL, reported=response.model)}")
     return 0
 
 

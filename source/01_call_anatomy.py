@@ -213,6 +213,8 @@ except TypeError as err:
 # raised!), but the reply is incomplete, and `stop_reason` says why.
 
 # %%
+from helpers.notices import say_if_not_cut_short
+
 short = client.messages.create(
     model=MODEL,
     max_tokens=25,
@@ -223,6 +225,7 @@ print(reply_text(short) or "(no text at all)")
 print()
 print("blocks:       ", [block.type for block in short.content])
 print("stop_reason:  ", short.stop_reason)
+say_if_not_cut_short(short, max_tokens=25, so="this reply is whole, not the cut-short one described here")
 print("output_tokens:", short.usage.output_tokens)
 
 # %% [markdown]

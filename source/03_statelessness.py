@@ -82,8 +82,11 @@ print(reply_text(alone))
 # `usage.input_tokens` shows it climbing, even though each new question is short.
 
 # %%
+from helpers.notices import say_if_not_growing
+
 for number, usage in enumerate(turn_usages, start=1):
     print(f"turn {number}: {usage_line(usage)}")
+say_if_not_growing(turn_usages, so="the climb described above does not show in these numbers")
 
 # %% [markdown]
 # `plot_token_growth()` from `helpers.plots` draws the same numbers. The bars are what each call sent;
@@ -112,10 +115,12 @@ figure = plot_token_growth(turn_usages, title="A three-turn chat: input tokens p
 # <!-- source: ../shared/lecture/working-with-llm-apis.txt (the lecture this workbook serves) (32, 50, 93); https://platform.claude.com/docs/en/models/sonnet-5/migration-guide (new tokenizer); https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5 (same tokenizer as Sonnet 5) -->
 
 # %%
+from helpers.notices import sent_tokens
+
 LECTURE_INPUT_TOKENS = (32, 50, 93)  # the lecture's conversation.py, with its own questions and model
 print("turn  lecture  this run")
 for number, (lecture, usage) in enumerate(zip(LECTURE_INPUT_TOKENS, turn_usages, strict=True), start=1):
-    print(f"{number:>4}  {lecture:>7}  {usage.input_tokens:>8}")
+    print(f"{number:>4}  {lecture:>7}  {sent_tokens(usage):>8}")  # cache reads were sent too
 
 # %% [markdown]
 # The same conversation as a script: `scripts/conversation.py` prints one line per turn, and with
@@ -304,6 +309,8 @@ print(f"(an output token costs {price.output / price.input:g} times an input tok
 first_call_tokens = growth.per_turn[0]
 step = (growth.per_turn[-1] - first_call_tokens) / max(len(growth.per_turn) - 1, 1)  # 0 after a single call
 print(f"first call {first_call_tokens:,} tokens, then about {step:,.0f} more each call\n")
+if step <= 0:  # a server whose usage does not count the history
+    print("These calls did not grow, so the projection below stays flat: it cannot show the shape described here.\n")
 print("calls  last call sends  input tokens in total  vs. half as many calls  input cost")
 previous_total = None
 for calls in (6, 12, 24, 48, 96):
@@ -435,7 +442,7 @@ print(reply_text(cache_read_reply))
 # cache, and the second read it back, as long as the catalogue clears the minimum.
 
 # %%
-from helpers.notices import say_if_no_cache_fields
+from helpers.notices import prompt_caching_reported, say_if_no_cache_fields
 
 MIN_CACHEABLE = 512  # tokens: the minimum cacheable prefix on the 5.5 models (prompt-caching docs)
 for label, usage in (("first call ", cache_write_reply.usage), ("second call", cache_read_reply.usage)):
@@ -462,10 +469,13 @@ def without_cache(usage):
     )
 
 
-for label, usage in (("first call ", cache_write_reply.usage), ("second call", cache_read_reply.usage)):
-    print(f"{label}: ${price.cost(usage):.5f} with caching, ${price.cost(without_cache(usage)):.5f} without")
-saved = sum(price.cost(without_cache(r.usage)) - price.cost(r.usage) for r in (cache_write_reply, cache_read_reply))
-print(f"saved over both calls: ${saved:.5f}")
+if prompt_caching_reported(cache_write_reply.usage, cache_read_reply.usage):
+    for label, usage in (("first call ", cache_write_reply.usage), ("second call", cache_read_reply.usage)):
+        print(f"{label}: ${price.cost(usage):.5f} with caching, ${price.cost(without_cache(usage)):.5f} without")
+    saved = sum(price.cost(without_cache(r.usage)) - price.cost(r.usage) for r in (cache_write_reply, cache_read_reply))
+    print(f"saved over both calls: ${saved:.5f}")
+else:
+    print("This server reports no prompt caching, so there is no saving to show.")
 
 # %% [markdown]
 # Writing to the cache makes the first call a little dearer; every call that reads it is much

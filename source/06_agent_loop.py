@@ -298,10 +298,12 @@ print("\ncalls cut off:", sum(call.reply.stop_reason == "max_tokens" for call in
 
 # %%
 try:
-    run_agent(client, bookshop.TASK, limits=Limits(max_calls=2), show_text=None, say=None, **AGENT)
+    short = run_agent(client, bookshop.TASK, limits=Limits(max_calls=2), show_text=None, say=None, **AGENT)
 except AgentError as err:
     print(err)
     print("calls made:", len(err.run.calls))
+else:  # a model that calls no tool answers at once: there is no loop to stop
+    print(f"No stop: the run ended by itself after {len(short.calls)} call(s), within max_calls=2.")
 
 # %% [markdown]
 # A token budget too small for the run: one token below what the second call of the run above counted,
@@ -453,7 +455,13 @@ from helpers.agent import blocks_of
 kept_results = [
     block["content"] for message in trimmed for block in blocks_of(message["content"]) if block["type"] == "tool_result"
 ]
+looked_up = [
+    block["content"] for message in run.messages for block in blocks_of(message["content"]) if block["type"] == "tool_result"
+]
 for number, parcel in bookshop.PARCELS.items():
+    if json.dumps(parcel) not in looked_up:
+        print(f"{number}: never looked up in this run, so never in the history")
+        continue
     print(f"{number}, expected {parcel['expected_delivery']}: its tracking still in the history?", end=" ")
     print(json.dumps(parcel) in kept_results)
 
@@ -467,7 +475,10 @@ from helpers.agent import Summarizer
 
 summarizer = Summarizer(client, keep_last=2)
 summarized = run_agent(client, bookshop.TASK, shrink=summarizer, show_text=None, **AGENT)
-print(f"\n{len(summarizer.summaries)} summaries written along the way")
+if summarizer.summaries:
+    print(f"\n{len(summarizer.summaries)} summaries written along the way")
+else:  # a run of one or two calls never has more than keep_last turns to fold
+    print(f"\nNo summary written: the history never grew past keep_last={summarizer.keep_last} turns.")
 shape(summarized.messages)
 
 # %% [markdown]

@@ -70,7 +70,7 @@ async def classify(ticket, client=client):
     raw = await client.messages.with_raw_response.create(**tickets.request_for(ticket))
     reply = await raw.parse()
     seconds = reply_seconds(raw.http_response, time.monotonic() - started)
-    return tickets.category_of(reply) or f"? {reply.content}", seconds, raw.headers
+    return tickets.label_of(reply), seconds, raw.headers
 
 
 category, seconds, headers = await classify(tickets.TICKETS[0])
@@ -157,7 +157,7 @@ async def classify_with_progress(ticket):
 
 at_once = await map_bounded(classify_with_progress, tickets.TICKETS, limit=LIMIT)
 progress.close()
-print("same categories as one at a time:", [c for c, _, _ in at_once] == [c for c, _, _ in one_by_one])
+print(tickets.same_categories([c for c, _, _ in at_once], [c for c, _, _ in one_by_one]))
 
 # %% [markdown]
 # ## A limiter that reads the headers
@@ -258,16 +258,15 @@ else:
 # <!-- source: anthropic/resources/messages/batches.py; https://platform.claude.com/docs/en/build-with-claude/batch-processing (50% price, most batches end within 1 hour, 24-hour limit, results in any order) -->
 
 # %%
+from helpers.batches import create_batch
+
 batch_requests = [
     {"custom_id": f"ticket-{number:02d}", "params": tickets.request_for(ticket)}
     for number, ticket in enumerate(tickets.TICKETS)
 ]
-try:
-    batch = await client.messages.batches.create(requests=batch_requests)
+batch = await create_batch(client, batch_requests)  # None, after a line saying why, if the server has none
+if batch is not None:
     print(batch.id, batch.processing_status, f"({batch.request_counts.processing} requests processing)")
-except anthropic.NotFoundError:  # a local model's server has no Message Batches API
-    batch = None
-    print("This server has no Message Batches API, so the batch cells below have nothing to show.")
 
 # %% [markdown]
 # Then you wait, and ask now and then whether it has ended: `retrieve` returns the batch with its
@@ -294,13 +293,15 @@ batched, usages = {}, []
 if batch is not None:
     async for entry in await client.messages.batches.results(batch.id):
         if entry.result.type == "succeeded":
-            batched[entry.custom_id] = tickets.category_of(entry.result.message)
+            batched[entry.custom_id] = tickets.label_of(entry.result.message)
             usages.append(entry.result.message.usage)
         else:
             print(entry.custom_id, entry.result.type)
     in_order = [batched.get(request["custom_id"]) for request in batch_requests]
-    same = in_order == [category for category, _, _ in one_by_one]
-    print(f"{len(batched)} results; the same categories as the calls made one by one: {same}")
+    print(
+        f"{len(batched)} results;",
+        tickets.same_categories(in_order, [c for c, _, _ in one_by_one], what="as the calls"),
+    )
 
 # %% [markdown]
 # ## What each way costs

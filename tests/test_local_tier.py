@@ -170,6 +170,7 @@ def test_a_local_server_stops_with_its_launcher_and_leaves_no_process(installed,
         stderr=subprocess.STDOUT,
         text=True,
         cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},  # each line as it is printed
     )
     lines = []
     for line in launcher.stdout:  # until it prints the setting that points the workbook at it

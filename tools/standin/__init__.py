@@ -17,6 +17,20 @@ the same short plain-text reply, under the model name asked for, streamed or not
 no JSON, no thinking, and a usage with only input_tokens and output_tokens (no cache fields); and
 it has no token counting and no Message Batches (404, as such a server would answer).
 
+With `llama_cpp=True` (`--llama-cpp`) it plays llama.cpp's `llama-server` as it answers the SDK (issue 21's
+list of differences): plain text as above; usage that reports most of the prompt as cache_read_input_tokens
+(its own reuse of the previous prompt, not prompt caching), so input_tokens is often 1; a `model` that is the
+GGUF file's path (LLAMA_CPP_MODEL_PATH), whatever was asked; streams without `ping` and replies without a
+request-id; error bodies without the top-level "type": "error", with its own types (server_error,
+exceed_context_size_error); a 200 for what the API refuses (a history that starts with the assistant, empty
+messages, max_tokens 0, no model, no key), and a 500 for a request without messages or with an image.
+
+Degraded shapes, one option each, that a compatible server or proxy can answer in (tests serve each):
+`stream_as_json` (a stream request gets the Message as plain JSON), `missing={"count_tokens": 500,
+"batches": 501}` (an endpoint answered with that status: 404 and 405 as plain text, 500 as JSON, 501 as an
+HTML page), `stream_without_start` (a stream without its message_start), `batch_create_as_message` (creating a batch returns a plain Message) and `flat_usage` (the same
+input_tokens for every request).
+
 It plays each model as its record in helpers/models.py says (what the API refuses of it, whether it
 thinks by default, the shortest prefix it caches), and keeps no facts of its own. One module per job:
 rules.py (what the API refuses, in its words), models.py (reading helpers/models.py), replies.py (the

@@ -23,6 +23,13 @@ def main() -> None:
     parser.add_argument("--first-token-delay", type=float, default=0.0, help="seconds before a stream's first event")
     parser.add_argument("--json-latency", action="store_true", help="replies without streaming take as long too")
     parser.add_argument("--plain-text", action="store_true", help="play a small local model: plain text only")
+    parser.add_argument("--llama-cpp", action="store_true", help="play llama.cpp's llama-server (see above)")
+    parser.add_argument("--stream-as-json", action="store_true", help="answer a stream request with plain JSON")
+    parser.add_argument("--flat-usage", action="store_true", help="the same input_tokens for every request")
+    parser.add_argument("--batch-create-as-message", action="store_true", help="a batch create gets a Message")
+    parser.add_argument(
+        "--missing", default="", help="endpoints answered with a status, e.g. count_tokens=500,batches=501"
+    )
     parser.add_argument("--enforce-rate-limits", action="store_true", help="answer 429 past the rate limits")
     parser.add_argument(
         "--batch-polls", type=int, default=DEFAULT_BATCH_POLLS, help="retrieves that find a batch in progress"
@@ -40,6 +47,11 @@ def main() -> None:
         "json_latency": args.json_latency,
         "plain_text": args.plain_text,
         "enforce_rate_limits": args.enforce_rate_limits,
+        "llama_cpp": args.llama_cpp,
+        "stream_as_json": args.stream_as_json,
+        "flat_usage": args.flat_usage,
+        "batch_create_as_message": args.batch_create_as_message,
+        "missing": {name: int(status) for name, _, status in (i.partition("=") for i in args.missing.split(",") if i)},
         "batch_polls": args.batch_polls,
     }
     with StandinServer(args.port, **options) as server:

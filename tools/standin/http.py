@@ -26,6 +26,21 @@ ERRORS: dict[str, tuple[int, str, str, dict[str, str]]] = {
     for status in (400, 401, 404, 429, 500, 529)
 }
 FAULTS = (*ERRORS, "timeout")
+# llama-server's names for the error types the API names otherwise.
+LLAMA_CPP_ERROR_TYPES = {"api_error": "server_error", "overloaded_error": "unavailable_error"}
+LLAMA_CPP_CONTEXT = 8192  # the context `workbook.py local` starts llama-server with
+# What a server that lacks an endpoint answers, by status (`missing`): a web server's plain text, a JSON
+# error of its own, or a whole HTML page.
+MISSING_ENDPOINT_REPLIES = {
+    404: ("text/plain; charset=utf-8", b"404 page not found"),
+    405: ("text/plain; charset=utf-8", b"Method Not Allowed"),
+    500: ("application/json", b'{"error": {"code": 500, "message": "Internal Server Error", "type": "server_error"}}'),
+    501: (
+        "text/html; charset=utf-8",
+        b"<!DOCTYPE html>\n<html><head><title>501 Not Implemented</title></head>\n<body><h1>Not Implemented</h1>\n"
+        b"<p>The server does not support the action requested.</p>\n<hr><address>proxy</address></body></html>\n",
+    ),
+}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -43,7 +58,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.state.mark_as_sample:
             self.send_header(SAMPLE_HEADER, "true")
         for name, value in headers.items():
-            self.send_header(name, value)
+            if name != "request-id" or not self.server.state.llama_cpp:  # llama-server sends no request id
+                self.send_header(name, value)
         self.end_headers()
         for chunk in chunks:
             self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
@@ -55,6 +71,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, [json.dumps(payload).encode()], "application/json", headers)
 
     def _error(self, status: int, kind: str, message: str, headers: dict[str, str]) -> None:
+        if self.server.state.llama_cpp:  # no top-level "type": "error", and types of its own
+            kind = LLAMA_CPP_ERROR_TYPES.get(kind, kind)
+            self._send_json(status, {"error": {"code": status, "message": message, "type": kind}}, headers)
+            return
         self._send_json(status, wire.error_body(kind, message, headers["request-id"]), headers)
 
     # --- what every request goes through ---------------------------------------------------------
@@ -80,7 +100,8 @@ class _Handler(BaseHTTPRequestHandler):
         timeout, without an answer); True when it was answered so. With `limits`, a fault's reply
         carries the rate-limit headers too: a 429 those of a spent request limit (helpers.faults)."""
         state = self.server.state
-        if not (self.headers.get("authorization") or self.headers.get("x-api-key")):
+        has_key = self.headers.get("authorization") or self.headers.get("x-api-key")
+        if not has_key and not state.llama_cpp:  # llama-server asks for no key unless started with one
             self._error(401, "authentication_error", "x-api-key header is required", headers)
             return True
         fault = state.next_fault()
@@ -117,8 +138,14 @@ class _Handler(BaseHTTPRequestHandler):
         if endpoint == "batch":
             action = found["action"] if found else None
             allowed["batch"] = ("POST",) if action == "/cancel" else ("GET",) if action else ("GET", "DELETE")
-        # A local model's server has neither token counting nor batches.
-        local_only = state.plain_text and endpoint not in ("messages",)
+        missing = state.missing.get("batches" if endpoint == "batch" else endpoint)
+        if missing is not None:
+            content_type, page = MISSING_ENDPOINT_REPLIES[missing]
+            self._send(missing, [page], content_type, headers)
+            return
+        # A local model's server has neither token counting nor batches; llama-server counts tokens.
+        served = ("messages", "count_tokens") if state.llama_cpp else ("messages",)
+        local_only = (state.plain_text or state.llama_cpp) and endpoint not in served
         if endpoint == "unknown" or local_only or method not in allowed.get(endpoint, ()):
             self._error(404, "not_found_error", f"Not found: {method} {self.path}", headers)
             return
@@ -147,6 +174,9 @@ class _Handler(BaseHTTPRequestHandler):
     # --- the Messages API ----------------------------------------------------------------------------
 
     def _count_tokens(self, body: Any, headers: dict[str, str]) -> None:
+        if self.server.state.llama_cpp:  # it counts whatever it is given
+            self._send_json(200, {"input_tokens": token_estimate.input_tokens(body or {})}, headers)
+            return
         problem = rules.validate({**body, "max_tokens": 1} if isinstance(body, dict) else body)
         if problem is not None:
             self._error(400, "invalid_request_error", problem, headers)
@@ -157,7 +187,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _messages(self, body: Any, headers: dict[str, str]) -> None:
         state = self.server.state
         limits = state.rate_limits
-        problem = rules.validate(body)
+        if state.llama_cpp and self._llama_cpp_refused(body, headers):
+            return
+        problem = None if state.llama_cpp else rules.validate(body)
         if problem is not None:
             with state.lock:
                 now = time.time()
@@ -182,13 +214,16 @@ class _Handler(BaseHTTPRequestHandler):
             now = time.time()
             limits.take(now, requests=1, usage=message_body["usage"])
             headers = {**headers, **state.limit_headers(now)}
-        if not body.get("stream"):
+        if not body.get("stream") or state.stream_as_json:
             time.sleep(replies.json_reply_delay(message_body, state, body))
             self._send_json(200, message_body, headers)
             return
 
         def paced() -> Iterator[bytes]:
-            for number, (name, data) in enumerate(replies.stream_events(message_body)):
+            events = replies.stream_events(message_body, pings=not state.llama_cpp)
+            if state.stream_without_start:
+                events = ((name, data) for name, data in events if name != "message_start")
+            for number, (name, data) in enumerate(events):
                 if number == 0:
                     time.sleep(state.first_token_delay)
                 elif name == "content_block_delta":
@@ -196,6 +231,29 @@ class _Handler(BaseHTTPRequestHandler):
                 yield f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
         self._send(200, paced(), "text/event-stream; charset=utf-8", {**headers, "cache-control": "no-cache"})
+
+    def _llama_cpp_refused(self, body: Any, headers: dict[str, str]) -> bool:
+        """Refuse what llama-server refuses: with a 500 (no messages, an image) or a 400 (a prompt longer than
+        its context); it takes with a 200 much that the API refuses. True when it refused."""
+        messages = body.get("messages") if isinstance(body, dict) else None
+        if not isinstance(messages, list):
+            self._error(500, "api_error", "'messages' is required", headers)
+            return True
+        for message in messages:
+            content = message.get("content") if isinstance(message, dict) else None
+            if isinstance(content, list) and any(isinstance(b, dict) and b.get("type") == "image" for b in content):
+                self._error(
+                    500,
+                    "api_error",
+                    "image input is not supported - hint: if this is unexpected, you may need to provide the mmproj",
+                    headers,
+                )
+                return True
+        if token_estimate.input_tokens(body) > LLAMA_CPP_CONTEXT:
+            message = f"the request exceeds the available context size ({LLAMA_CPP_CONTEXT} tokens), try increasing it"
+            self._error(400, "exceed_context_size_error", message, headers)
+            return True
+        return False
 
     # --- the Message Batches API ---------------------------------------------------------------------
 
@@ -206,6 +264,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _create_batch(self, body: Any, headers: dict[str, str]) -> None:
         state = self.server.state
+        if state.batch_create_as_message:  # a proxy that answers every POST with a chat reply
+            first = (body.get("requests") or [{}])[0] if isinstance(body, dict) else {}
+            params = first.get("params") if isinstance(first, dict) else None
+            params = params if isinstance(params, dict) else {"model": "unknown", "max_tokens": 100, "messages": []}
+            self._send_json(200, replies.plain_text_message(params), headers)
+            return
         problem = rules.batch_problem(body)
         if problem is not None:
             self._error(400, "invalid_request_error", problem, headers)

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 # What the stand-in says to everything in plain-text mode: no JSON, no tool call.
 PLAIN_TEXT_REPLY = "Sure. Here is a short answer in plain words, as a small local model might give it."
+# What llama-server reports as a reply's `model`: the path of the file it serves, whatever was asked.
+LLAMA_CPP_MODEL_PATH = "/home/student/.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+# What flat_usage reports as every request's input_tokens.
+FLAT_INPUT_TOKENS = 2095
 
 
 class SampleError(Exception):
@@ -39,24 +43,53 @@ def digest(value: Any, size: int = 24) -> str:
 def plain_text_message(body: dict[str, Any]) -> dict[str, Any]:
     """A small local model's reply: PLAIN_TEXT_REPLY (cut at max_tokens), usage without cache fields."""
     text, stop_reason = PLAIN_TEXT_REPLY, "end_turn"
-    if token_estimate.text_tokens(text) > body["max_tokens"]:
-        text, stop_reason = text[: int(body["max_tokens"] * token_estimate.CHARS_PER_TOKEN)], "max_tokens"
+    max_tokens = body.get("max_tokens") if isinstance(body.get("max_tokens"), int) else 4096
+    if token_estimate.text_tokens(text) > max_tokens:
+        text, stop_reason = text[: int(max(max_tokens, 0) * token_estimate.CHARS_PER_TOKEN)], "max_tokens"
     return {
         "id": f"msg_plain_{digest(body)}",
         "type": "message",
         "role": "assistant",
-        "model": body["model"],
-        "content": [{"type": "text", "text": text}],
+        "model": body.get("model"),
+        "content": [{"type": "text", "text": text}] if text else [],
         "stop_reason": stop_reason,
         "stop_sequence": None,
         "usage": {"input_tokens": token_estimate.input_tokens(body), "output_tokens": token_estimate.text_tokens(text)},
     }
 
 
+def llama_cpp_message(body: dict[str, Any], state: StandinState) -> dict[str, Any]:
+    """llama-server's reply: plain text under the model file's path, and a usage in which the part of the
+    prompt it had already read for the previous request (its KV cache, not prompt caching) is reported as
+    cache_read_input_tokens: for a conversation that goes on, or a request sent again, input_tokens is 1."""
+    message = plain_text_message(body)
+    prompt = json.dumps([body.get("system"), body.get("tools"), body.get("messages")], sort_keys=True)
+    with state.lock:
+        previous, state.last_prompt = state.last_prompt, prompt
+    shared = 0
+    for mine, theirs in zip(prompt, previous, strict=False):
+        if mine != theirs:
+            break
+        shared += 1
+    total = message["usage"]["input_tokens"]
+    cached = min(total - 1, int(shared / token_estimate.CHARS_PER_TOKEN))
+    message["usage"] = {
+        "cache_read_input_tokens": max(cached, 0),
+        "input_tokens": total - max(cached, 0),
+        "output_tokens": message["usage"]["output_tokens"],
+    }
+    return {**message, "model": LLAMA_CPP_MODEL_PATH}
+
+
 def build_message(body: dict[str, Any], state: StandinState) -> dict[str, Any]:
     """The Message the stand-in answers `body` with, usage included."""
+    if state.llama_cpp:
+        return llama_cpp_message(body, state)
     if state.plain_text:
-        return plain_text_message(body)
+        message = plain_text_message(body)
+        if state.flat_usage:
+            message["usage"]["input_tokens"] = FLAT_INPUT_TOKENS
+        return message
     reply = reply_for(body)
     seed = digest(body, 20)
     blocks = reply.content_blocks(seed)
@@ -101,6 +134,8 @@ def build_message(body: dict[str, Any], state: StandinState) -> dict[str, Any]:
             usage["cache_creation"][f"ephemeral_{ttl}_input_tokens"] = cached
         usage["input_tokens"] -= cached
 
+    if state.flat_usage:
+        usage["input_tokens"] = FLAT_INPUT_TOKENS
     if json_schema(body) is not None and stop_reason == "end_turn":
         check_structured(reply.text, body)
 
@@ -166,10 +201,12 @@ def check_structured(text: str, body: dict[str, Any]) -> None:
         raise SampleError(f"the sample reply to a structured-output request lacks the required keys {missing}")
 
 
-def stream_events(message: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The Message as the API streams it: message_start ... message_stop."""
+def stream_events(message: dict[str, Any], *, pings: bool = True) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The Message as the API streams it: message_start ... message_stop (without `ping`, as llama-server
+    streams, when `pings` is False)."""
     for event in wire.message_events(message):
-        yield event["event"], event["data"]
+        if pings or event["event"] != "ping":
+            yield event["event"], event["data"]
 
 
 def json_reply_delay(message: dict[str, Any], state: StandinState, body: Any = None) -> float:

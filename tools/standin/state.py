@@ -23,10 +23,18 @@ class StandinState:
     hang_seconds: float = 5.0
     mark_as_sample: bool = True  # False plays a real server, whose replies are recorded as `recorded`
     plain_text: bool = False  # True plays a small local model: plain text only (see tools/standin/__init__.py)
+    llama_cpp: bool = False  # True plays llama.cpp's llama-server (plain text, and its differences: see __init__.py)
+    # Degraded shapes a compatible server's replies can take (see tools/standin/__init__.py):
+    stream_as_json: bool = False  # a stream request is answered with the whole Message as JSON
+    missing: dict[str, int] = field(default_factory=dict)  # endpoint ("count_tokens", "batches") -> its status
+    batch_create_as_message: bool = False  # creating a batch gets a plain Message back (a proxy that ignores the path)
+    stream_without_start: bool = False  # a stream begins without message_start (llama-server, now and then)
+    flat_usage: bool = False  # input_tokens is the same for every request, however long
     enforce_rate_limits: bool = False  # True: a request that does not fit the rate limits gets a 429
     batch_polls: int = DEFAULT_BATCH_POLLS  # retrieves that find a batch still in progress; the next finds it ended
     requests: list[dict[str, Any]] = field(default_factory=list)
     cached_prefixes: set[str] = field(default_factory=set)
+    last_prompt: str = ""  # llama_cpp: the prompt it read last, whose shared start it reports as cache reads
     rate_limits: RateLimits = field(default_factory=RateLimits)
     batches: dict[str, Batch] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -40,4 +48,4 @@ class StandinState:
 
     def limit_headers(self, now: float) -> dict[str, str]:
         """The anthropic-ratelimit-* headers of a reply; none from a local model's server, which has no limits."""
-        return {} if self.plain_text else self.rate_limits.headers(now)
+        return {} if self.plain_text or self.llama_cpp else self.rate_limits.headers(now)
