@@ -2,8 +2,11 @@
 """Set up the workbook and use it, with nothing but Python 3.11+ installed.
 
     python3 workbook.py lab    # set up, then open the workbook in JupyterLab
+    python3 workbook.py lab --local   # the same, with a small model running on this machine beside it
+    python3 workbook.py local [--port N] [--write-env] [--live] [--reinstall]   # run that model alone
     python3 workbook.py test   # set up, then run the tests (offline, no key needed): the fast tier
     python3 workbook.py test --release   # the release tier: re-record, rebuild, any model, the browser
+    python3 workbook.py test --local   # the real-model tier: every lesson and script on the local model
     python3 workbook.py forget [LESSON ...]   # drop what auto mode recorded in class
     python3 workbook.py grade DIR [--out DIR] [--lesson NN] [--feedback]   # grade students' notebooks
     python3 workbook.py pack [--out FILE.zip] [--with-site]   # the student pack, to upload to a course site
@@ -14,11 +17,14 @@ Setting up means: create .venv/ beside this file and install into it what the co
 needs: requirements.txt (what the lessons use) for lab, forget and grade, and
 requirements-dev.txt too (tests, builds, the browser) for test and pack, plus the
 workbook's own packages (helpers, workbook_base, and instructor where it exists). Each
-of the two keeps its own stamp, so it is skipped when nothing changed.
+of the two keeps its own stamp, so it is skipped when nothing changed. Only `local`,
+`lab --local` and `test --local` install requirements-local.txt as well (llama.cpp's
+server, compiled once, and the model file): see workbook_base/local_model.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -31,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbook_base import local_model
 from workbook_base.environment import with_test_environment
 
 ROOT = Path(__file__).resolve().parent
@@ -127,7 +134,102 @@ def lab_options(root: Path = ROOT, first_url: str = f"/lab/tree/{FIRST_PAGE}") -
 
 
 def lab(extra: list[str]) -> None:
-    run(BIN / "jupyter", "lab", *lab_options(), *extra)
+    if "--local" not in extra:
+        run(BIN / "jupyter", "lab", *lab_options(), *extra)
+        return
+    extra = [argument for argument in extra if argument != "--local"]
+    with running_local_model(extra) as (server, settings):
+        print("JupyterLab's kernels get these settings; Ctrl-C stops JupyterLab, then the local model.")
+        server.watch(lambda line: print(line, file=sys.stderr, flush=True))
+        returncode = call(BIN / "jupyter", "lab", *lab_options(), *extra, env={**os.environ, **settings})
+    sys.exit(returncode)
+
+
+# --- the local model (workbook_base/local_model.py) --------------------------------------
+
+LOCAL_STAMP = local_model.stamp_path(VENV)
+LOCAL_LOGS = VENV / "local-model"
+
+
+def local_install(reinstall: bool = False) -> local_model.Installed:
+    """The local model's server and file, installed into .venv/ the first time (or when asked again)."""
+    installed = None if reinstall else local_model.read_stamp(LOCAL_STAMP, ROOT)
+    if installed is None:
+        try:
+            installed = local_model.install(PYTHON, ROOT, LOCAL_LOGS / "install.log", reinstall=reinstall)
+        except local_model.LocalModelError as problem:
+            sys.exit(str(problem))
+        LOCAL_STAMP.write_text(installed.to_json(local_model.requirements_digest(ROOT)))
+    return installed
+
+
+def _option(extra: list[str], name: str) -> str | None:
+    """The value after `name` in `extra` (both removed from it), or None."""
+    if name not in extra:
+        return None
+    at = extra.index(name)
+    if at + 1 >= len(extra):
+        sys.exit(f"{name} needs a value, e.g. {name} 8091")
+    value = extra[at + 1]
+    del extra[at : at + 2]
+    return value
+
+
+@contextlib.contextmanager
+def running_local_model(extra: list[str]):
+    """Install if needed, start llama-server and wait for it; yield it with the settings that point the
+    workbook at it, and stop it on the way out, however the block ends. Takes its options out of `extra`."""
+    reinstall, live, write = (flag in extra for flag in ("--reinstall", "--live", "--write-env"))
+    extra[:] = [argument for argument in extra if argument not in ("--reinstall", "--live", "--write-env")]
+    port = _option(extra, "--port")
+    if port is not None and not port.isdigit():
+        sys.exit(f"--port {port}: a port is a whole number, e.g. --port 8091")
+    installed = local_install(reinstall)
+    server = local_model.LocalServer(installed, LOCAL_LOGS / "server.log", int(port) if port else None)
+    started = time.monotonic()
+    try:
+        server.start()
+    except local_model.LocalModelError as problem:
+        sys.exit(str(problem))
+    except KeyboardInterrupt:
+        sys.exit("Stopped before the local model was ready.")
+    try:
+        settings = (local_model.live_settings if live else local_model.explore_settings)(server.url)
+        print(
+            f"The local model is ready in {took(time.monotonic() - started)}: {local_model.LOCAL_MODEL}, a "
+            f"{local_model.LOCAL_MODEL_SIZE} model, served by {server.build_info()} at {server.url} "
+            f"(context {local_model.CONTEXT_TOKENS} tokens; its log: {server.log})."
+        )
+        if live:
+            print("Every request of the workbook goes to it, and nothing is saved, with these settings:")
+        else:
+            print(
+                "With no API key, the recorded replies still replay, and a request never recorded goes to it, "
+                "with these settings (`--live` prints the ones that send every request to it):"
+            )
+        for name, value in settings.items():
+            print(f"    {name}={value}")
+        if write:
+            local_model.write_env(ROOT / ".env", settings)
+            print("Written to .env (restart any running kernel to read them).")
+        yield server, settings
+    finally:
+        server.stop()
+
+
+def local(extra: list[str]) -> None:
+    """Run the local model until Ctrl-C (or a SIGTERM, as from `kill`: the server stops with it either way)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with running_local_model(extra) as (server, _settings):
+        print("Ctrl-C stops it.", flush=True)
+        try:
+            while server.process.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            print("\nStopping the local model ...")
+            return
+        print(server.why_it_stopped(), file=sys.stderr)
+    sys.exit(1)
 
 
 def slides_url(lesson: str, root: Path = ROOT) -> str:
@@ -156,8 +258,10 @@ PARALLEL = ["-n", "auto", "--dist", "loadfile"]
 # The fast tier is everything a change can break, each notebook run once (by nbval); the release tier
 # is what runs something again another way: the end-to-end re-record, the byte-for-byte rebuild,
 # every lesson on a plain-text model and every lesson in the browser (pytest's `release` marker).
-FAST_TIER = ["-m", "not release"]
+FAST_TIER = ["-m", "not release and not local"]
 RELEASE_TIER = ["-m", "release", "tests"]
+# Every lesson and script, live on the real local model (llama-server): `python3 workbook.py test --local`.
+LOCAL_TIER = ["-m", "local", "tests"]
 FAST_TIER_BUDGET_S = 240  # what the fast tier should take on a quiet 2-core machine
 
 
@@ -167,14 +271,23 @@ def took(seconds: float) -> str:
 
 
 def test(extra: list[str]) -> None:
-    release = "--release" in extra
-    extra = [argument for argument in extra if argument != "--release"]
+    release, local_tier = "--release" in extra, "--local" in extra
+    extra = [argument for argument in extra if argument not in ("--release", "--local")]
     env = with_test_environment()
+    if local_tier:
+        installed_at = time.monotonic()
+        local_install()
+        print(f"The local model's install took {took(time.monotonic() - installed_at)}.")
+    tier = RELEASE_TIER if release else LOCAL_TIER if local_tier else FAST_TIER
     started = time.monotonic()
-    returncode = call(PYTHON, "-m", "pytest", *PARALLEL, *(RELEASE_TIER if release else FAST_TIER), *extra, env=env)
+    # The local tier's tests share one server and the machine's cores: they run one at a time.
+    parallel = [] if local_tier else PARALLEL
+    returncode = call(PYTHON, "-m", "pytest", *parallel, *tier, *extra, env=env)
     elapsed = time.monotonic() - started
     if release:
         print(f"The release tier took {took(elapsed)}.")
+    elif local_tier:
+        print(f"The local tier took {took(elapsed)}.")
     else:
         print(f"The fast tier took {took(elapsed)} (its budget: {took(FAST_TIER_BUDGET_S)} on a quiet 2-core machine).")
     if returncode != 0:
@@ -200,6 +313,7 @@ def pack(extra: list[str]) -> None:
 
 COMMANDS: dict[str, tuple[Callable[[list[str]], None], Install]] = {
     "lab": (lab, LESSONS),
+    "local": (local, LESSONS),
     "test": (test, DEVELOPMENT),
     "forget": (forget, LESSONS),
     "grade": (grade, LESSONS),

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import html
+from pathlib import Path
 from typing import Any
 
 import anthropic
 import httpx2
 
+from workbook_base.local_model import LOCAL_MODEL_SIZE
+
 from .errors import SettingsError
 from .recordings import IMPROVISED_FOLDER, LessonRecordings
 from .settings import Mode, Settings, read_settings, redact_url
-from .transport import AsyncWorkbookTransport, WorkbookTransport
+from .transport import AsyncWorkbookTransport, LocalModel, WorkbookTransport
 
 # Long enough for a long answer, short enough that a dead network shows up in class.
 DEFAULT_TIMEOUT = httpx2.Timeout(120.0, connect=5.0)
@@ -29,6 +32,7 @@ PROVENANCE_TEXT = {
     "sample": "SAMPLE replies written offline, not real model output",
     "recorded": "replies recorded from the API",
     "mixed": "partly SAMPLE replies written offline, partly recorded from the API",
+    "local": f"replies recorded from a small local model ({LOCAL_MODEL_SIZE}, llama.cpp), not from Claude",
     "empty": "nothing recorded yet",
 }
 
@@ -77,13 +81,18 @@ def _workbook_transport(lesson: str, stream_speed: float | None, quiet: bool) ->
         )
 
     _check_recordings_folder(settings)
-    recordings = LessonRecordings(settings.recordings_dir, lesson)
+    local = None
+    if settings.targets_local_model:
+        every_request = not settings.explores_locally
+        local = LocalModel(settings.local_model_url, settings.local_model, settings.local_max_tokens, every_request)
+    recordings = LessonRecordings(settings.recordings_dir, lesson, settings.local_model if local else None)
     transport = WorkbookTransport(
         recordings,
         settings.mode,
         has_key=settings.has_key,
         base_path=settings.base_path,
         stream_speed=settings.stream_speed if stream_speed is None else stream_speed,
+        local=local,
     )
     if not quiet:
         print(_banner(settings, recordings))
@@ -200,6 +209,8 @@ def what_happens(settings: Settings, recordings: LessonRecordings) -> str:
     """
     mode, has_key = settings.mode, settings.has_key
     target = "the API" if settings.uses_default_endpoint else "the server"
+    if settings.targets_local_model:
+        return _what_the_local_model_does(settings, recordings)
     if mode is Mode.RECORD:
         saved_in = f"recordings/{recordings.shipped.path.name}"
         return f"Sending every request to {target} and saving each reply in {saved_in} (WORKBOOK_MODE=record)."
@@ -217,6 +228,30 @@ def what_happens(settings: Settings, recordings: LessonRecordings) -> str:
     )
 
 
+def improvised_folder(recordings: LessonRecordings) -> Path:
+    """Where auto mode keeps what it adds, as the recordings folder's name and what is below it."""
+    return recordings.improvised.path.parent.relative_to(recordings.shipped.path.parent.parent)
+
+
+def _what_the_local_model_does(settings: Settings, recordings: LessonRecordings) -> str:
+    model = (
+        f"the local model at {redact_url(settings.local_model_url)}: {settings.local_model}, a {LOCAL_MODEL_SIZE} "
+        f"model on your machine, not Claude, its replies real output from it, capped at {settings.local_max_tokens} "
+        "tokens so a CPU answers in seconds"
+    )
+    folder = improvised_folder(recordings)
+    if settings.explores_locally:
+        return (
+            f"Replaying recorded replies; with no API key, a request never recorded goes to {model}. Kept in {folder}/."
+        )
+    mode = settings.mode
+    saved = {
+        Mode.RECORD: f"saving each reply in recordings/{recordings.shipped.path.name}",
+        Mode.LIVE: "saving nothing",
+    }.get(mode, f"replaying what is recorded first, and keeping the rest in {folder}/")
+    return f"Sending every request to {model}; {saved} (WORKBOOK_MODE={mode.value})."
+
+
 def _banner(settings: Settings, recordings: LessonRecordings) -> str:
     mode, shipped = settings.mode, recordings.shipped
     lines = [what_happens(settings, recordings)]
@@ -226,10 +261,12 @@ def _banner(settings: Settings, recordings: LessonRecordings) -> str:
     if mode is Mode.AUTO and improvised:
         requests = "1 request" if improvised == 1 else f"{improvised} requests"
         lines.append(
-            f"Improvised: {requests} recorded in class, in recordings/{IMPROVISED_FOLDER}/, replayed first "
+            f"Improvised: {requests} recorded in class, in {improvised_folder(recordings)}/, replayed first "
             "(`python3 workbook.py forget` drops them)."
         )
     where = "" if settings.uses_default_endpoint else f" at {redact_url(settings.base_url)}"
+    if settings.explores_locally:  # what is sent names the default model, so that recordings match
+        where += f" for what is recorded; {settings.local_model} for the rest"
     lines.append(f"Model: {settings.model}{where}.")
     return "\n".join(lines)
 

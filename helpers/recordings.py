@@ -48,6 +48,10 @@ SAMPLE_NOTE = (
     "output. Re-record with a key (README: 'Recording fresh responses') to replace them."
 )
 RECORDED_NOTE = "Recorded from a live Anthropic-compatible endpoint; see each interaction's date and model."
+LOCAL_NOTE = (
+    "Recorded from a small open-weight model running on this machine (llama.cpp's llama-server; see each "
+    "interaction's model and server), not from Claude."
+)
 
 FAILURES = ("timeout", "connection")  # kinds of failure without a response
 COMPLETE, LEFT_EARLY = "complete", "left early"
@@ -226,7 +230,7 @@ class RecordingFile:
         self.data = self._read()
 
     def _damaged(self, what: str) -> CorruptRecordingError:
-        if self.path.parent.name == IMPROVISED_FOLDER:  # git does not keep these: nothing to restore
+        if IMPROVISED_FOLDER in self.path.parent.parts[-2:]:  # git does not keep these: nothing to restore
             fix = f"Drop it with `python3 workbook.py forget {self.path.stem}` (it holds only what auto mode added)."
         else:
             fix = (
@@ -258,7 +262,7 @@ class RecordingFile:
 
     @property
     def provenance(self) -> str:
-        """'sample', 'recorded', 'mixed', or 'empty' when nothing is recorded yet."""
+        """'sample', 'recorded', 'local' (the local model's), 'mixed', or 'empty' when nothing is recorded yet."""
         kinds = {item.get("provenance", "recorded") for item in self.data["interactions"]}
         if not kinds:
             return "empty"
@@ -271,8 +275,11 @@ class RecordingFile:
                 return item["responses"]
         return None
 
-    def save_interaction(self, request: Json, responses: list[Json], *, provenance: str, model: str | None) -> None:
-        """Store `responses` as the answer to `request`, merging with what other kernels saved."""
+    def save_interaction(
+        self, request: Json, responses: list[Json], *, provenance: str, model: str | None, server: str | None = None
+    ) -> None:
+        """Store `responses` as the answer to `request`, merging with what other kernels saved; `server`
+        names the server build that answered, for replies from the local model."""
         key = request_key(request["method"], request["path"], request.get("body"))
         with _locked(self.path):
             self.data = self._read()  # another kernel may have saved since we loaded
@@ -286,6 +293,7 @@ class RecordingFile:
                     "provenance": provenance,
                     "recorded_on": _today(),
                     "model": model,
+                    **({"server": server} if server else {}),
                     "request": request,
                     "responses": responses,
                 }
@@ -299,7 +307,7 @@ class RecordingFile:
         header: Json = {
             "format": FORMAT_VERSION,
             "provenance": provenance,
-            "note": SAMPLE_NOTE if provenance in ("sample", "mixed") else RECORDED_NOTE,
+            "note": {"sample": SAMPLE_NOTE, "mixed": SAMPLE_NOTE, "local": LOCAL_NOTE}.get(provenance, RECORDED_NOTE),
             "recorded_on": max((i.get("recorded_on", "") for i in interactions), default=""),
             "models": sorted({i["model"] for i in interactions if i.get("model")}),
         }
@@ -307,18 +315,22 @@ class RecordingFile:
 
 
 class LessonRecordings:
-    """A lesson's shipped recordings and what was improvised on top of them in `auto` mode."""
+    """A lesson's shipped recordings and what was improvised on top of them in `auto` mode: what the API
+    answered in recordings/improvised/, what the local model answered in a folder of its own under it,
+    named after the model (`improvised_by`), so that neither is ever replayed as the other's."""
 
-    def __init__(self, folder: Path, lesson: str) -> None:
+    def __init__(self, folder: Path, lesson: str, improvised_by: str | None = None) -> None:
         self.lesson = lesson
         self.shipped = RecordingFile(folder / f"{lesson}.json")
-        self.improvised = RecordingFile(folder / IMPROVISED_FOLDER / f"{lesson}.json")
+        improvised = folder / IMPROVISED_FOLDER / improvised_by if improvised_by else folder / IMPROVISED_FOLDER
+        self.improvised = RecordingFile(improvised / f"{lesson}.json")
 
 
 def forget(folder: Path, lessons: list[str]) -> list[Path]:
     """Delete what was improvised for `lessons` (all of it when empty); the paths deleted."""
-    improvised = folder / IMPROVISED_FOLDER
-    paths = [improvised / f"{lesson}.json" for lesson in lessons] if lessons else sorted(improvised.glob("*.json"))
+    improvised = folder / IMPROVISED_FOLDER  # the API's replies, and the local model's in folders below
+    kept = sorted([*improvised.glob("*.json"), *improvised.glob("*/*.json")])
+    paths = [path for path in kept if path.stem in lessons] if lessons else kept
     gone = []
     for path in paths:
         with contextlib.suppress(FileNotFoundError):

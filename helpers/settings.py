@@ -21,6 +21,8 @@ from urllib.parse import unquote, urlsplit
 
 from dotenv import load_dotenv
 
+from workbook_base.local_model import LOCAL_MODEL
+
 from .errors import SettingsError
 from .models import DEFAULT_MODEL
 
@@ -75,10 +77,29 @@ class Settings:
     api_key: str | None = field(repr=False)
     recordings_dir: Path
     stream_speed: float
+    # The local model's server (`python3 workbook.py local` prints it), and the cap on its replies' length.
+    local_model_url: str | None = None
+    local_max_tokens: int = 256
 
     @property
     def has_key(self) -> bool:
         return self.api_key is not None
+
+    @property
+    def explores_locally(self) -> bool:
+        """Auto mode, no key, a local model running: what was never recorded goes to the local model."""
+        return self.mode is Mode.AUTO and not self.has_key and self.local_model_url is not None
+
+    @property
+    def targets_local_model(self) -> bool:
+        """Whether the requests sent go to the local model: every one (its URL as the base URL), or the misses."""
+        if self.local_model_url is None:
+            return False
+        return self.explores_locally or self.base_url.rstrip("/") == self.local_model_url.rstrip("/")
+
+    @property
+    def local_model(self) -> str:
+        return LOCAL_MODEL
 
     @property
     def uses_default_endpoint(self) -> bool:
@@ -108,7 +129,7 @@ def redact_url(url: str) -> str:
     return f"{scheme}{separator}***@{rest.rsplit('@', 1)[1]}"
 
 
-def _checked_base_url(raw: str | None) -> str:
+def _checked_base_url(raw: str | None, name: str = "ANTHROPIC_BASE_URL") -> str:
     if raw is None:
         return DEFAULT_BASE_URL
     problem = None
@@ -124,7 +145,7 @@ def _checked_base_url(raw: str | None) -> str:
         problem = "it cannot be read as a URL (check the brackets of an IPv6 address, and the port)"
     if problem:
         raise SettingsError(
-            f"ANTHROPIC_BASE_URL={redact_url(raw)!r} is not a server address: {problem}. Use a URL such as "
+            f"{name}={redact_url(raw)!r} is not a server address: {problem}. Use a URL such as "
             "https://api.anthropic.com or http://localhost:11434, or remove the line from .env."
         )
     return raw
@@ -141,6 +162,18 @@ def _checked_stream_speed(raw: str | None) -> float:
     raise SettingsError(
         f"WORKBOOK_STREAM_SPEED={raw!r} is not a speed the workbook can use. Use 0 for instant replay, "
         f"1 to pace streams as recorded, 2 for twice as fast; anything from {low:g} to {high:g}."
+    )
+
+
+def _checked_max_tokens(raw: str | None) -> int:
+    try:
+        cap = int(raw or "256")
+    except ValueError:
+        cap = 0
+    if cap >= 1:
+        return cap
+    raise SettingsError(
+        f"WORKBOOK_LOCAL_REPLY_LIMIT={raw!r} is not a number of tokens: use a whole number such as 256, or remove it."
     )
 
 
@@ -164,6 +197,10 @@ def read_settings() -> Settings:
         api_key=setting("ANTHROPIC_API_KEY"),
         recordings_dir=Path(setting("WORKBOOK_RECORDINGS_DIR") or RECORDINGS_DIR),
         stream_speed=_checked_stream_speed(setting("WORKBOOK_STREAM_SPEED")),
+        local_model_url=(
+            _checked_base_url(url, "WORKBOOK_LOCAL_MODEL") if (url := setting("WORKBOOK_LOCAL_MODEL")) else None
+        ),
+        local_max_tokens=_checked_max_tokens(setting("WORKBOOK_LOCAL_REPLY_LIMIT")),
     )
 
 

@@ -18,6 +18,9 @@ logic beyond pacing and ending.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib.metadata
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,9 +28,11 @@ from typing import Any
 
 import httpx2
 
+from workbook_base.local_model import LOCAL_MODEL_SIZE, SERVER_PACKAGE
+
 from . import api_rules
 from .byte_streams import AsyncRecordingStream, RecordingStream, ReplayedStream
-from .errors import MissingRecordingError
+from .errors import MissingRecordingError, WorkbookError
 from .exchanges import Arrived, api_path, body_of, failure_of, model_of, raise_failure
 from .recordings import LessonRecordings, RecordingFile, is_success, request_key
 from .retries import is_transient_response
@@ -83,6 +88,58 @@ def broken_rule(stored_request: Json) -> str:
     return f'The API itself would refuse it: 400 invalid_request_error "{problem}". Why, and the fix: {advice} '
 
 
+class LocalModelStoppedError(WorkbookError):
+    """The local model's server does not answer (it was stopped, or it died)."""
+
+
+@dataclass(frozen=True)
+class LocalModel:
+    """The local model's server, as the transport sends requests to it: where it listens, the model's name,
+    the cap on a reply's length (a CPU writes a few dozen tokens a second), and whether every request goes
+    there (its URL is the base URL) or only those never recorded (auto mode with no key)."""
+
+    url: str
+    model: str
+    max_tokens: int
+    every_request: bool
+
+    def request_for(self, request: httpx2.Request, content: bytes, path: str) -> httpx2.Request:
+        """`request` as the local model gets it: at its URL, naming it, and asking for at most max_tokens."""
+        body = body_of(content)
+        if isinstance(body, dict):
+            if isinstance(body.get("max_tokens"), int) and body["max_tokens"] > self.max_tokens:
+                body = {**body, "max_tokens": self.max_tokens}
+            if isinstance(body.get("model"), str):
+                body = {**body, "model": self.model}
+            content = json.dumps(body).encode("utf-8")
+        query = request.url.query.decode("ascii", errors="replace") if isinstance(request.url.query, bytes) else ""
+        url = (
+            request.url
+            if self.every_request
+            else httpx2.URL(self.url.rstrip("/") + path + (f"?{query}" if query else ""))
+        )
+        headers = [(k, v) for k, v in request.headers.multi_items() if k.lower() not in ("host", "content-length")]
+        return httpx2.Request(request.method, url, headers=headers, content=content, extensions=request.extensions)
+
+    def stopped(self) -> LocalModelStoppedError:
+        return LocalModelStoppedError(
+            f"The local model at {self.url} does not answer: its server has stopped. Start it again with "
+            "`python3 workbook.py local` (or `lab --local`), then run this cell again."
+        )
+
+    def server_build(self) -> str:
+        """Which server answered, for the provenance of what it answered: llama.cpp's build (its /props) and,
+        when this Python has it installed, the package that built it."""
+        build = None
+        with contextlib.suppress(httpx2.HTTPError, ValueError, AttributeError):
+            build = httpx2.get(f"{self.url.rstrip('/')}/props", timeout=5).json().get("build_info")
+        try:
+            package = f"{SERVER_PACKAGE} {importlib.metadata.version(SERVER_PACKAGE)}, "
+        except importlib.metadata.PackageNotFoundError:
+            package = ""
+        return f"llama.cpp llama-server ({package}build {build or 'unknown'})"
+
+
 @dataclass
 class Replay:
     """Route: answer from a stored response of `file`."""
@@ -118,7 +175,13 @@ class WorkbookTransport(httpx2.BaseTransport):
         base_path: str = "",
         upstream: httpx2.BaseTransport | None = None,
         stream_speed: float = 0.0,
+        local: LocalModel | None = None,
+        say: Callable[[str], object] = print,
     ) -> None:
+        self.local = local
+        self.say = say  # where the one line that says a reply comes from the local model goes
+        self._local_build: str | None = None
+        self._local_said = False
         self.recordings = recordings
         self.mode = mode
         self.has_key = has_key
@@ -145,7 +208,9 @@ class WorkbookTransport(httpx2.BaseTransport):
 
     def _answer(self, request: httpx2.Request) -> httpx2.Response:
         if self.mode is Mode.LIVE:
-            return self.upstream.handle_request(request)  # exactly what the server sent
+            outgoing = self.outgoing(request, request.read())
+            with self.local_errors():
+                return self.upstream.handle_request(outgoing)  # exactly what the server sent
         route = self.route(request, request.read())
         if isinstance(route, Replay):
             response, wait = self.replay(route, request)
@@ -175,9 +240,32 @@ class WorkbookTransport(httpx2.BaseTransport):
                     self.replay_position[key] = position + 1
                     # Cycle, so re-running a cell replays the same sequence (429 then 200) again.
                     return Replay(responses[position % len(responses)], file)
-            if self.mode is Mode.REPLAY or not self.has_key:
+            if self.mode is Mode.REPLAY or (not self.has_key and self.local is None):
                 raise MissingRecordingError(self._miss_message(stored_request))
+        if self.local is not None and not self.local.every_request and not self._local_said:
+            self._local_said = True
+            self.say(
+                f"Not recorded, so this goes to the local model: the reply is real output from {self.local.model}, "
+                f"a {LOCAL_MODEL_SIZE} model on your machine, not Claude (kept in "
+                f"{self.recordings.improvised.path.parent.relative_to(self.recordings.shipped.path.parent.parent)}/)."
+            )
         return Forward(stored_request, key, secrets)
+
+    def outgoing(self, request: httpx2.Request, content: bytes) -> httpx2.Request:
+        """The request as it is sent: unchanged, or as the local model gets it."""
+        if self.local is None:
+            return request
+        return self.local.request_for(request, content, api_path(request.url.path, self.base_path))
+
+    @contextlib.contextmanager
+    def local_errors(self):
+        """A local model that does not answer is one line saying to start it again, not a retried traceback."""
+        try:
+            yield
+        except httpx2.ConnectError:
+            if self.local is None:
+                raise
+            raise self.local.stopped() from None
 
     def _recorded(self, key: str) -> tuple[RecordingFile, list[Json]] | None:
         """The recorded responses to replay for `key`: in auto mode what was improvised comes first, but
@@ -243,6 +331,13 @@ class WorkbookTransport(httpx2.BaseTransport):
         if "events" in response:  # a secret may be spelled out across a stream's deltas
             response = {**response, "events": scrub_stream(response["events"], secrets)}
         responses.append(scrub(response, secrets))
+        if self.local is not None:  # its replies are saved under its own name, with the server that gave them
+            if self._local_build is None:
+                self._local_build = self.local.server_build()
+            file.save_interaction(
+                stored_request, list(responses), provenance="local", model=self.local.model, server=self._local_build
+            )
+            return
         model = model_of(stored_request.get("body"))
         provenance = "sample" if sample else "recorded"
         file.save_interaction(stored_request, list(responses), provenance=provenance, model=model)
@@ -262,7 +357,8 @@ class WorkbookTransport(httpx2.BaseTransport):
     def _forward(self, request: httpx2.Request, route: Forward) -> httpx2.Response:
         started = time.monotonic()
         try:
-            upstream = self.upstream.handle_request(request)
+            with self.local_errors():
+                upstream = self.upstream.handle_request(self.outgoing(request, request.read()))
         except httpx2.RequestError as error:
             self.saver(route)(failure_of(error))
             raise
@@ -298,7 +394,9 @@ class AsyncWorkbookTransport(httpx2.AsyncBaseTransport):
     async def _answer(self, request: httpx2.Request) -> httpx2.Response:
         core = self.core
         if core.mode is Mode.LIVE:
-            return await self.upstream.handle_async_request(request)
+            outgoing = core.outgoing(request, await request.aread())
+            with core.local_errors():
+                return await self.upstream.handle_async_request(outgoing)
         route = core.route(request, await request.aread())
         if isinstance(route, Replay):
             response, wait = core.replay(route, request)
@@ -310,7 +408,8 @@ class AsyncWorkbookTransport(httpx2.AsyncBaseTransport):
     async def _forward(self, request: httpx2.Request, route: Forward) -> httpx2.Response:
         started = time.monotonic()
         try:
-            upstream = await self.upstream.handle_async_request(request)
+            with self.core.local_errors():
+                upstream = await self.upstream.handle_async_request(self.core.outgoing(request, await request.aread()))
         except httpx2.RequestError as error:
             self.core.saver(route)(failure_of(error))
             raise

@@ -4,9 +4,10 @@
 
 It holds what a student needs to run every lesson, with or without a key: the student edition of
 the notebooks, helpers/, workbook_base/, recordings/, scripts/, workbook.py, requirements.txt (the
-lessons' packages only), pyproject.toml (what pip needs of it), .env.example, and a README made of
-the parts of README.md between `<!-- student-pack -->` and `<!-- /student-pack -->`. It leaves out
-solutions/, source/, tools/, instructor/, tests/, benchmarks/ and the development requirements.
+lessons' packages only), requirements-local.txt (`workbook.py local`'s), pyproject.toml (what pip
+needs of it), .env.example, and a README made of the parts of README.md between
+`<!-- student-pack -->` and `<!-- /student-pack -->`. It leaves out solutions/, source/, tools/,
+instructor/, tests/, benchmarks/ and the development requirements.
 Inside, `python3 workbook.py lab` sets up and opens JupyterLab, as in the full workbook. With
 `--with-site` it also holds the reading edition (instructor/site.py) in site/, to read with no install.
 
@@ -45,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FOLDER = "llm-api-workbook"  # the one folder at the top of the zip
 DEFAULT_OUT = ROOT / "dist" / "llm-api-workbook-student.zip"
 
-FILES = ("workbook.py", "requirements.txt", "pyproject.toml", ".env.example", ".gitignore")
+FILES = ("workbook.py", "requirements.txt", "requirements-local.txt", "pyproject.toml", ".env.example", ".gitignore")
 FOLDERS = ("helpers", "workbook_base", "recordings", "scripts", "notebooks")
 # Never packed: caches, JupyterLab's checkpoints, what auto mode recorded in class, lock files.
 SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", "improvised"}

@@ -54,7 +54,7 @@ print(setup_report())
 #
 # | Mode | Without a key | With a key |
 # |---|---|---|
-# | `auto` (default) | replays recordings; a request never recorded stops with a message | replays what is recorded, calls the API for the rest and saves the reply |
+# | `auto` (default) | replays recordings; a request never recorded stops with a message, or goes to the local model if one runs (below) | replays what is recorded, calls the API for the rest and saves the reply |
 # | `replay` | replays recordings, never touches the network | the same: the key is ignored |
 # | `record` | refuses to start | calls the API for every request, saves every reply |
 # | `live` | refuses to start | calls the API for every request, saves nothing |
@@ -102,10 +102,42 @@ print(usage_line(response.usage))
 # is billed as output too; lesson 01 shows where those tokens went.
 
 # %% [markdown]
+# ## The same question, on a small model on your own machine
+#
+# Here is that question again, sent to **SmolLM2-135M-Instruct**: an open-weight model small enough
+# for any laptop's CPU, served by llama.cpp's `llama-server`. `python3 workbook.py local` installs
+# and runs both for you (README: "A local model"). Its reply was recorded from it, with the server's
+# build and the model's name, and is shown here as recorded: this cell sends nothing.
+
+# %%
+from helpers.local_reply import show_local_reply
+
+local = show_local_reply()
+
+# %% [markdown]
+# Side by side with the hosted reply above:
+#
+# - **Speed.** The time shown is the recording machine's CPU computing every token itself; a hosted
+#   model runs on a provider's accelerators. Short replies are quick on both; long ones are not on a CPU.
+# - **Quality.** A model this small writes fluent sentences, but gets facts wrong, loses the thread of
+#   long conversations and ignores parts of an instruction; frontier models are far larger.
+# - **Tool calls and thinking.** It answers in prose where a lesson offers a tool, and sends no
+#   thinking blocks. The lessons say so in one line where a step needs them, and carry on.
+# - **Cost.** No bill per token: the workbook prints no price for it. You pay in your own hardware
+#   and power instead.
+# - **Privacy.** The prompt never left the machine, and nobody else saw the reply.
+#
+# **Try it.** Start JupyterLab with `python3 workbook.py lab --local`: the local model runs beside
+# it. Change the question in the first call above and run it again: with no API key, a request that
+# was never recorded goes to the local model instead of stopping, and the lines above the reply say
+# that it is real output from a 135M-parameter model on your machine, not Claude.
+# <!-- source: helpers/local_reply.py, workbook_base/local_model.py, recordings/00_local_model.json -->
+
+# %% [markdown]
 # ## The same notebooks on a local model
 #
-# Ollama and vLLM can serve open-weight models behind the **Anthropic Messages API**: the same
-# `/v1/messages` endpoint, the same JSON. So the official SDK, and every notebook here, can talk to
+# llama.cpp's server, Ollama and vLLM can serve open-weight models behind the **Anthropic Messages
+# API**: the same `/v1/messages` endpoint, the same JSON. So the official SDK, and every notebook here, can talk to
 # them by changing only where the requests go. Put this in `.env` (Ollama shown; vLLM usually
 # listens on `http://localhost:8000`):
 #

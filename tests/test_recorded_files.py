@@ -17,6 +17,7 @@ from helpers.exchanges import is_kept_header, model_of
 from helpers.recordings import RecordingFile, recorded_message
 from helpers.settings import RECORDINGS_DIR
 from tools import token_estimate
+from workbook_base.local_model import LOCAL_MODEL
 
 FILES = sorted(RECORDINGS_DIR.glob("*.json"))
 STREAM_EVENT = pydantic.TypeAdapter(RawMessageStreamEvent)
@@ -132,12 +133,17 @@ def test_there_are_recordings():
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_each_file_says_what_it_is(path):
     data = json.loads(path.read_text())
-    assert data["provenance"] in ("sample", "recorded", "mixed"), "say whether the replies are samples"
+    assert data["provenance"] in ("sample", "recorded", "mixed", "local"), "say whether the replies are samples"
     assert data["recorded_on"] and data["models"], "say when and with which model"
-    if data["provenance"] != "recorded":
+    if data["provenance"] in ("sample", "mixed"):
         assert "not real model output" in data["note"]
+    if data["provenance"] == "local":  # real output, but from the small local model: never taken for Claude's
+        assert "not from Claude" in data["note"]
     for item in data["interactions"]:
-        assert item["provenance"] in ("sample", "recorded") and item["recorded_on"]
+        assert item["provenance"] in ("sample", "recorded", "local") and item["recorded_on"]
+        if item["provenance"] == "local":
+            assert item["model"] == LOCAL_MODEL and item["server"], "the local model's name, and the server's build"
+            continue
         # Every request that names a model says which; a batch's retrieve or results (a GET) names none.
         assert item["model"] == model_of(item["request"]["body"]), "the interaction names the model it asked for"
 

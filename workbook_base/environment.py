@@ -14,6 +14,9 @@ TEST_ENVIRONMENT = {
     "WORKBOOK_MODEL": "",
     "WORKBOOK_STREAM_SPEED": "0",
     "WORKBOOK_RECORDINGS_DIR": "",
+    # No local model: a test that wants one starts it and says so.
+    "WORKBOOK_LOCAL_MODEL": "",
+    "WORKBOOK_LOCAL_REPLY_LIMIT": "",
     # Streamed replies printed as text rather than shown in a widget, so stored outputs are readable text.
     "WORKBOOK_LIVE_DISPLAY": "plain",
     # Keeps temporary file paths out of warnings, so stored outputs compare equal.
