@@ -111,7 +111,13 @@ class Outcome:
     def result(self) -> str:
         if self.failure is not None:
             return "FAILED"
-        return "updated" if self.replaced else "unchanged"
+        if self.replaced:
+            return "degraded" if self.lost_points() else "updated"
+        return "unchanged"
+
+    def lost_points(self) -> list[str]:
+        """What this run's replies lost of the lesson's point (see lost_points)."""
+        return lost_points(self.after)
 
     def changed(self) -> int:
         """How many requests are new or got another reply (timings and request ids aside: they always differ)."""
@@ -220,6 +226,59 @@ def usage_of(response: Json) -> Usage | None:
 
     message = recorded_message(response)
     return message.usage if message is not None else None
+
+
+def lost_points(interactions: list[Json]) -> list[str]:
+    """One line for each way the replies recorded lost what the requests were there to show: tools
+    offered and never called, input tokens that do not grow as the conversation does, a stream request
+    answered with plain JSON. A server that lacks a feature still answers 200, so only the replies tell."""
+    from helpers.recordings import is_success, recorded_message
+
+    offered_tools = called_tool = False
+    sent_tokens: list[tuple[list[Any], int]] = []  # the messages sent, and the input tokens reported for them
+    streams_as_json = 0
+    for item in interactions:
+        body = item["request"].get("body")
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            continue
+        offered_tools = offered_tools or bool(body.get("tools"))
+        for response in item["responses"]:
+            if not is_success(response):
+                continue
+            if body.get("stream") and "events" not in response:
+                streams_as_json += 1
+            message = recorded_message(response)
+            if message is None:
+                continue
+            called_tool = called_tool or any(block.type == "tool_use" for block in message.content)
+            usage = message.usage
+            sent = usage.input_tokens + (usage.cache_read_input_tokens or 0) + (usage.cache_creation_input_tokens or 0)
+            sent_tokens.append((body["messages"], sent))
+    lost = []
+    if offered_tools and not called_tool:
+        lost.append("tools were offered and no reply called one, so the tool calls the lesson shows never happened")
+    # A conversation that went on (one request's messages begin with another's) sends more tokens.
+    grown = [
+        longer_tokens > tokens
+        for messages, tokens in sent_tokens
+        for longer, longer_tokens in sent_tokens
+        if len(longer) > len(messages) and longer[: len(messages)] == messages
+    ]
+    if grown and not any(grown):
+        lost.append("the input tokens never grew as the conversation did (the server reports flat usage)")
+    if streams_as_json:
+        lost.append(f"{streams_as_json} stream request(s) answered with plain JSON, so no events were streamed")
+    return lost
+
+
+def sources_in(outcomes: list[Outcome]) -> list[Json]:
+    """Where the replies recorded in this run came from (helpers/provenance.py), each server once."""
+    found: dict[str, Json] = {}
+    for outcome in outcomes:
+        for item in outcome.after:
+            if isinstance(item.get("source"), dict):
+                found.setdefault(json.dumps(item["source"], sort_keys=True), item["source"])
+    return [found[key] for key in sorted(found)]
 
 
 def interactions_in(path: Path) -> list[Json]:
@@ -485,6 +544,19 @@ def print_summary(outcomes: list[Outcome]) -> None:
     print(f"{'total':<73}{total:>11}")
     if None in costs:
         print("A cost is unknown where the model's price is not in helpers/models.py.")
+    from helpers.provenance import from_anthropic_only, source_text
+
+    sources = sources_in(outcomes)
+    if sources:
+        print("Replies from: " + "; ".join(source_text(source) for source in sources) + ".")
+        if not from_anthropic_only(sources):
+            print(
+                "These replies are not recorded from the Anthropic API; the banners and the files say where they "
+                "came from."
+            )
+    for outcome in outcomes:
+        if outcome.failure is None and outcome.lost_points():
+            print(f"degraded {outcome.name}: {'; '.join(outcome.lost_points())}.")
 
 
 def run(jobs: list[Job], record_environment: Environment) -> int:
@@ -504,6 +576,8 @@ def run(jobs: list[Job], record_environment: Environment) -> int:
                 if outcome.failure is not None:
                     print(f"FAILED {job.name}: {outcome.failure}", flush=True)
                     status = 1
+                for lost in outcome.lost_points():
+                    print(f"WARNING {job.name}: {lost}", flush=True)
         except KeyboardInterrupt:
             where = f" while recording {job.name}" if job else ""
             print(f"\ninterrupted{where}: its files, and those of the ones after it, are unchanged", flush=True)
