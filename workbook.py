@@ -5,6 +5,7 @@
     python3 workbook.py test   # set up, then run the tests (offline, no key needed): the fast tier
     python3 workbook.py test --release   # the release tier: re-record, rebuild, any model, the browser
     python3 workbook.py forget [LESSON ...]   # drop what auto mode recorded in class
+    python3 workbook.py check-server   # what the server in .env can do, and which lessons lose what
     python3 workbook.py grade DIR [--out DIR] [--lesson NN]   # grade students' notebooks
     python3 workbook.py pack [--out FILE.zip]   # the student pack, to upload to a course site
 
@@ -154,6 +155,11 @@ def forget(extra: list[str]) -> None:
     run(PYTHON, "-m", "helpers", "forget", *extra)
 
 
+def check_server(extra: list[str]) -> None:
+    """Probe the configured server (ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY) once for each feature the lessons use."""
+    run(PYTHON, "-m", "helpers.server_check", *extra)
+
+
 def grade(extra: list[str]) -> None:
     """Run students' notebooks offline, each in a fresh kernel with no key, and collect their checks' verdicts."""
     # Run where the user is, so DIR and --out are their paths; -P keeps a helpers/ folder there (a
@@ -170,6 +176,7 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], None], Install]] = {
     "lab": (lab, LESSONS),
     "test": (test, DEVELOPMENT),
     "forget": (forget, LESSONS),
+    "check-server": (check_server, LESSONS),
     "grade": (grade, LESSONS),
     "pack": (pack, DEVELOPMENT),  # it builds the pack's notebooks from source/ (jupytext)
 }

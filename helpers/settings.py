@@ -23,6 +23,7 @@ from dotenv import load_dotenv
 
 from .errors import SettingsError
 from .models import DEFAULT_MODEL
+from .provenance import is_anthropic_api
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RECORDINGS_DIR = REPO_ROOT / "recordings"
@@ -82,7 +83,8 @@ class Settings:
 
     @property
     def uses_default_endpoint(self) -> bool:
-        return self.base_url.rstrip("/") == DEFAULT_BASE_URL
+        """Whether this is Anthropic's own API (the one test of it: helpers/provenance.py)."""
+        return is_anthropic_api(self.base_url)
 
     @property
     def base_path(self) -> str:

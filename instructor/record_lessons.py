@@ -594,6 +594,22 @@ def run(jobs: list[Job], record_environment: Environment) -> int:
     return status
 
 
+def say_what_will_be_lost(base_url: str, api_key: str) -> None:
+    """Probe the server first (helpers/server_check.py): what works, and what each lesson will lose."""
+    from dataclasses import replace
+
+    from helpers.models import DEFAULT_MODEL
+    from helpers.server_check import check_server
+    from helpers.settings import read_settings
+
+    settings = replace(read_settings(), base_url=base_url, api_key=api_key or None, model=DEFAULT_MODEL)
+    lines = check_server(settings)
+    print("\n".join(lines))
+    if any(line.startswith(("Missing", "Could not")) for line in lines):
+        print("Recording from this server will lose what the Missing lines above say; the summary flags each lesson.")
+    print(flush=True)
+
+
 def recording_environment(base_url: str, api_key: str) -> Environment:
     """A run in record mode: the tests' environment (so the default model and the same settings), with a key."""
     return {
@@ -623,6 +639,7 @@ def main(argv: list[str] | None = None) -> int:
         # Paced like a real model, so replayed streams in lecture mode look like streams, and replies
         # without streaming take as long as they would have streamed (their recorded `elapsed`).
         with StandinServer(pace=0.04, first_token_delay=0.6, json_latency=True) as server:
+            say_what_will_be_lost(server.url, "standin")
             return run(jobs, recording_environment(server.url, "standin"))
 
     from helpers.models import DEFAULT_MODEL
@@ -636,6 +653,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if setting("WORKBOOK_MODEL"):
         print(f"Recording with the default model {DEFAULT_MODEL}, which the tests replay; WORKBOOK_MODEL is ignored.")
+    say_what_will_be_lost(settings.base_url, settings.api_key or "")
     return run(jobs, recording_environment(settings.base_url, settings.api_key or ""))
 
 
