@@ -117,7 +117,7 @@ class Outcome:
 
     def lost_points(self) -> list[str]:
         """What this run's replies lost of the lesson's point (see lost_points)."""
-        return lost_points(self.after)
+        return lost_points(self.after, self.before)
 
     def changed(self) -> int:
         """How many requests are new or got another reply (timings and request ids aside: they always differ)."""
@@ -228,10 +228,18 @@ def usage_of(response: Json) -> Usage | None:
     return message.usage if message is not None else None
 
 
-def lost_points(interactions: list[Json]) -> list[str]:
+def called_a_tool(interactions: list[Json]) -> bool:
+    from helpers.recordings import is_success, recorded_message
+
+    messages = (recorded_message(r) for item in interactions for r in item["responses"] if is_success(r))
+    return any(block.type == "tool_use" for message in messages if message is not None for block in message.content)
+
+
+def lost_points(interactions: list[Json], before: list[Json] | None = None) -> list[str]:
     """One line for each way the replies recorded lost what the requests were there to show: tools
-    offered and never called, input tokens that do not grow as the conversation does, a stream request
-    answered with plain JSON. A server that lacks a feature still answers 200, so only the replies tell."""
+    offered and never called (in a lesson whose shipped replies called one, or a new one), input tokens
+    that do not grow as the conversation does, a stream request answered with plain JSON. A server
+    that lacks a feature still answers 200, so only the replies tell."""
     from helpers.recordings import is_success, recorded_message
 
     offered_tools = called_tool = False
@@ -255,7 +263,8 @@ def lost_points(interactions: list[Json]) -> list[str]:
             sent = usage.input_tokens + (usage.cache_read_input_tokens or 0) + (usage.cache_creation_input_tokens or 0)
             sent_tokens.append((body["messages"], sent))
     lost = []
-    if offered_tools and not called_tool:
+    a_tool_lesson = not before or called_a_tool(before)  # a lesson may offer a tool the model rightly declines
+    if offered_tools and not called_tool and a_tool_lesson:
         lost.append("tools were offered and no reply called one, so the tool calls the lesson shows never happened")
     # A conversation that went on (one request's messages begin with another's) sends more tokens.
     grown = [

@@ -335,3 +335,13 @@ def test_replies_that_keep_the_point_give_no_warning():
         )
     ]
     assert record_lessons.lost_points(grows) == []
+
+
+def test_a_tool_offered_and_rightly_declined_is_no_loss_where_the_shipped_replies_declined_it_too():
+    tools = [{"name": "track", "description": "Track a parcel", "input_schema": {"type": "object"}}]
+    request = {**REQUEST, "body": {**body(), "tools": tools}}
+    declined = [{"request": request, "responses": [{"status": 200, "body": message_json("Which parcel?")}]}]
+    called = {**message_json(""), "content": [{"type": "tool_use", "id": "toolu_1", "name": "track", "input": {}}]}
+    shipped_call = [{"request": request, "responses": [{"status": 200, "body": called}]}]
+    assert record_lessons.lost_points(declined, declined) == [], "the shipped replies declined the tool too"
+    assert len(record_lessons.lost_points(declined, shipped_call)) == 1, "the shipped replies called it"
