@@ -15,6 +15,11 @@ and keeps its old files; the others go on, and the exit status is 1. A recording
 same as the one shipped (timings and request ids aside) is left as it is. The summary at the end
 says, for each one, how many requests it made, how many replies changed, their tokens and cost.
 
+First it probes the server (helpers/server_check.py) and says what the lessons will lose there. Each
+reply stores where it came from (helpers/provenance.py), and the summary says so: "recorded from the
+API" is said only of Anthropic's own. A lesson whose replies lost its point (no tool call, flat usage,
+a stream answered as JSON) gets a WARNING line and the result `degraded`.
+
 Each run happens in a process of its own, which this one ends on Ctrl-C before it stops.
 
 --standin records from the stand-in server (tools/standin/) instead: that is how the sample recordings
