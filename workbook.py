@@ -8,6 +8,7 @@
     python3 workbook.py test --release   # the release tier: re-record, rebuild, any model, the browser
     python3 workbook.py test --local   # the real-model tier: every lesson and script on the local model
     python3 workbook.py forget [LESSON ...]   # drop what auto mode recorded in class
+    python3 workbook.py check-server   # what the server in .env can do, and which lessons lose what
     python3 workbook.py grade DIR [--out DIR] [--lesson NN] [--feedback]   # grade students' notebooks
     python3 workbook.py pack [--out FILE.zip] [--with-site]   # the student pack, to upload to a course site
     python3 workbook.py slides NN   # present lesson NN as slides (RISE) in JupyterLab, its cells live
@@ -299,6 +300,11 @@ def forget(extra: list[str]) -> None:
     run(PYTHON, "-m", "helpers", "forget", *extra)
 
 
+def check_server(extra: list[str]) -> None:
+    """Probe the configured server (ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY) once for each feature the lessons use."""
+    run(PYTHON, "-m", "helpers.server_check", *extra)
+
+
 def grade(extra: list[str]) -> None:
     """Run students' notebooks offline, each in a fresh kernel with no key, and collect their checks' verdicts."""
     # Run where the user is, so DIR and --out are their paths; -P keeps a helpers/ folder there (a
@@ -316,6 +322,7 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], None], Install]] = {
     "local": (local, LESSONS),
     "test": (test, DEVELOPMENT),
     "forget": (forget, LESSONS),
+    "check-server": (check_server, LESSONS),
     "grade": (grade, LESSONS),
     "pack": (pack, DEVELOPMENT),  # it builds the pack's notebooks from source/ (jupytext)
     "slides": (slides, SLIDES),

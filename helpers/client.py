@@ -18,6 +18,7 @@ import httpx2
 from workbook_base.local_model import LOCAL_MODEL_SIZE
 
 from .errors import SettingsError
+from .provenance import PROVENANCE_TEXT, recording_text  # noqa: F401 - PROVENANCE_TEXT: its home, re-exported
 from .recordings import IMPROVISED_FOLDER, LessonRecordings
 from .settings import Mode, Settings, read_settings, redact_url
 from .transport import AsyncWorkbookTransport, LocalModel, WorkbookTransport
@@ -27,14 +28,6 @@ DEFAULT_TIMEOUT = httpx2.Timeout(120.0, connect=5.0)
 
 # Stands in for a key in replay, where nothing is sent anywhere.
 _NO_KEY = "no-key-replay-only"
-
-PROVENANCE_TEXT = {
-    "sample": "SAMPLE replies written offline, not real model output",
-    "recorded": "replies recorded from the API",
-    "mixed": "partly SAMPLE replies written offline, partly recorded from the API",
-    "local": f"replies recorded from a small local model ({LOCAL_MODEL_SIZE}, llama.cpp), not from Claude",
-    "empty": "nothing recorded yet",
-}
 
 
 def get_client(
@@ -256,7 +249,8 @@ def _banner(settings: Settings, recordings: LessonRecordings) -> str:
     mode, shipped = settings.mode, recordings.shipped
     lines = [what_happens(settings, recordings)]
     if mode is not Mode.LIVE:
-        lines.append(f"Recordings: recordings/{shipped.path.name}, {PROVENANCE_TEXT[shipped.provenance]}.")
+        held = recording_text(shipped.provenance, shipped.sources)
+        lines.append(f"Recordings: recordings/{shipped.path.name}, {held}.")
     improvised = len(recordings.improvised.data["interactions"])
     if mode is Mode.AUTO and improvised:
         requests = "1 request" if improvised == 1 else f"{improvised} requests"

@@ -47,7 +47,9 @@ SAMPLE_NOTE = (
     "wire format; token counts come from its documented estimator. They are not real model "
     "output. Re-record with a key (README: 'Recording fresh responses') to replace them."
 )
-RECORDED_NOTE = "Recorded from a live Anthropic-compatible endpoint; see each interaction's date and model."
+RECORDED_NOTE = (
+    "Recorded from a live Anthropic-compatible endpoint; see each interaction's date, model and source (its server)."
+)
 LOCAL_NOTE = (
     "Recorded from a small open-weight model running on this machine (llama.cpp's llama-server; see each "
     "interaction's model and server), not from Claude."
@@ -275,11 +277,27 @@ class RecordingFile:
                 return item["responses"]
         return None
 
+    @property
+    def sources(self) -> list[Json]:
+        """Where the replies came from (helpers/provenance.py), each server once; none for older files."""
+        found: dict[str, Json] = {}
+        for item in self.data["interactions"]:
+            if isinstance(item.get("source"), dict):
+                found.setdefault(to_json(item["source"]), item["source"])
+        return [found[key] for key in sorted(found)]
+
     def save_interaction(
-        self, request: Json, responses: list[Json], *, provenance: str, model: str | None, server: str | None = None
+        self,
+        request: Json,
+        responses: list[Json],
+        *,
+        provenance: str,
+        model: str | None,
+        source: Json | None = None,
+        server: str | None = None,
     ) -> None:
-        """Store `responses` as the answer to `request`, merging with what other kernels saved; `server`
-        names the server build that answered, for replies from the local model."""
+        """Store `responses` as the answer to `request`, merging with what other kernels saved; `source` says
+        where the replies came from, and `server` names the server build that answered a local model's."""
         key = request_key(request["method"], request["path"], request.get("body"))
         with _locked(self.path):
             self.data = self._read()  # another kernel may have saved since we loaded
@@ -293,6 +311,7 @@ class RecordingFile:
                     "provenance": provenance,
                     "recorded_on": _today(),
                     "model": model,
+                    **({"source": source} if source else {}),
                     **({"server": server} if server else {}),
                     "request": request,
                     "responses": responses,
@@ -311,6 +330,8 @@ class RecordingFile:
             "recorded_on": max((i.get("recorded_on", "") for i in interactions), default=""),
             "models": sorted({i["model"] for i in interactions if i.get("model")}),
         }
+        if self.sources:
+            header["sources"] = self.sources
         return to_json({**header, "interactions": interactions}, indent=1) + "\n"
 
 

@@ -25,6 +25,7 @@ from workbook_base.local_model import LOCAL_MODEL
 
 from .errors import SettingsError
 from .models import DEFAULT_MODEL
+from .provenance import is_anthropic_api
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RECORDINGS_DIR = REPO_ROOT / "recordings"
@@ -103,7 +104,8 @@ class Settings:
 
     @property
     def uses_default_endpoint(self) -> bool:
-        return self.base_url.rstrip("/") == DEFAULT_BASE_URL
+        """Whether this is Anthropic's own API (the one test of it: helpers/provenance.py)."""
+        return is_anthropic_api(self.base_url)
 
     @property
     def base_path(self) -> str:

@@ -10,6 +10,7 @@ import platform
 import re
 from importlib import metadata
 
+from .server_check import check_server, something_to_probe
 from .settings import DEFAULT_BASE_URL, REPO_ROOT, Mode, Settings, read_settings
 
 COURSE_PACKAGES = ("anthropic", "httpx2", "jupyterlab", "ipywidgets", "matplotlib", "python-dotenv")
@@ -86,4 +87,9 @@ def setup_report() -> str:
         f"{INFO} Mode: {settings.mode.value}, which {settings.mode.explanation}.",
         endpoint_line(settings),
     ]
+    if something_to_probe(settings):  # with a key or a base URL: what that server can do
+        if settings.mode is Mode.REPLAY:  # which promises to send nothing
+            lines.append(f"{INFO} Replay mode sends nothing: `python3 workbook.py check-server` probes the server.")
+        else:
+            lines += [f"{INFO} What the server can do (`python3 workbook.py check-server`):", *check_server(settings)]
     return "\n".join(lines)

@@ -34,6 +34,7 @@ from . import api_rules
 from .byte_streams import AsyncRecordingStream, RecordingStream, ReplayedStream
 from .errors import MissingRecordingError, WorkbookError
 from .exchanges import Arrived, api_path, body_of, failure_of, model_of, raise_failure
+from .provenance import host_of, source_of
 from .recordings import LessonRecordings, RecordingFile, is_success, request_key
 from .retries import is_transient_response
 from .scrubbing import scrub, scrub_stream, secrets_sent
@@ -155,6 +156,7 @@ class Forward:
     stored_request: Json
     key: str
     secrets: list[str]
+    host: str = ""  # the server's host[:port], without credentials (helpers/provenance.py)
 
 
 class WorkbookTransport(httpx2.BaseTransport):
@@ -249,7 +251,7 @@ class WorkbookTransport(httpx2.BaseTransport):
                 f"a {LOCAL_MODEL_SIZE} model on your machine, not Claude (kept in "
                 f"{self.recordings.improvised.path.parent.relative_to(self.recordings.shipped.path.parent.parent)}/)."
             )
-        return Forward(stored_request, key, secrets)
+        return Forward(stored_request, key, secrets, host_of(request.url.host, request.url.port))
 
     def outgoing(self, request: httpx2.Request, content: bytes) -> httpx2.Request:
         """The request as it is sent: unchanged, or as the local model gets it."""
@@ -321,7 +323,8 @@ class WorkbookTransport(httpx2.BaseTransport):
 
     # record
 
-    def _save(self, stored_request: Json, key: str, response: Json, secrets: list[str], *, sample: bool) -> None:
+    def _save(self, route: Forward, response: Json, *, sample: bool, server: str | None = None) -> None:
+        stored_request, key, secrets = route.stored_request, route.key, route.secrets
         file = self.saves_to
         if file is None:
             return
@@ -334,25 +337,34 @@ class WorkbookTransport(httpx2.BaseTransport):
         if self.local is not None:  # its replies are saved under its own name, with the server that gave them
             if self._local_build is None:
                 self._local_build = self.local.server_build()
+            local_url = httpx2.URL(self.local.url)
+            source = {"host": host_of(local_url.host, local_url.port), "model": self.local.model}
             file.save_interaction(
-                stored_request, list(responses), provenance="local", model=self.local.model, server=self._local_build
+                stored_request,
+                list(responses),
+                provenance="local",
+                model=self.local.model,
+                source=source,
+                server=self._local_build,
             )
             return
         model = model_of(stored_request.get("body"))
         provenance = "sample" if sample else "recorded"
-        file.save_interaction(stored_request, list(responses), provenance=provenance, model=model)
+        source = source_of(route.host, server, responses, sample=sample)
+        file.save_interaction(stored_request, list(responses), provenance=provenance, model=model, source=source)
 
-    def saver(self, route: Forward) -> Callable[..., None]:
-        """save(response, sample=False): keep one of the server's responses to `route`'s request."""
+    def saver(self, route: Forward, server: str | None = None) -> Callable[..., None]:
+        """save(response, sample=False): keep one of the server's responses to `route`'s request
+        (`server`: its `server` header, kept as part of where the reply came from)."""
 
         def save(response: Json, sample: bool = False) -> None:
-            self._save(route.stored_request, route.key, response, route.secrets, sample=sample)
+            self._save(route, response, sample=sample, server=server)
 
         return save
 
     def arrived(self, route: Forward, upstream: httpx2.Response, started: float) -> Arrived:
         """What both faces keep of a server's response to `route`'s request as it arrives (see Arrived)."""
-        return Arrived(upstream, started, self.saver(route))
+        return Arrived(upstream, started, self.saver(route, upstream.headers.get("server")))
 
     def _forward(self, request: httpx2.Request, route: Forward) -> httpx2.Response:
         started = time.monotonic()

@@ -15,6 +15,11 @@ and keeps its old files; the others go on, and the exit status is 1. A recording
 same as the one shipped (timings and request ids aside) is left as it is. The summary at the end
 says, for each one, how many requests it made, how many replies changed, their tokens and cost.
 
+First it probes the server (helpers/server_check.py) and says what the lessons will lose there. Each
+reply stores where it came from (helpers/provenance.py), and the summary says so: "recorded from the
+API" is said only of Anthropic's own. A lesson whose replies lost its point (no tool call, flat usage,
+a stream answered as JSON) gets a WARNING line and the result `degraded`.
+
 Each run happens in a process of its own, which this one ends on Ctrl-C before it stops.
 
 --standin records from the stand-in server (tools/standin/) instead: that is how the sample recordings
@@ -111,7 +116,13 @@ class Outcome:
     def result(self) -> str:
         if self.failure is not None:
             return "FAILED"
-        return "updated" if self.replaced else "unchanged"
+        if self.replaced:
+            return "degraded" if self.lost_points() else "updated"
+        return "unchanged"
+
+    def lost_points(self) -> list[str]:
+        """What this run's replies lost of the lesson's point (see lost_points)."""
+        return lost_points(self.after, self.before)
 
     def changed(self) -> int:
         """How many requests are new or got another reply (timings and request ids aside: they always differ)."""
@@ -220,6 +231,68 @@ def usage_of(response: Json) -> Usage | None:
 
     message = recorded_message(response)
     return message.usage if message is not None else None
+
+
+def called_a_tool(interactions: list[Json]) -> bool:
+    from helpers.recordings import is_success, recorded_message
+
+    messages = (recorded_message(r) for item in interactions for r in item["responses"] if is_success(r))
+    return any(block.type == "tool_use" for message in messages if message is not None for block in message.content)
+
+
+def lost_points(interactions: list[Json], before: list[Json] | None = None) -> list[str]:
+    """One line for each way the replies recorded lost what the requests were there to show: tools
+    offered and never called (in a lesson whose shipped replies called one, or a new one), input tokens
+    that do not grow as the conversation does, a stream request answered with plain JSON. A server
+    that lacks a feature still answers 200, so only the replies tell."""
+    from helpers.recordings import is_success, recorded_message
+
+    offered_tools = called_tool = False
+    sent_tokens: list[tuple[list[Any], int]] = []  # the messages sent, and the input tokens reported for them
+    streams_as_json = 0
+    for item in interactions:
+        body = item["request"].get("body")
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            continue
+        offered_tools = offered_tools or bool(body.get("tools"))
+        for response in item["responses"]:
+            if not is_success(response):
+                continue
+            if body.get("stream") and "events" not in response:
+                streams_as_json += 1
+            message = recorded_message(response)
+            if message is None:
+                continue
+            called_tool = called_tool or any(block.type == "tool_use" for block in message.content)
+            usage = message.usage
+            sent = usage.input_tokens + (usage.cache_read_input_tokens or 0) + (usage.cache_creation_input_tokens or 0)
+            sent_tokens.append((body["messages"], sent))
+    lost = []
+    a_tool_lesson = not before or called_a_tool(before)  # a lesson may offer a tool the model rightly declines
+    if offered_tools and not called_tool and a_tool_lesson:
+        lost.append("tools were offered and no reply called one, so the tool calls the lesson shows never happened")
+    # A conversation that went on (one request's messages begin with another's) sends more tokens.
+    grown = [
+        longer_tokens > tokens
+        for messages, tokens in sent_tokens
+        for longer, longer_tokens in sent_tokens
+        if len(longer) > len(messages) and longer[: len(messages)] == messages
+    ]
+    if grown and not any(grown):
+        lost.append("the input tokens never grew as the conversation did (the server reports flat usage)")
+    if streams_as_json:
+        lost.append(f"{streams_as_json} stream request(s) answered with plain JSON, so no events were streamed")
+    return lost
+
+
+def sources_in(outcomes: list[Outcome]) -> list[Json]:
+    """Where the replies recorded in this run came from (helpers/provenance.py), each server once."""
+    found: dict[str, Json] = {}
+    for outcome in outcomes:
+        for item in outcome.after:
+            if isinstance(item.get("source"), dict):
+                found.setdefault(json.dumps(item["source"], sort_keys=True), item["source"])
+    return [found[key] for key in sorted(found)]
 
 
 def interactions_in(path: Path) -> list[Json]:
@@ -485,6 +558,19 @@ def print_summary(outcomes: list[Outcome]) -> None:
     print(f"{'total':<73}{total:>11}")
     if None in costs:
         print("A cost is unknown where the model's price is not in helpers/models.py.")
+    from helpers.provenance import from_anthropic_only, source_text
+
+    sources = sources_in(outcomes)
+    if sources:
+        print("Replies from: " + "; ".join(source_text(source) for source in sources) + ".")
+        if not from_anthropic_only(sources):
+            print(
+                "These replies are not recorded from the Anthropic API; the banners and the files say where they "
+                "came from."
+            )
+    for outcome in outcomes:
+        if outcome.failure is None and outcome.lost_points():
+            print(f"degraded {outcome.name}: {'; '.join(outcome.lost_points())}.")
 
 
 def run(jobs: list[Job], record_environment: Environment) -> int:
@@ -504,6 +590,8 @@ def run(jobs: list[Job], record_environment: Environment) -> int:
                 if outcome.failure is not None:
                     print(f"FAILED {job.name}: {outcome.failure}", flush=True)
                     status = 1
+                for lost in outcome.lost_points():
+                    print(f"WARNING {job.name}: {lost}", flush=True)
         except KeyboardInterrupt:
             where = f" while recording {job.name}" if job else ""
             print(f"\ninterrupted{where}: its files, and those of the ones after it, are unchanged", flush=True)
@@ -518,6 +606,22 @@ def run(jobs: list[Job], record_environment: Environment) -> int:
             "commit; `git checkout -- recordings notebooks solutions` undoes it all."
         )
     return status
+
+
+def say_what_will_be_lost(base_url: str, api_key: str) -> None:
+    """Probe the server first (helpers/server_check.py): what works, and what each lesson will lose."""
+    from dataclasses import replace
+
+    from helpers.models import DEFAULT_MODEL
+    from helpers.server_check import check_server
+    from helpers.settings import read_settings
+
+    settings = replace(read_settings(), base_url=base_url, api_key=api_key or None, model=DEFAULT_MODEL)
+    lines = check_server(settings)
+    print("\n".join(lines))
+    if any(line.startswith(("Missing", "Could not")) for line in lines):
+        print("Recording from this server will lose what the Missing lines above say; the summary flags each lesson.")
+    print(flush=True)
 
 
 def recording_environment(base_url: str, api_key: str) -> Environment:
@@ -549,6 +653,7 @@ def main(argv: list[str] | None = None) -> int:
         # Paced like a real model, so replayed streams in lecture mode look like streams, and replies
         # without streaming take as long as they would have streamed (their recorded `elapsed`).
         with StandinServer(pace=0.04, first_token_delay=0.6, json_latency=True) as server:
+            say_what_will_be_lost(server.url, "standin")
             return run(jobs, recording_environment(server.url, "standin"))
 
     from helpers.models import DEFAULT_MODEL
@@ -562,6 +667,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if setting("WORKBOOK_MODEL"):
         print(f"Recording with the default model {DEFAULT_MODEL}, which the tests replay; WORKBOOK_MODEL is ignored.")
+    say_what_will_be_lost(settings.base_url, settings.api_key or "")
     return run(jobs, recording_environment(settings.base_url, settings.api_key or ""))
 
 

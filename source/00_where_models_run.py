@@ -40,7 +40,10 @@
 #
 # Run the next cell first, every time you set up a new machine. It checks your Python and the
 # workbook's packages, tells you whether an API key is configured (without ever showing it), and
-# which mode the workbook is in. (The output stored below was made by the tests, in `replay` mode;
+# which mode the workbook is in. With a key or a base URL set, it also asks that server, with one
+# small request each, what it can do: streaming, token counting, tools, structured output, thinking,
+# rate-limit headers, batches; a missing feature is one line naming the lessons it affects. (The
+# output stored below was made by the tests, in `replay` mode with no key, so it has no such table;
 # on your machine, without a `.env`, it says `auto`.)
 
 # %%
@@ -73,7 +76,7 @@ print(setup_report())
 #   account, at the prices in `helpers/models.py`;
 # - those replies are real model output, so their words, token counts and timings differ from the
 #   stored ones, and most of them begin with a `thinking` block before the text (lesson 01).
-# <!-- source: helpers/settings.py (DEFAULT_MODEL, Mode), helpers/setup_check.py, helpers/transport.py -->
+# <!-- source: helpers/settings.py (DEFAULT_MODEL, Mode), helpers/setup_check.py, helpers/server_check.py, helpers/transport.py -->
 
 # %% [markdown]
 # ## Your first call

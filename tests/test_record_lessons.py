@@ -293,3 +293,56 @@ def test_prefixes_choose_lessons_and_scripts():
     everything = [job.name for job in record_lessons.all_jobs([])]
     assert everything[: len(build_notebooks.all_lessons())] == [lesson.name for lesson in build_notebooks.all_lessons()]
     assert set(record_lessons.SCRIPTS) <= set(everything)
+
+
+def lost_the_point(environment: dict[str, str]) -> None:
+    """A lesson recorded from a server that lacks what it shows: tools never called, flat usage, a stream as JSON."""
+    file = RecordingFile(folder_of(environment) / "tools.json")
+    source = {"host": "127.0.0.1:8080", "model": "local.gguf", "server": "llama.cpp"}
+    first = [{"role": "user", "content": "Where is parcel 7?"}]
+    longer = [*first, {"role": "assistant", "content": "On its way."}, {"role": "user", "content": "When?"}]
+    tools = [{"name": "track", "description": "Track a parcel", "input_schema": {"type": "object"}}]
+    for messages, extra in ((first, {"tools": tools}), (longer, {"stream": True})):
+        response = {"status": 200, "headers": {}, "body": message_json("Soon.", model="local.gguf")}
+        request = {**REQUEST, "body": {**body(), "messages": messages, **extra}}
+        file.save_interaction(request, [response], provenance="recorded", model=MODEL, source=source)
+
+
+def test_a_lesson_whose_replies_lost_its_point_is_degraded_with_a_warning_each(shipped, capsys):
+    assert record_lessons.run([Job("tools", lost_the_point, lambda env: {})], RECORD_ENVIRONMENT) == 0
+    out = capsys.readouterr().out
+    warnings = [line for line in out.splitlines() if line.startswith("WARNING tools:")]
+    assert len(warnings) == 3, out  # no tool call, flat usage, a stream as JSON
+    row = next(line for line in out.splitlines() if line.startswith("tools"))
+    assert row.split()[1] == "degraded", row
+    replies_from = next(line for line in out.splitlines() if line.startswith("Replies from:"))
+    assert "127.0.0.1:8080" in replies_from and "local.gguf" in replies_from, replies_from
+    assert "the Anthropic API" not in replies_from, replies_from
+
+
+def test_replies_that_keep_the_point_give_no_warning():
+    grows = [
+        {"request": {**REQUEST, "body": {**body(), "messages": messages}}, "responses": [response]}
+        for messages, response in (
+            ([{"role": "user", "content": "Hi"}], {"status": 200, "body": message_json("Hello.")}),
+            (
+                [
+                    {"role": "user", "content": "Hi"},
+                    {"role": "assistant", "content": "Hello."},
+                    {"role": "user", "content": "And?"},
+                ],
+                {"status": 200, "body": message_json("More.", usage={"input_tokens": 30, "output_tokens": 5})},
+            ),
+        )
+    ]
+    assert record_lessons.lost_points(grows) == []
+
+
+def test_a_tool_offered_and_rightly_declined_is_no_loss_where_the_shipped_replies_declined_it_too():
+    tools = [{"name": "track", "description": "Track a parcel", "input_schema": {"type": "object"}}]
+    request = {**REQUEST, "body": {**body(), "tools": tools}}
+    declined = [{"request": request, "responses": [{"status": 200, "body": message_json("Which parcel?")}]}]
+    called = {**message_json(""), "content": [{"type": "tool_use", "id": "toolu_1", "name": "track", "input": {}}]}
+    shipped_call = [{"request": request, "responses": [{"status": 200, "body": called}]}]
+    assert record_lessons.lost_points(declined, declined) == [], "the shipped replies declined the tool too"
+    assert len(record_lessons.lost_points(declined, shipped_call)) == 1, "the shipped replies called it"

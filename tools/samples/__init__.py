@@ -17,7 +17,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.samples import lesson00, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07
+from tools.samples import (
+    lesson00,
+    lesson01,
+    lesson02,
+    lesson03,
+    lesson04,
+    lesson05,
+    lesson06,
+    lesson07,
+    server_check,
+)
 from tools.samples.base import SampleReply, last_user_text, system_text
 
 
@@ -31,6 +41,7 @@ def all_replies() -> list[SampleReply]:
         *lesson05.REPLIES,
         *lesson06.REPLIES,
         *lesson07.REPLIES,
+        *server_check.REPLIES,
     ]
 
 
