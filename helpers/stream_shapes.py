@@ -99,6 +99,16 @@ class _CheckedStart(httpx2.SyncByteStream, httpx2.AsyncByteStream):
 
     def __init__(self, inner: Any, request: httpx2.Request) -> None:
         self.inner, self.request = inner, request
+        self.buffer, self.checked = b"", False
+
+    def _pass_on(self, chunk: bytes) -> bytes:
+        """What to hand on of `chunk` now: nothing while the first event is incomplete, then all held back."""
+        if self.checked:
+            return chunk
+        self.buffer += chunk
+        self.checked = self._check(self.buffer)
+        held, self.buffer = (self.buffer, b"") if self.checked else (b"", self.buffer)
+        return held
 
     def _check(self, buffer: bytes) -> bool:
         """True once the first event is known to be message_start; raises when it is another."""
@@ -110,30 +120,18 @@ class _CheckedStart(httpx2.SyncByteStream, httpx2.AsyncByteStream):
         return True
 
     def __iter__(self) -> Iterator[bytes]:
-        buffer, checked = b"", False
         for chunk in self.inner:
-            if checked:
-                yield chunk
-                continue
-            buffer += chunk
-            checked = self._check(buffer)
-            if checked:
-                yield buffer
-        if not checked and buffer:
-            yield buffer
+            if passed := self._pass_on(chunk):
+                yield passed
+        if self.buffer:  # a stream that ended before its first event was complete
+            yield self.buffer
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        buffer, checked = b"", False
         async for chunk in self.inner:
-            if checked:
-                yield chunk
-                continue
-            buffer += chunk
-            checked = self._check(buffer)
-            if checked:
-                yield buffer
-        if not checked and buffer:
-            yield buffer
+            if passed := self._pass_on(chunk):
+                yield passed
+        if self.buffer:
+            yield self.buffer
 
     def close(self) -> None:
         if hasattr(self.inner, "close"):

@@ -46,6 +46,7 @@ from urllib.parse import urlsplit
 from tools import build_notebooks
 from workbook_base.editions import SOLUTION
 from workbook_base.environment import TEST_ENVIRONMENT
+from workbook_base.processes import stop_process
 
 if TYPE_CHECKING:  # the parent's imports are made where used, so a lesson's own process starts quickly
     import nbformat
@@ -413,13 +414,7 @@ def run_process(command: list[str], environment: Environment, what: str) -> subp
 
 def stop(process: subprocess.Popen[str]) -> None:
     """End a run: politely (it shuts its kernel down), then for good."""
-    if process.poll() is None:
-        process.terminate()
-    try:
-        process.communicate(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
+    stop_process(process, grace_s=STOP_TIMEOUT)
 
 
 def last_line(completed: subprocess.CompletedProcess[str]) -> str:

@@ -37,6 +37,7 @@ from instructor.grading import shipped_lessons
 from instructor.site import FRONT_PAGE, build_site
 from workbook import lab_options, slides_url
 from workbook_base.environment import with_test_environment
+from workbook_base.processes import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -106,11 +107,7 @@ def jupyterlab(root: Path, stream_speed: str) -> Iterator[Server]:
             pytest.fail("JupyterLab did not start listening within 60 s")
         yield Server(base, token, root)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server, grace_s=20)
         log.close()
 
 

@@ -109,14 +109,7 @@ def retry_right(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
 
 def retry_with_time_sleep(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
     """Right but for the wait: time.sleep itself instead of the `sleep` argument (the check never really waits)."""
-    for attempt in range(1, max_attempts + 1):
-        try:
-            return make_call()
-        except anthropic.APIError as err:
-            if not transient(err) or attempt == max_attempts:
-                raise
-            wait = base_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1)
-            time.sleep(max(wait, retry_after_seconds(err) or 0))
+    return retry_right(make_call, sleep=time.sleep, max_attempts=max_attempts, base_delay=base_delay)
 
 
 def retry_spend_limits_too(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):

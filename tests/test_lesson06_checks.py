@@ -26,6 +26,7 @@ from helpers.checks.lesson06 import (
     invalid_at,
     shop_history,
 )
+from tests.test_agent import trim_keeping_thinking  # the solution before thinking binding
 
 
 def verdict(capsys: pytest.CaptureFixture[str]) -> str:
@@ -179,16 +180,6 @@ def trim_solution(messages, keep_last):
     while start < len(messages) and messages[start]["role"] != "assistant":
         start += 1
     return [messages[0], *without_thinking(messages[start:])]
-
-
-def trim_keeping_thinking(messages, keep_last):
-    """The solution before thinking binding: the kept turns keep thinking blocks the cut invalidated."""
-    if len(messages) <= keep_last + 1:
-        return list(messages)
-    start = len(messages) - keep_last
-    while start < len(messages) and messages[start]["role"] != "assistant":
-        start += 1
-    return [messages[0], *messages[start:]]
 
 
 def trim_from_the_end(messages, keep_last):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from helpers import MODEL, get_client
+from helpers.checks import message_json
 from helpers.provenance import (
     PROVENANCE_TEXT,
     STANDIN,
@@ -19,18 +20,7 @@ LOCAL_MODEL = "/models/tiny-local.gguf"
 
 
 def a_message(model: str) -> bytes:
-    return json.dumps(
-        {
-            "id": "msg_1",
-            "type": "message",
-            "role": "assistant",
-            "model": model,
-            "content": [{"type": "text", "text": "Hello."}],
-            "stop_reason": "end_turn",
-            "stop_sequence": None,
-            "usage": {"input_tokens": 5, "output_tokens": 2},
-        }
-    ).encode()
+    return json.dumps(message_json("Hello.", model=model)).encode()
 
 
 def ask(client) -> None:

@@ -28,6 +28,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbook_base.processes import stop_process
+
 # The model, as the workbook names it everywhere (the server is told to answer with this name).
 LOCAL_MODEL = "SmolLM2-135M-Instruct"
 LOCAL_MODEL_SIZE = "135M-parameter"  # said wherever its replies are shown: so nobody takes them for Claude's
@@ -365,14 +367,8 @@ class LocalServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            stop_process(process, grace_s=10)
 
     def __enter__(self) -> LocalServer:
         return self.start() if self.process is None else self
