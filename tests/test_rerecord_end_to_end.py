@@ -98,9 +98,10 @@ def real_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[StandinServer]:
                 block["id"] = block["id"].replace("toolu_sample_", "toolu_01")
         return message
 
-    def one_word_pieces(message: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    def one_word_pieces(message: dict[str, Any], *, pings: bool = True) -> Iterator[tuple[str, dict[str, Any]]]:
         for event in wire.message_events(message, split=lambda text: re.findall(r"\S*\s*", text)):
-            yield event["event"], event["data"]
+            if pings or event["event"] != "ping":
+                yield event["event"], event["data"]
 
     monkeypatch.setattr(replies, "reply_for", reworded_reply)
     monkeypatch.setattr(replies, "build_message", message_with_real_ids)
