@@ -13,7 +13,8 @@ What it does on each turn:
   call_with_retries, so a 429, a 529 or a dropped stream is asked again;
 - then `next_action(reply)`, one action for every stop_reason the API documents:
   the answer (end_turn), the tools (tool_use: every call of the turn, all answered in one user turn,
-  a tool that raises answered with is_error), more room (max_tokens: never pass on half an answer),
+  a tool that raises answered with is_error), more room (max_tokens: never pass on half an answer,
+  unless the server capped the reply below the max_tokens asked: then it is kept, after a notice),
   continue (pause_turn), stop with a message (refusal, model_context_window_exceeded).
 
 The assistant's turns go back exactly as they came, thinking blocks and their signatures included,
@@ -35,7 +36,7 @@ from anthropic.types import Message
 from .costs import cost_usd, usage_line
 from .errors import NotAMessageError, WorkbookError
 from .models import MODELS
-from .notices import sent_tokens
+from .notices import say_if_capped_by_server, sent_tokens
 from .replies import reply_text
 from .retries import RetryPolicy, call_with_retries, is_not_served
 from .settings import MODEL
@@ -419,6 +420,10 @@ def run_agent(
                 if result.get("is_error"):
                     say(f"  tool error, sent back to the model: {result['content']}")
         elif action == MORE_ROOM:
+            if say_if_capped_by_server(reply, max_tokens=max_tokens, so="the cut answer is kept", say=report):
+                run.messages = [*run.messages, {"role": "assistant", "content": reply.content}]
+                run.answer = reply_text(reply)
+                return run
             if max_tokens >= limits.max_output_tokens:
                 raise stop(
                     f"call {number} was cut off at max_tokens={max_tokens}, the most Limits.max_output_tokens allows: "

@@ -85,3 +85,31 @@ def say_if_not_cut_short(reply: Message, *, max_tokens: int, so: str, say: Say =
             f"This server did not stop this reply at max_tokens={max_tokens} (stop_reason: {reply.stop_reason}), "
             f"so {so}."
         )
+
+
+def capped_by_server(reply: Message, *, max_tokens: int) -> bool:
+    """Whether the reply stopped at max_tokens having written fewer output tokens than the request's
+    max_tokens allowed: the server capped it lower than asked (the workbook's local model caps every reply
+    for a CPU), so asking again with more room gets the same cut. The API stops at max_tokens only when
+    the reply has used them all."""
+    return reply.stop_reason == "max_tokens" and reply.usage.output_tokens < max_tokens
+
+
+def say_if_capped_by_server(reply: Message, *, max_tokens: int, so: str, say: Say = print) -> bool:
+    """A line saying the server capped the reply below max_tokens, so <so>, when it did (capped_by_server);
+    returns whether it did."""
+    capped = capped_by_server(reply, max_tokens=max_tokens)
+    if capped:
+        say(
+            f"This server cut the reply at {reply.usage.output_tokens:,} output tokens, below the "
+            f"max_tokens={max_tokens:,} asked for: more room would not help, so {so}."
+        )
+    return capped
+
+
+def say_if_no_rate_limits(limits: dict[str, str], *, so: str, say: Say = print) -> None:
+    """A line saying the reply carried no anthropic-ratelimit-* headers, so <so>, when `limits` (what
+    helpers.concurrency.rate_limits read from them) is empty. The API sends them with every reply; a local
+    server sends none."""
+    if not limits:
+        say(f"This server sends no rate-limit headers (no anthropic-ratelimit-*), so {so}.")

@@ -102,14 +102,14 @@ print(f"{len(one_by_one)} calls; their replies took {sum(durations):.1f} s in al
 
 # %%
 from helpers.concurrency import rate_limits
+from helpers.notices import say_if_no_rate_limits
 
 category, seconds, headers = one_by_one[-1]
 limits = rate_limits(headers)
 for name in sorted(limits):
     if name.startswith("requests-"):
         print(f"anthropic-ratelimit-{name}: {limits[name]}")
-if not limits:
-    print("This server sends no rate-limit headers (a local one sends none).")
+say_if_no_rate_limits(limits, so="there is no budget to read (a local one sends none)")
 
 # %% [markdown]
 # ## Many at once, with a bound

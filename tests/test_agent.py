@@ -124,8 +124,15 @@ def test_a_tool_that_raises_or_does_not_exist_becomes_an_error_result():
     assert results[0]["content"].startswith("ValueError: ") and "no tool named 'refund'" in results[1]["content"]
 
 
+def cut_at(max_tokens: int, text: str = "Half") -> Json:
+    """A reply cut at max_tokens, as the API cuts one: having written all of them."""
+    return message(
+        [{"type": "text", "text": text}], "max_tokens", usage={"input_tokens": 100, "output_tokens": max_tokens}
+    )
+
+
 def test_a_reply_cut_at_max_tokens_is_dropped_and_asked_again_with_more_room():
-    cut = message([THINKING, {"type": "text", "text": "Half an ans"}], "max_tokens")
+    cut = cut_at(100) | {"content": [THINKING, {"type": "text", "text": "Half an ans"}]}
     model = ScriptedModel(cut, answer("The whole answer."))
     run = run_agent(model.client(), "Hi", max_tokens=100, **AGENT, **QUIET)
     assert run.answer == "The whole answer."
@@ -134,11 +141,21 @@ def test_a_reply_cut_at_max_tokens_is_dropped_and_asked_again_with_more_room():
 
 
 def test_a_reply_cut_off_at_the_cap_fails_clearly():
-    cut = message([{"type": "text", "text": "Half"}], "max_tokens")
-    model = ScriptedModel(cut, cut)
+    model = ScriptedModel(cut_at(100), cut_at(200))
     with pytest.raises(AgentError, match="max_tokens=200") as caught:
         run_agent(model.client(), "Hi", max_tokens=100, limits=Limits(max_output_tokens=200), **AGENT, **QUIET)
     assert caught.value.run is not None and len(caught.value.run.calls) == 2 and caught.value.run.answer == ""
+
+
+def test_a_reply_the_server_capped_below_max_tokens_is_kept_after_one_notice():
+    """A server that caps every reply (the local model's, for a CPU) never gives more room: asking again is no use."""
+    capped = cut_at(48, "A short answer, cut")
+    model = ScriptedModel(capped)
+    said: list[str] = []
+    run = run_agent(model.client(), "Hi", max_tokens=1024, **AGENT, say=said.append, show_text=None)
+    assert len(model.calls) == 1 and run.answer == "A short answer, cut"
+    assert run.messages[-1]["role"] == "assistant"
+    assert sum("max_tokens=1,024" in line for line in said) == 1, said
 
 
 def test_a_paused_turn_is_sent_back_as_it_is():

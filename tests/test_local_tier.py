@@ -12,19 +12,23 @@ sends no thinking), the lesson's one-line notice must stand in the output instea
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
+import anthropic
+import httpx2
 import nbformat
 import pytest
 from anthropic.types import Message
 from nbclient import NotebookClient
 
-from helpers import notices
+from helpers import batches, concurrency, notices
 from tests.test_any_model import SCRIPTS, error_outputs
 from workbook_base import local_model
 
@@ -52,6 +56,16 @@ def text_only_reply() -> Message:
     )
 
 
+async def no_batches_api(requests: list[dict]) -> None:
+    """What a server without the Message Batches API answers to creating one: 404."""
+    response = httpx2.Response(404, request=httpx2.Request("POST", "http://127.0.0.1/v1/messages/batches"))
+    raise anthropic.NotFoundError("Not Found", response=response, body=None)
+
+
+def without_batches() -> SimpleNamespace:
+    return SimpleNamespace(messages=SimpleNamespace(batches=SimpleNamespace(create=no_batches_api)))
+
+
 def notice(say_it) -> str:
     """The opening of a notice (up to its first parenthesis), as helpers.notices words it."""
     said: list[str] = []
@@ -65,7 +79,13 @@ NOTICES = {
     "02_roles.ipynb": [
         notice(lambda say: notices.expect_tool_call(text_only_reply(), "get_order_status", so="-", say=say))
     ],
+    "07_many_calls.ipynb": [
+        notice(lambda say: notices.say_if_no_rate_limits(concurrency.rate_limits({}), so="-", say=say)),
+        notice(lambda say: asyncio.run(batches.create_batch(without_batches(), [], say=say))),
+    ],
 }
+# A script asked for what the local model's server lacks stops (exit 1) with that notice as its one line.
+STOPS = {"batch_run.py --batch": notice(lambda say: asyncio.run(batches.create_batch(without_batches(), [], say=say)))}
 
 
 @pytest.fixture(scope="session")
@@ -141,7 +161,11 @@ def test_every_script_runs_live_on_the_local_model(script, server, tmp_path):
         env=environment(server, tmp_path),
         cwd=ROOT,
     )
-    assert result.returncode == 0 and not result.stderr, f"{script}: exit {result.returncode}\n{result.stderr}"
+    if script in STOPS:
+        stopped = result.returncode == 1 and result.stderr.count("\n") == 1 and STOPS[script] in result.stderr
+        assert stopped, f"{script}: not one line saying {STOPS[script]!r}: exit {result.returncode}\n{result.stderr}"
+    else:
+        assert result.returncode == 0 and not result.stderr, f"{script}: exit {result.returncode}\n{result.stderr}"
     assert "Traceback" not in result.stdout, result.stdout
 
 

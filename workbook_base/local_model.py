@@ -235,7 +235,10 @@ def model_problem(path: Path) -> str | None:
 
 
 def port_is_free(port: int, host: str = HOST) -> bool:
+    """Whether a server could listen on `port` now. With SO_REUSEADDR, as llama-server binds (cpp-httplib),
+    so the closed connections a stopped server leaves in TIME_WAIT do not count; a listener still does."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
