@@ -61,6 +61,29 @@ def environment(server: StandinServer, recordings: Path) -> dict[str, str]:
     }
 
 
+def run_every_cell(path: Path, env: dict[str, str], timeout_s: float) -> nbformat.NotebookNode:
+    """The notebook at `path` run in a kernel with `env`, every cell even after an error (so a report
+    names every failure at once), from its own folder."""
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout_s,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute(env=env)
+    return notebook
+
+
+def run_script_with_env(
+    name: str, arguments: list[str], env: dict[str, str], timeout_s: float
+) -> subprocess.CompletedProcess:
+    """scripts/`name` run to its end as a user runs it, with what it printed captured."""
+    command = [sys.executable, str(ROOT / "scripts" / name), *arguments]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, env=env, cwd=ROOT)
+
+
 def error_outputs(notebook: nbformat.NotebookNode) -> list[str]:
     """Every error and stderr output of the notebook's cells, as `cell-id: text`."""
     found = []
@@ -78,15 +101,7 @@ def error_outputs(notebook: nbformat.NotebookNode) -> list[str]:
 @pytest.mark.release
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_every_solution_notebook_runs_to_its_end_on_a_plain_text_model(lesson, local_model, tmp_path):
-    notebook = nbformat.read(SOLUTIONS / lesson, as_version=4)
-    client = NotebookClient(
-        notebook,
-        timeout=120,
-        kernel_name="python3",
-        allow_errors=True,  # run every cell, so the report names every failure at once
-        resources={"metadata": {"path": str(SOLUTIONS)}},
-    )
-    client.execute(env=environment(local_model, tmp_path))
+    notebook = run_every_cell(SOLUTIONS / lesson, environment(local_model, tmp_path), timeout_s=120)
     errors = error_outputs(notebook)
     assert not errors, f"{lesson} on a plain-text model:\n" + "\n".join(errors)
     assert list(tmp_path.iterdir()) == [], "live mode must save nothing"
@@ -95,14 +110,7 @@ def test_every_solution_notebook_runs_to_its_end_on_a_plain_text_model(lesson, l
 @pytest.mark.release
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_every_script_runs_to_its_end_on_a_plain_text_model(script, local_model, tmp_path):
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / script), *SCRIPTS[script]],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=environment(local_model, tmp_path),
-        cwd=ROOT,
-    )
+    result = run_script_with_env(script, SCRIPTS[script], environment(local_model, tmp_path), timeout_s=120)
     assert result.returncode == 0 and not result.stderr, f"{script}: exit {result.returncode}\n{result.stderr}"
     assert "Traceback" not in result.stdout and "error:" not in result.stdout, result.stdout
 

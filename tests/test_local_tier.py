@@ -26,10 +26,9 @@ import httpx2
 import nbformat
 import pytest
 from anthropic.types import Message
-from nbclient import NotebookClient
 
 from helpers import batches, concurrency, notices
-from tests.test_any_model import SCRIPTS, error_outputs
+from tests.test_any_model import SCRIPTS, error_outputs, run_every_cell, run_script_with_env
 from workbook_base import local_model
 
 pytestmark = pytest.mark.local
@@ -132,16 +131,7 @@ def printed(notebook: nbformat.NotebookNode) -> str:
 @pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_every_lesson_runs_live_on_the_local_model(lesson, edition, server, tmp_path):
-    folder = ROOT / edition
-    notebook = nbformat.read(folder / lesson, as_version=4)
-    client = NotebookClient(
-        notebook,
-        timeout=300,
-        kernel_name="python3",
-        allow_errors=True,  # run every cell, so the report names every failure at once
-        resources={"metadata": {"path": str(folder)}},
-    )
-    client.execute(env=environment(server, tmp_path))
+    notebook = run_every_cell(ROOT / edition / lesson, environment(server, tmp_path), timeout_s=300)
     errors = error_outputs(notebook)
     assert not errors, f"{edition}/{lesson} on the local model:\n" + "\n".join(errors)
     text = printed(notebook)
@@ -153,14 +143,7 @@ def test_every_lesson_runs_live_on_the_local_model(lesson, edition, server, tmp_
 @pytest.mark.parametrize("script", ALL_SCRIPTS)
 def test_every_script_runs_live_on_the_local_model(script, server, tmp_path):
     name = script.split()[0]
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / name), *ALL_SCRIPTS[script]],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=environment(server, tmp_path),
-        cwd=ROOT,
-    )
+    result = run_script_with_env(name, ALL_SCRIPTS[script], environment(server, tmp_path), timeout_s=600)
     if script in STOPS:
         stopped = result.returncode == 1 and result.stderr.count("\n") == 1 and STOPS[script] in result.stderr
         assert stopped, f"{script}: not one line saying {STOPS[script]!r}: exit {result.returncode}\n{result.stderr}"
