@@ -8,7 +8,7 @@ from pathlib import Path
 from anthropic.types import Message
 
 from helpers import reply_text, usage_line
-from helpers.client import PROVENANCE_TEXT
+from helpers.provenance import recording_text
 from helpers.recordings import RecordingFile, recorded_message
 from tests.conftest import FAKE_KEY, assert_one_line_failure, run_script_in_process
 from tools.standin.http import StandinServer
@@ -42,9 +42,10 @@ def test_the_recorded_default_question_replays_offline():
     assert reply_text(reply) in result.stdout, "the script prints the recorded reply"
     assert f"stop_reason: {reply.stop_reason}" in result.stdout
     assert f"usage: {usage_line(reply.usage, reply.model)}" in result.stdout, "the usage line, with its cost"
-    provenance = RecordingFile(RECORDING).provenance
-    assert f"recordings/hello_api.json, {PROVENANCE_TEXT[provenance]}" in result.stdout, (
-        f"the banner should say the recording is {provenance!r}"
+    recording = RecordingFile(RECORDING)
+    said = recording_text(recording.provenance, recording.sources)
+    assert f"recordings/hello_api.json, {said}" in result.stdout, (
+        f"the banner should say where the recording's replies came from: {said!r}"
     )
 
 
