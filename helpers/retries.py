@@ -36,6 +36,14 @@ from .wire import error_type
 
 T = TypeVar("T")
 
+# The SDK's own backoff when a response asks for no particular wait: 0.5 s before the first retry,
+# doubling, at most 8 s, each cut by a jitter of up to a quarter. Carried here because the SDK keeps
+# them in a private module (anthropic/_constants.py; anthropic/_base_client.py, _calculate_retry_timeout);
+# tests/test_faults.py checks them against what the SDK really waits.
+SDK_INITIAL_RETRY_DELAY = 0.5
+SDK_MAX_RETRY_DELAY = 8.0
+SDK_JITTER_CUT = 0.25
+
 # Statuses worth retrying: request timeout, conflict, rate limit, and every server error (529 too).
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 # Error types worth retrying, read from the error body. They matter when the status says nothing:

@@ -359,12 +359,12 @@ print(f"one call, {fault_transport(flaky).requests} requests:", reply_text(reply
 # Where the time went: before the second request, the 529 had carried no `retry-after`, so the SDK
 # used its own backoff for a first retry, shortened by its jitter of up to a quarter; before the
 # third, it waited what the 429's `retry-after-ms` asked for. From the SDK's own constants:
-# <!-- source: anthropic/_constants.py (INITIAL_RETRY_DELAY, MAX_RETRY_DELAY); anthropic/_base_client.py (_calculate_retry_timeout: jitter = 1 - 0.25 * random()) -->
+# <!-- source: helpers/retries.py (SDK_INITIAL_RETRY_DELAY and SDK_MAX_RETRY_DELAY, carried from anthropic/_constants.py and checked against the SDK's real waits in tests/test_faults.py); anthropic/_base_client.py (_calculate_retry_timeout: jitter = 1 - 0.25 * random()) -->
 
 # %%
-from anthropic._constants import INITIAL_RETRY_DELAY, MAX_RETRY_DELAY
+from helpers.retries import SDK_INITIAL_RETRY_DELAY, SDK_MAX_RETRY_DELAY
 
-backoff = min(INITIAL_RETRY_DELAY * 2**0, MAX_RETRY_DELAY)  # the first retry's wait, before jitter
+backoff = min(SDK_INITIAL_RETRY_DELAY * 2**0, SDK_MAX_RETRY_DELAY)  # the first retry's wait, before jitter
 shortest, longest = 0.75 * backoff + ASKED, backoff + ASKED  # jitter cuts a backoff wait by up to 25%
 print(f"waits: {0.75 * backoff:g} to {backoff:g} s of backoff, then {ASKED} s asked for")
 print(f"so the call takes {shortest:.2f} to {longest:.2f} s plus the requests themselves")

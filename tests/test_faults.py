@@ -20,7 +20,13 @@ from helpers.faults import (
     parse_faults,
     with_faults,
 )
-from helpers.retries import is_transient, retry_after_seconds
+from helpers.retries import (
+    SDK_INITIAL_RETRY_DELAY,
+    SDK_JITTER_CUT,
+    SDK_MAX_RETRY_DELAY,
+    is_transient,
+    retry_after_seconds,
+)
 from helpers.wire import ERRORS
 from tests.faces import SYNC, Client, Face
 
@@ -150,6 +156,14 @@ def test_the_sdks_own_retries_see_the_faults_and_obey_retry_after(face, waits):
     assert face.result(client.messages.create(**REQUEST)).stop_reason == "end_turn"
     assert fault_transport(client).requests == 3
     assert face.waited(waits) == [0.05, 0.05], "the SDK should wait retry-after-ms (0.05 s), not its own backoff"
+
+
+def test_the_sdks_own_backoff_is_the_one_helpers_retries_carries(face, waits):
+    client = with_faults(scripted(max_retries=1, face=face), ["529"])  # a 529 with no retry-after
+    assert face.result(client.messages.create(**REQUEST)).stop_reason == "end_turn"
+    (waited,) = face.waited(waits)
+    shortest = (1 - SDK_JITTER_CUT) * min(SDK_INITIAL_RETRY_DELAY, SDK_MAX_RETRY_DELAY)
+    assert shortest <= waited <= SDK_INITIAL_RETRY_DELAY, f"the SDK's first backoff was {waited} s"
 
 
 def test_always_fails_for_ever_after_the_listed_faults():
