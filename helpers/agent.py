@@ -36,7 +36,7 @@ from anthropic.types import Message
 from .costs import cost_usd, usage_line
 from .errors import NotAMessageError, WorkbookError
 from .models import MODELS
-from .notices import say_if_capped_by_server, sent_tokens
+from .notices import capped_by_server, say_if_capped_by_server, sent_tokens
 from .replies import reply_text
 from .retries import RetryPolicy, call_with_retries, is_not_served
 from .settings import MODEL
@@ -244,6 +244,8 @@ class Call:
     def line(self, model: str) -> str:
         counted = f"counted {self.counted:,}" if self.counted is not None else "not counted"
         action = ACTIONS.get(str(self.reply.stop_reason), str(self.reply.stop_reason))
+        if capped_by_server(self.reply, max_tokens=self.max_tokens):  # more room would not help: kept
+            action = "capped by the server, kept"
         tools = describe_calls(self.reply)
         return (
             f"call {self.number} ({counted}): {usage_line(self.reply.usage, model)}  "

@@ -156,6 +156,8 @@ def test_a_reply_the_server_capped_below_max_tokens_is_kept_after_one_notice():
     assert len(model.calls) == 1 and run.answer == "A short answer, cut"
     assert run.messages[-1]["role"] == "assistant"
     assert sum("max_tokens=1,024" in line for line in said) == 1, said
+    call_line = next(line for line in said if line.startswith("call 1"))
+    assert "capped by the server, kept" in call_line and "more room" not in call_line, call_line
 
 
 def test_a_paused_turn_is_sent_back_as_it_is():
