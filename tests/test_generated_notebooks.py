@@ -95,3 +95,57 @@ def test_every_cell_that_draws_a_plot_stores_its_image():
                 if cell.cell_type == "code" and draws.search(cell.source):
                     kinds = [kind for output in cell.outputs for kind in output.get("data", {})]
                     assert "image/png" in kinds, f"{path.name} {cell.id}: the plot it draws is not stored; rebuild"
+
+
+def cells_of(*sources: str) -> nbformat.NotebookNode:
+    """Built cells from their texts: one starting with '#' (a heading) or '*' is markdown, any other code."""
+    cells = [
+        nbformat.v4.new_markdown_cell(text) if text.startswith(("#", "*")) else nbformat.v4.new_code_cell(text)
+        for text in sources
+    ]
+    build_notebooks.mark_going_further(cells)
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def test_every_lesson_keeps_its_main_path_short_and_independent_of_its_side_topics():
+    lessons = build_notebooks.all_lessons()
+    problems = [
+        problem
+        for index, lesson in enumerate(lessons)
+        for edition in build_notebooks.EDITIONS
+        for problem in build_notebooks.weight_problems(
+            build_notebooks.build(lessons, index, edition), f"{lesson.name} ({edition})"
+        )
+    ]
+    assert not problems, "\n".join(problems)
+
+
+def test_a_going_further_section_opens_folded_and_ends_at_the_next_heading_of_its_level():
+    notebook = cells_of("## Basics", "x = 1", "### Going further: more", "y = x", "#### Detail", "## Next", "x")
+    side = [build_notebooks.is_side_topic(cell) for cell in notebook.cells]
+    assert side == [False, False, True, True, True, False, False]
+    assert notebook.cells[2].metadata[build_notebooks.COLLAPSED] is True
+    assert build_notebooks.COLLAPSED not in notebook.cells[0].metadata
+
+
+def test_a_lesson_too_long_on_its_main_path_is_refused():
+    limit = build_notebooks.MAIN_PATH_CELLS
+    too_long = cells_of(*["*prose*"] * (limit + 1))
+    assert "on the main path" in " ".join(build_notebooks.weight_problems(too_long, "long"))
+    folded = cells_of(*["*prose*"] * (limit - 1), "### Going further: extra", "*more*", "*and more*")
+    assert build_notebooks.weight_problems(folded, "folded") == []
+
+
+def test_a_main_path_cell_that_needs_a_side_topics_name_is_refused():
+    needs_it = cells_of("## Basics", "### Going further: setup", "import json\nhelper = 1", "## Next", "print(helper)")
+    problems = build_notebooks.weight_problems(needs_it, "lesson")
+    assert len(problems) == 1 and "'helper'" in problems[0], problems
+    rebinds = cells_of("### Going further: setup", "helper = 1", "## Next", "helper = 2\nprint(helper)")
+    assert build_notebooks.weight_problems(rebinds, "lesson") == []
+
+
+def test_a_going_further_heading_tells_the_reader_the_section_is_optional():
+    notebook = cells_of("### Going further: more\nSome words.", "x = 1")
+    heading = notebook.cells[0].source.splitlines()
+    assert heading[0] == "### Going further: more" and build_notebooks.GOING_FURTHER_NOTE in heading
+    assert heading[-1] == "Some words."

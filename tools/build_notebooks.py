@@ -10,11 +10,19 @@ instructor edition (solutions/); a line ending in `# STUDENT` goes only into the
 student edition (notebooks/), without that marker. Every lesson also gets the
 same navigation header and footer, and notebooks/contents.ipynb lists them all. The build
 rewrites the README's generated tables too (tools/readme_tables.py).
+
+A markdown cell whose heading reads `## Going further: ...` or `### Going further: ...` opens a side
+topic: it and every cell after it, up to the next heading of the same level or higher, are tagged
+`going-further`, and the heading opens folded in JupyterLab (its own `jp-MarkdownHeadingCollapsed`).
+Shift+Enter steps over a folded section, so the build refuses a lesson whose later cells need a name
+that only a going-further cell defines, and one whose main path (the cells outside those sections)
+is longer than MAIN_PATH_CELLS.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import os
 import re
@@ -47,6 +55,15 @@ LECTURE_MAP_NAME = "lecture_map.toml"  # beside the lessons; their glob ([0-9][0
 # A code cell's lines between BEGIN and END are the solution; a line ending in STUDENT_MARKER is the student's.
 BEGIN, END, STUDENT_MARKER = "### BEGIN SOLUTION", "### END SOLUTION", "# STUDENT"
 NAV_TAG = "navigation"
+GOING_FURTHER_HEADING = re.compile(r"^(#{2,3}) Going further: \S")
+HEADING = re.compile(r"^(#{1,6}) \S")
+COLLAPSED = "jp-MarkdownHeadingCollapsed"  # JupyterLab's cell metadata for a heading shown folded
+# Under each going-further heading, so a reader knows what the fold is and that skipping it is safe.
+GOING_FURTHER_NOTE = (
+    '*A side topic, folded: open it with the arrow beside this heading, or its "cells hidden" button. '
+    "Run All runs it too, and nothing after it needs it.*"
+)
+MAIN_PATH_CELLS = 45  # a lesson's cells outside its going-further sections, navigation included
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
@@ -156,10 +173,84 @@ def build(lessons: list[Lesson], index: int, edition: str, *, solutions_ship: bo
             new.metadata["tags"] = tags
         cells.append(new)
     cells.append(_markdown(footer, "nav-footer"))
+    mark_going_further(cells)
     slides.mark(cells, NAV_TAG)
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata = notebook_metadata({"lesson": lessons[index].name, "edition": edition})
     return notebook
+
+
+def heading_level(cell: nbformat.NotebookNode) -> int | None:
+    """The level of the heading a markdown cell starts with (1 for `#`), or None."""
+    match = HEADING.match(cell.source) if cell.cell_type == "markdown" else None
+    return len(match.group(1)) if match else None
+
+
+def mark_going_further(cells: list[nbformat.NotebookNode]) -> None:
+    """Tag each going-further section's cells, and fold its heading (see the module's docstring)."""
+    level = None  # the level of the going-further heading we are under, if any
+    for cell in cells:
+        this_level = heading_level(cell)
+        if level is not None and this_level is not None and this_level <= level:
+            level = None
+        if level is None and cell.cell_type == "markdown" and (match := GOING_FURTHER_HEADING.match(cell.source)):
+            level = len(match.group(1))
+            cell.metadata[COLLAPSED] = True
+            heading, _, rest = cell.source.partition("\n")
+            cell.source = "\n\n".join(part for part in (heading, GOING_FURTHER_NOTE, rest.strip("\n")) if part)
+        if level is not None:
+            tags = cell.metadata.setdefault("tags", [])
+            if slides.GOING_FURTHER_TAG not in tags:
+                tags.append(slides.GOING_FURTHER_TAG)
+
+
+def is_side_topic(cell: nbformat.NotebookNode) -> bool:
+    return slides.GOING_FURTHER_TAG in cell.metadata.get("tags", [])
+
+
+def names_in(code: str) -> tuple[set[str], set[str]]:
+    """The names a code cell binds and the names it reads (IPython's % and ! lines left out)."""
+    lines = [line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return set(), set()
+    bound, read = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+    return bound, read
+
+
+def weight_problems(notebook: nbformat.NotebookNode, name: str) -> list[str]:
+    """Where a built lesson is too long on its main path, or its main path needs a side topic's names."""
+    main_path = [cell for cell in notebook.cells if not is_side_topic(cell)]
+    problems = []
+    if len(main_path) > MAIN_PATH_CELLS:
+        problems.append(
+            f"{name}: {len(main_path)} cells on the main path (at most {MAIN_PATH_CELLS}): "
+            "move a side topic into a '### Going further: ...' section"
+        )
+    side_only: dict[str, int] = {}  # a name bound only in a going-further cell so far, and that cell's number
+    for number, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        bound, read = names_in(cell.source)
+        if is_side_topic(cell):
+            side_only.update({bound_name: number for bound_name in bound})
+            continue
+        for needed in sorted(read & side_only.keys() - bound):
+            problems.append(
+                f"{name}: cell {number} uses {needed!r}, last set by going-further cell {side_only[needed]}; "
+                "a reader who skips that folded section runs it without that"
+            )
+        for bound_name in bound:
+            side_only.pop(bound_name, None)
+    return problems
 
 
 def notebook_metadata(workbook: dict[str, str] | None = None) -> dict[str, object]:
@@ -291,6 +382,7 @@ def comparable(notebook: nbformat.NotebookNode) -> tuple[object, list[tuple[obje
             cell.source,
             list(cell.metadata.get("tags", [])),
             cell.metadata.get("slideshow"),
+            cell.metadata.get(COLLAPSED),
         )
         for cell in notebook.cells
     ]
@@ -352,6 +444,13 @@ def main() -> None:
 
     lessons = all_lessons()
     problems = [problem for lesson in lessons for problem in exercise_problems(lesson)]
+    problems += [
+        problem
+        for index, lesson in enumerate(lessons)
+        if args.check or not args.only or any(lesson.name.startswith(prefix) for prefix in args.only)
+        for edition in EDITIONS
+        for problem in weight_problems(build(lessons, index, edition), f"{lesson.name} ({edition})")
+    ]
     if problems:
         raise SystemExit("\n".join(problems))
     if args.check:
