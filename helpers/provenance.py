@@ -33,9 +33,13 @@ def is_anthropic_api(url_or_host: str) -> bool:
     return (host or "").lower() == ANTHROPIC_API_HOST
 
 
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
 def host_of(host: str, port: int | None) -> str:
-    """A server's name as recorded: its host, and its port when one is given (no credentials)."""
-    return f"{host}:{port}" if port else host
+    """A server's name as recorded: its host, and its port when one is given (no credentials). A server
+    on the recording machine itself is named without its port, which is any free one and changes each run."""
+    return f"{host}:{port}" if port and host.lower() not in LOOPBACK_HOSTS else host
 
 
 def reported_model(responses: list[Json]) -> str | None:
