@@ -157,7 +157,8 @@ def probe(settings: Settings) -> list[Result]:
             model=model, max_tokens=2048, messages=[{"role": "user", "content": THINKING_PROMPT}]
         )
         thought = any(block.type in ("thinking", "redacted_thinking") for block in message.content)
-        return thought, "" if thought else "no thinking block in the reply"
+        # Adaptive thinking decides per request, so one reply without thinking is a hint, not proof.
+        return thought, "" if thought else "no thinking block in the reply; the model may have judged it easy"
 
     def rate_limits() -> tuple[bool, str]:
         names = [name for name in headers if name.lower().startswith(RATE_LIMIT_PREFIX)]
