@@ -339,7 +339,9 @@ def contents_notebook(lessons: list[Lesson], *, solutions_ship: bool = True) -> 
         "",
         "Each lesson runs top to bottom with no API key, replaying recorded replies (today they are "
         "hand-written samples, and each lesson says so). With a key in `.env`, anything you change goes "
-        "to the API: see lesson 00 and `README.md`. Open a lesson, then use **Run ▸ Run All Cells**.",
+        "to the API: see lesson 00 and `README.md`. Open a lesson, then use **Run ▸ Run All Cells**. "
+        "A section headed *Going further* opens folded: it is optional, Run All runs it too, and the "
+        "cells after it never need it.",
         "",
         contents_solutions_note(solutions_ship=solutions_ship),
         "",
