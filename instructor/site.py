@@ -6,7 +6,8 @@ One HTML page per lesson and `index.html`, the contents page, as the front page;
 to the lessons before and after it and to the contents, as in JupyterLab. The notebooks are the
 student pack's (instructor/pack.py): built from source/, with the outputs the committed notebooks/
 store, no pointer to solutions/ (the site has none). Each page says how to run it. An exercise's
-code cells are framed and labelled as the exercise. Plots are stored in the pages (data: URIs),
+code cells are framed and labelled as the exercise. A "Going further" section is folded, as in
+JupyterLab, into a `<details>` element that opens with a click. Plots are stored in the pages (data: URIs),
 so the folder can be copied anywhere, opened from disk, or uploaded to a course site as it is.
 
 Why nbconvert, with a small template (instructor/site_template/): it comes with JupyterLab
@@ -30,7 +31,7 @@ from pygments.formatters import HtmlFormatter
 
 from helpers.checks.verdicts import VERDICT_MIME
 from instructor.pack import PackError, packed_notebooks
-from tools.build_notebooks import CONTENTS_NAME, all_lessons
+from tools.build_notebooks import COLLAPSED, CONTENTS_NAME, GOING_FURTHER_NOTE, all_lessons, is_side_topic
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "dist" / "site"
@@ -56,6 +57,8 @@ table { border-collapse: collapse; margin: 0.8rem 0; }
 th, td { border: 1px solid #d0d7de; padding: 0.3rem 0.6rem; vertical-align: top; text-align: left; }
 a.anchor-link { visibility: hidden; text-decoration: none; margin-left: 0.3rem; }
 h1:hover a.anchor-link, h2:hover a.anchor-link, h3:hover a.anchor-link { visibility: visible; }
+details.going-further { border-left: 4px solid #8c959f; background: #f6f8fa; padding: 0.2rem 0.8rem; margin: 1rem 0; }
+details.going-further > summary { cursor: pointer; font-weight: bold; font-size: 1.1rem; padding: 0.4rem 0; }
 section.exercise { border-left: 4px solid #d4a72c; background: #fffbea; padding: 0.2rem 0.8rem; margin: 1rem 0; }
 .exercise-label { font-weight: bold; color: #7a5a00; margin: 0.4rem 0; }
 """
@@ -95,6 +98,24 @@ def exercise_cells(notebook: nbformat.NotebookNode) -> dict[str, str]:
     return exercises
 
 
+def folds(notebook: nbformat.NotebookNode) -> tuple[dict[str, str], set[str]]:
+    """The going-further sections, for a `<details>` each: the first cell's id with its heading's text
+    (taken out of the cell, with the note meant for JupyterLab), and the ids of their last cells."""
+    starts: dict[str, str] = {}
+    ends: set[str] = set()
+    for index, cell in enumerate(notebook.cells):
+        if not is_side_topic(cell):
+            continue
+        if cell.metadata.get(COLLAPSED):
+            heading, _, rest = cell.source.partition("\n")
+            starts[cell.id] = re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(heading.lstrip("#").strip()))
+            cell.source = rest.replace(GOING_FURTHER_NOTE, "").strip("\n")
+        following = notebook.cells[index + 1] if index + 1 < len(notebook.cells) else None
+        if following is None or not is_side_topic(following) or following.metadata.get(COLLAPSED):
+            ends.add(cell.id)
+    return starts, ends
+
+
 def render(exporter: HTMLExporter, name: str, notebook: nbformat.NotebookNode) -> str:
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
@@ -104,8 +125,11 @@ def render(exporter: HTMLExporter, name: str, notebook: nbformat.NotebookNode) -
     title = next(
         (m.group(1) for c in notebook.cells for m in [re.search(r"^# (.+)$", c.source, re.MULTILINE)] if m), name
     )
+    fold_starts, fold_ends = folds(notebook)
     workbook = {
         "title": title,
+        "fold_starts": fold_starts,
+        "fold_ends": fold_ends,
         "run_note": "" if name == CONTENTS_NAME else run_note(name),
         "exercises": exercise_cells(notebook),
     }

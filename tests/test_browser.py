@@ -446,6 +446,10 @@ def test_the_reading_edition_opens_from_disk_and_every_link_resolves(browser, tm
             if name != FRONT_PAGE:
                 note = page.locator(".run-note")
                 assert note.count() == 1 and "workbook.py lab" in note.inner_text(), f"{name}: no note on running it"
+            folds = page.locator("details.going-further")
+            if folds.count():
+                folds.first.locator("summary").click()
+                assert folds.first.evaluate("fold => fold.open"), f"{name}: a going-further fold does not open"
             if page.locator("h3", has_text=re.compile(r"^Exercise \d")).count():
                 assert page.locator("section.exercise .exercise-label").count() >= 1, f"{name}: exercises unmarked"
             for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
