@@ -2,7 +2,8 @@
 
 One small request for each feature a lesson relies on: a plain call and a stream, count_tokens, a
 tool call and structured output, thinking, the rate-limit headers (read off the plain call), and the
-Message Batches API (a list, so nothing is created or billed). It prints what works, and a line for
+Message Batches API (a list, and a create with no requests, which the API refuses, so nothing is
+created or billed). It prints what works, and a line for
 each missing feature saying which lessons it affects. A server that cannot be reached, or refuses
 the key, is one line: nothing else can be probed then.
 
@@ -166,7 +167,19 @@ def probe(settings: Settings) -> list[Result]:
 
     def batches() -> tuple[bool, str]:
         page = client.messages.batches.list(limit=1)
-        return isinstance(page.data, list), ""
+        if not isinstance(page.data, list):
+            return False, "listing batches did not return a list"
+        # A batch needs at least one request (API reference: requests, minItems 1), so the API refuses an
+        # empty one with a 400 and creates and bills nothing; a proxy that answers every POST with a chat
+        # reply gives itself away with a Message.
+        try:
+            answer = client.messages.batches.create(requests=[])
+        except anthropic.BadRequestError:
+            return True, ""
+        kind = getattr(answer, "type", None)
+        if kind == "message":
+            return False, "creating a batch was answered with a Message"
+        return kind == "message_batch", "it took an empty batch" if kind == "message_batch" else f"created a {kind!r}"
 
     checks: dict[str, Callable[[], tuple[bool, str]]] = {
         "plain": plain,

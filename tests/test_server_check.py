@@ -22,6 +22,7 @@ SHAPES = {
     "stream as JSON": ({"stream_as_json": True}, {"stream"}),
     "no count_tokens, no batches": ({"missing": {"count_tokens": 500, "batches": 501}}, {"count_tokens", "batches"}),
     "batches 404": ({"missing": {"batches": 404}}, {"batches"}),
+    "batch create as a Message": ({"batch_create_as_message": True}, {"batches"}),
     "llama-server": ({"llama_cpp": True}, {"tools", "structured", "thinking", "rate_limits", "batches"}),
     "plain text": (
         {"plain_text": True},
