@@ -122,6 +122,7 @@ def test_every_lesson_keeps_its_main_path_short_and_independent_of_its_side_topi
 
 def test_a_going_further_section_opens_folded_and_ends_at_the_next_heading_of_its_level():
     notebook = cells_of("## Basics", "x = 1", "### Going further: more", "y = x", "#### Detail", "## Next", "x")
+    assert not build_notebooks.is_side_topic(cells_of("## Going further: a section").cells[0]), "only ### folds"
     side = [build_notebooks.is_side_topic(cell) for cell in notebook.cells]
     assert side == [False, False, True, True, True, False, False]
     assert notebook.cells[2].metadata[build_notebooks.COLLAPSED] is True
@@ -142,6 +143,8 @@ def test_a_main_path_cell_that_needs_a_side_topics_name_is_refused():
     assert len(problems) == 1 and "'helper'" in problems[0], problems
     rebinds = cells_of("### Going further: setup", "helper = 1", "## Next", "helper = 2\nprint(helper)")
     assert build_notebooks.weight_problems(rebinds, "lesson") == []
+    its_own = cells_of("### Going further: setup", "helper = 1", "## Next", "def check(helper):\n    return helper")
+    assert build_notebooks.weight_problems(its_own, "lesson") == [], "a parameter is the function's own name"
 
 
 def test_a_going_further_heading_tells_the_reader_the_section_is_optional():

@@ -11,8 +11,8 @@ student edition (notebooks/), without that marker. Every lesson also gets the
 same navigation header and footer, and notebooks/contents.ipynb lists them all. The build
 rewrites the README's generated tables too (tools/readme_tables.py).
 
-A markdown cell whose heading reads `## Going further: ...` or `### Going further: ...` opens a side
-topic: it and every cell after it, up to the next heading of the same level or higher, are tagged
+A markdown cell whose heading reads `### Going further: ...` opens a side topic inside its section:
+it and every cell after it, up to the next heading of the same level or higher, are tagged
 `going-further`, and the heading opens folded in JupyterLab (its own `jp-MarkdownHeadingCollapsed`).
 Shift+Enter steps over a folded section, so the build refuses a lesson whose later cells need a name
 that only a going-further cell defines, and one whose main path (the cells outside those sections)
@@ -55,7 +55,7 @@ LECTURE_MAP_NAME = "lecture_map.toml"  # beside the lessons; their glob ([0-9][0
 # A code cell's lines between BEGIN and END are the solution; a line ending in STUDENT_MARKER is the student's.
 BEGIN, END, STUDENT_MARKER = "### BEGIN SOLUTION", "### END SOLUTION", "# STUDENT"
 NAV_TAG = "navigation"
-GOING_FURTHER_HEADING = re.compile(r"^(#{2,3}) Going further: \S")
+GOING_FURTHER_HEADING = re.compile(r"^(###) Going further: \S")  # under a section, which is a slide
 HEADING = re.compile(r"^(#{1,6}) \S")
 COLLAPSED = "jp-MarkdownHeadingCollapsed"  # JupyterLab's cell metadata for a heading shown folded
 # Under each going-further heading, so a reader knows what the fold is and that skipping it is safe.
@@ -221,6 +221,8 @@ def names_in(code: str) -> tuple[set[str], set[str]]:
             (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             bound.add(node.name)
+        elif isinstance(node, ast.arg):  # a parameter is the function's own name, not one the cell reads
+            bound.add(node.arg)
         elif isinstance(node, ast.alias):
             bound.add((node.asname or node.name).split(".")[0])
     return bound, read
