@@ -269,19 +269,7 @@ run = run_agent(client, bookshop.TASK, limits=Limits(max_calls=8, max_input_toke
 shape(run.messages)
 
 # %% [markdown]
-# ## What the run cost
-#
-# The loop keeps every call's usage, so the cost meter is a sum; lesson 03's plot shows how the input
-# grew, call by call, as the history did.
-
-# %%
-from helpers.plots import plot_token_growth
-
-print(run.total_line())
-figure = plot_token_growth(run.usages, title="The bookshop agent: input tokens per call")
-
-# %% [markdown]
-# ## Going further: a reply cut off
+# ### Going further: a reply cut off
 #
 # The same task with a tight `max_tokens`, to see the `max_tokens` branch at work. Thinking counts
 # against `max_tokens` too, so a budget that fits a short tool call can be too small for the answer.
@@ -295,6 +283,18 @@ print("\ncalls cut off:", sum(call.reply.stop_reason == "max_tokens" for call in
 # room; the history keeps only the complete reply. The half answer did appear on screen: streaming
 # shows text before anyone knows how the reply ends, so it is the loop, not the screen, that decides
 # what the answer is. Past `Limits.max_output_tokens` the loop stops with a message instead.
+
+# %% [markdown]
+# ## What the run cost
+#
+# The loop keeps every call's usage, so the cost meter is a sum; lesson 03's plot shows how the input
+# grew, call by call, as the history did.
+
+# %%
+from helpers.plots import plot_token_growth
+
+print(run.total_line())
+figure = plot_token_growth(run.usages, title="The bookshop agent: input tokens per call")
 
 # %% [markdown]
 # ## Guards that stop a run
@@ -347,7 +347,7 @@ survived = run_agent(flaky, bookshop.TASK, show_text=None, sleep=timer.sleep, cl
 print(f"\nanswered after {len(survived.calls)} calls and {len(timer.waits)} retries")
 
 # %% [markdown]
-# ## Going further: a structured final answer
+# ### Going further: a structured final answer
 #
 # The run's answer is for a person. The shop's order system wants the same answer as data. Lesson 05
 # validated JSON after the fact; here the API is asked to produce it in the right shape to begin
