@@ -4,29 +4,29 @@
 # Every lesson so far has looked at one part of a call. An *agent* puts them all together: it calls
 # the model, runs the tools the model asks for, sends the results back, and goes round again until
 # the model has an answer. This lesson builds one small agent for a bookshop, and then makes it
-# survive what breaks real agents: several tool calls at once, a tool that fails, a reply cut off, a
-# history that grows too long, an API that hiccups, and an answer a program has to read.
+# survive what breaks real agents: several tool calls at once, a tool that fails, a run that would
+# not stop, and a history that grows too long. Folded "Going further" sections add a reply cut off,
+# an API that hiccups, and an answer a program has to read; the lesson runs without them.
 #
 # **Learning goals**
 #
 # - Run an agent loop that acts on every `stop_reason` the API can send
 # - Run all the tool calls of a turn, and turn a failing tool into an error the model can read
 # - Guard a run: number of calls, input tokens counted before each call, time, and a cost meter
-# - Get a final answer as validated, structured data
 # - Keep a long history in bounds without breaking its tool calls apart
 # - Map one agent turn onto another provider's wire format
 #
 # Every call in this lesson goes through the same recorded client as before, so it runs with no key;
-# the replies stored with the workbook are hand-written samples (the banner below says so).
-
-# %% [markdown]
-# The loop retries each call itself (lesson 05's `call_with_retries`), so the client is made with the
-# SDK's own retries turned off: two retry loops on top of each other would multiply their attempts.
-# The few calls this lesson makes outside the loop therefore have no retries; in your own code, wrap
-# them the same way.
+# the replies stored with the workbook are hand-written samples (the banner below says so). The loop
+# retries each call itself (lesson 05's `call_with_retries`), so the client is made with the SDK's own
+# retries turned off: two retry loops on top of each other would multiply their attempts. The few
+# calls this lesson makes outside the loop therefore have no retries; in your own code, wrap them the
+# same way.
 
 # %%
 import json
+
+import anthropic
 
 from helpers import MODEL, bookshop, describe_block, get_client
 
@@ -114,16 +114,6 @@ if not results:
     print("This model answered without calling a tool, so there are no results to send back.")
 
 # %% [markdown]
-# Whatever this model did above, here is what `run_tools` makes of a call to `get_order` with the ID
-# as the customer wrote it: a call built by hand with the SDK's `ToolUseBlock`.
-
-# %%
-from anthropic.types import ToolUseBlock
-
-by_hand = ToolUseBlock(type="tool_use", id="toolu_by_hand", name="get_order", input={"order_id": "a1077"})
-print(shortened(run_tools([by_hand], bookshop.TOOLBOX)[0], width=110))
-
-# %% [markdown]
 # The next request is the history so far: the task, the model's turn exactly as it came (its
 # `thinking` block and signature included, which a tool loop must send back unchanged), and the
 # results. What each message holds:
@@ -149,6 +139,19 @@ def shape(messages):
 
 
 shape(history)
+
+# %% [markdown]
+# ### Going further: what `run_tools` makes of a bad call
+#
+# Whatever this model did above, here is what `run_tools` makes of a call to `get_order` with the ID
+# as the customer wrote it: a call built by hand with the SDK's `ToolUseBlock`, not by a model. The
+# error goes back as the result's text, in full, with `"is_error": True`.
+
+# %%
+from anthropic.types import ToolUseBlock
+
+by_hand = ToolUseBlock(type="tool_use", id="toolu_by_hand", name="get_order", input={"order_id": "a1077"})
+print(shortened(run_tools([by_hand], bookshop.TOOLBOX)[0], width=110))
 
 # %% [markdown]
 # ## One action for every stop reason
@@ -184,6 +187,8 @@ for stop_reason, action in ACTIONS.items():
 print("\nthe first reply above:", first.stop_reason, "->", next_action(first))
 
 # %% [markdown]
+# ### Going further: the rare stop reasons, by hand
+#
 # Some stop reasons are rare and hard to produce on purpose. This cell builds replies with the SDK's
 # own `Message` type, in the shape the API sends; like every reply in this lesson they do not come
 # from a model, and unlike the others they are built right here, not stored in the recordings.
@@ -212,8 +217,8 @@ def scripted_reply(stop_reason, **extra):
 
 
 refusal = scripted_reply("refusal", stop_details={"type": "refusal", "category": None, "explanation": None})
-for reply in (scripted_reply("pause_turn"), refusal, scripted_reply("model_context_window_exceeded")):
-    print(f"{reply.stop_reason:<31} -> {next_action(reply)}")
+for scripted in (scripted_reply("pause_turn"), refusal, scripted_reply("model_context_window_exceeded")):
+    print(f"{scripted.stop_reason:<31} -> {next_action(scripted)}")
 try:
     next_action(scripted_reply(None))
 except AgentError as err:
@@ -233,9 +238,9 @@ except AgentError as err:
 #    `call_with_retries`, so a 429, a 529 or a stream that breaks off is asked again (lesson 05).
 # 3. **The action** for the reply's `stop_reason`, from the table above.
 #
-# What the model writes between tool calls ("I'll look up the order first") comes back, on the
-# default model, inside its thinking blocks, and under the default display (`"omitted"`) those are
-# empty: a streamed agent would go quiet between calls. So `run_agent` asks for
+# Much of what the model writes between tool calls ("I'll look up the order first") comes back, on
+# the default model, inside its thinking blocks, and under the default display (`"omitted"`) those
+# are empty: a streamed agent would show little between calls. So `run_agent` asks for
 # `thinking={"type": "adaptive", "display": "summarized"}` (`watched_thinking`), and prints that
 # text as `model (thinking): ...`. Where no up-front thinking is wanted, pass
 # `thinking={"type": "between_tools"}`: the thinking before each reply is off, and only those short
@@ -256,36 +261,15 @@ AGENT = {"tools": bookshop.TOOLS, "toolbox": bookshop.TOOLBOX, "system": booksho
 run = run_agent(client, bookshop.TASK, limits=Limits(max_calls=8, max_input_tokens=50_000, max_seconds=300), **AGENT)
 
 # %% [markdown]
-# The same run in three numbers, counted from what it did:
-
-# %%
-tool_calls = [sum(block.type == "tool_use" for block in call.reply.content) for call in run.calls]
-sent_back = [block for message in run.messages[1:] if message["role"] == "user" for block in message["content"]]
-print("tool calls, call by call:  ", tool_calls)
-print("tool errors sent back:     ", sum(bool(result.get("is_error")) for result in sent_back))
-print("ended with an answer:      ", bool(run.answer))
-
-# %% [markdown]
-# The history the last call sent, message by message. This list *is* the model's context: all it
-# knows of the task is what is in it, and every call sends all of it again.
+# The run's history, message by message: everything the last call sent, and at the end the reply
+# that call got back, the answer. This list *is* the model's context: all it knows of the task is
+# what is in it, and each call sent the whole of it, as far as it had grown.
 
 # %%
 shape(run.messages)
 
 # %% [markdown]
-# ## What the run cost
-#
-# The loop keeps every call's usage, so the cost meter is a sum; lesson 03's plot shows how the input
-# grew, call by call, as the history did.
-
-# %%
-from helpers.plots import plot_token_growth
-
-print(run.total_line())
-figure = plot_token_growth(run.usages, title="The bookshop agent: input tokens per call")
-
-# %% [markdown]
-# ## A reply cut off
+# ### Going further: a reply cut off
 #
 # The same task with a tight `max_tokens`, to see the `max_tokens` branch at work. Thinking counts
 # against `max_tokens` too, so a budget that fits a short tool call can be too small for the answer.
@@ -301,12 +285,26 @@ print("\ncalls cut off:", sum(call.reply.stop_reason == "max_tokens" for call in
 # what the answer is. Past `Limits.max_output_tokens` the loop stops with a message instead.
 
 # %% [markdown]
+# ## What the run cost
+#
+# The loop keeps every call's usage, so the cost meter is a sum; lesson 03's plot shows how the input
+# grew, call by call, as the history did.
+
+# %%
+from helpers.plots import plot_token_growth
+
+print(run.total_line())
+figure = plot_token_growth(run.usages, title="The bookshop agent: input tokens per call")
+
+# %% [markdown]
 # ## Guards that stop a run
 #
 # A guard ends the run with an `AgentError` whose message says which limit it hit and what to change;
 # `err.run` holds what was done until then. Too few calls allowed:
 
 # %%
+from helpers.agent import AgentError
+
 try:
     short = run_agent(client, bookshop.TASK, limits=Limits(max_calls=2), show_text=None, say=None, **AGENT)
 except AgentError as err:
@@ -316,6 +314,8 @@ else:  # a model that calls no tool answers at once: there is no loop to stop
     print(f"No stop: the run ended by itself after {len(short.calls)} call(s), within max_calls=2.")
 
 # %% [markdown]
+# ### Going further: a token budget too small
+#
 # A token budget too small for the run: one token below what the second call of the run above counted,
 # so the run stops before the first call that would need more.
 
@@ -329,11 +329,13 @@ except AgentError as err:
     print("\nstopped:", err)
 
 # %% [markdown]
-# And an API that hiccups. `with_faults` (lesson 05) makes the first calls to the model fail
-# (`paths=MODEL_CALLS` leaves the token counts alone): a rate limit, then an overloaded API, then a
-# stream that breaks off with an error event (lesson 05: it arrives after a status of 200, which is why
-# its line says `200 overloaded_error`). The loop retries each and finishes. The waits are simulated,
-# so the cell takes no time; a real run would wait them.
+# ### Going further: an API that hiccups
+#
+# `with_faults` (lesson 05) makes the first calls to the model fail (`paths=MODEL_CALLS` leaves the
+# token counts alone): a rate limit, then an overloaded API, then a stream that breaks off with an
+# error event (lesson 05: it arrives after a status of 200, which is why its line says
+# `200 overloaded_error`). The loop retries each and finishes. The waits are simulated, so the cell
+# takes no time; a real run would wait them.
 
 # %%
 from helpers.faults import MODEL_CALLS, with_faults
@@ -345,12 +347,15 @@ survived = run_agent(flaky, bookshop.TASK, show_text=None, sleep=timer.sleep, cl
 print(f"\nanswered after {len(survived.calls)} calls and {len(timer.waits)} retries")
 
 # %% [markdown]
-# ## A structured final answer
+# ### Going further: a structured final answer
 #
-# The answer above is for a person. The shop's order system wants the same answer as data. Lesson 05
+# The run's answer is for a person. The shop's order system wants the same answer as data. Lesson 05
 # validated JSON after the fact; here the API is asked to produce it in the right shape to begin
-# with. `client.messages.parse()` takes a pydantic model, sends its JSON schema as
-# `output_config={"format": {"type": "json_schema", ...}}`, and parses the reply into the model.
+# with. The shape is written as a *pydantic model*: pydantic is a widely used Python library in which
+# a class with typed fields describes data; pydantic turns that class into a JSON schema, and checks
+# and converts data into it (a date string into a `datetime.date`, say). `client.messages.parse()`
+# takes such a class, sends its JSON schema as `output_config={"format": {"type": "json_schema",
+# ...}}`, and parses the reply's text into it.
 # <!-- source: anthropic/resources/messages/messages.py (parse, output_format); anthropic/types/output_config_param.py; https://platform.claude.com/docs/en/build-with-claude/structured-outputs -->
 
 # %%
@@ -375,8 +380,6 @@ class DeliveryReport(BaseModel):
 # so the tools go along too (the API refuses `tool_use` blocks without them).
 
 # %%
-import anthropic
-
 report = None
 try:
     parsed = client.messages.parse(
@@ -494,6 +497,10 @@ for number, parcel in bookshop.PARCELS.items():
 # A **summary** keeps the facts and drops the bulk. `Summarizer` is a `shrink` for `run_agent`: before
 # each call, the turns that trimming would drop are summarized by the model into a few sentences of
 # notes, which join the task in the first message. The summaries are calls too, and cost tokens.
+#
+# The printout ends with the history as the run left it. After a summary, the first message holds
+# the task and the notes (two text blocks), and the kept turns have lost their thinking; the answer
+# came after the last cut, so it keeps its own.
 
 # %%
 from helpers.agent import Summarizer
@@ -507,12 +514,14 @@ else:  # a run of one or two calls never has more than keep_last turns to fold
 shape(summarized.messages)
 
 # %% [markdown]
+# ### Going further: did the summary pay?
+#
 # Before and after, call by call, with lesson 03's token counts:
 
 # %%
 from helpers.plots import plot_token_growth_compared
 
-summary_usages = [reply.usage for reply in summarizer.summaries]
+summary_usages = [summary.usage for summary in summarizer.summaries]
 print("whole history:", run.total_line())
 print("summarized:   ", summarized.total_line(), f"+ {len(summary_usages)} summary calls not in that line")
 figure = plot_token_growth_compared(
@@ -540,8 +549,7 @@ else:  # nothing was summarized, so both runs sent the same
 # after it get smaller, so in a run as short as this one it can easily cost more than it saves. In a
 # long run (the ten, twenty or fifty messages a real task can take) every later call is smaller by
 # what was summarized, and the balance can turn: measure it, as above. One more cost: rewriting the
-# first message changes the start of every request, which breaks a prompt cache (lesson 03), and the
-# prefix of every kept thinking block, which is why the kept turns go without them.
+# first message changes the start of every request, which breaks a prompt cache (lesson 03).
 
 # %% [markdown]
 # ## The same turn in another API's format
@@ -552,7 +560,7 @@ else:  # nothing was summarized, so both runs sent the same
 # only moves the same data around.
 
 # %%
-from helpers.chat_completions import reply_as_chat_completion, request_as_chat_completions
+from helpers.chat_completions import request_as_chat_completions
 
 second = {**SENT, "max_tokens": 1024, "messages": run.messages[:3]}
 chat_request = request_as_chat_completions(second)
@@ -569,12 +577,19 @@ for message in chat_request["messages"]:
 # - Each tool result is a message of its own, role `tool`, matched by `tool_call_id`; there is no
 #   `is_error`, so an error has to be said in the text.
 # - Thinking blocks have nowhere to go: the Chat Completions format has no field for them.
+# <!-- source: https://platform.openai.com/docs/api-reference/chat/create (messages, tools, max_completion_tokens) -->
+
+# %% [markdown]
+# ### Going further: the reply in Chat Completions format
 #
-# And the reply: `stop_reason` becomes `finish_reason`, and `input_tokens` becomes `prompt_tokens`,
-# which counts cached input tokens too (the Messages API reports those apart).
-# <!-- source: https://platform.openai.com/docs/api-reference/chat/create (messages, tools, max_completion_tokens); https://platform.openai.com/docs/api-reference/chat/object (finish_reason, usage) -->
+# The reply moves too: `stop_reason` becomes `finish_reason`, and `input_tokens` becomes
+# `prompt_tokens`, which counts cached input tokens too (the Messages API reports those apart). Here
+# is the run's second reply, rewritten the same way.
+# <!-- source: https://platform.openai.com/docs/api-reference/chat/object (finish_reason, usage) -->
 
 # %%
+from helpers.chat_completions import reply_as_chat_completion
+
 if len(run.calls) > 1:
     chat_reply = reply_as_chat_completion(run.calls[1].reply)
     print("stop_reason", run.calls[1].reply.stop_reason, "-> finish_reason", chat_reply["choices"][0]["finish_reason"])
@@ -593,8 +608,8 @@ if len(run.calls) > 1:
 #   history, send the kept turns without their thinking blocks, which were bound to what came before.
 # - Guard every run: calls, input tokens (counted before the call), time; keep a cost meter; retry
 #   each call on transient errors.
-# - Structured outputs and strict tools remove malformed output at the source; still validate the
-#   facts at the edge.
+# - Strict tools (and structured outputs, for an answer as data) stop malformed output at the source;
+#   they hold the shape, not the meaning, so still check the values.
 # - Shrink a long history in whole turns, never between a `tool_use` and its `tool_result`; a summary
 #   keeps the facts that trimming drops.
 # - The same loop runs on any provider: the formats differ, the ideas do not.
