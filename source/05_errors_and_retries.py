@@ -105,8 +105,10 @@ except anthropic.RateLimitError as err:
 # **The lecture says** a 429 means wait and retry; **today** most 429s clear once you wait as long as
 # the server asks, but some never do:
 #
-# - `anthropic.EnforcedSpendLimitReachedError`: the organisation crossed the monthly usage threshold
-#   of its API tier;
+# - `anthropic.EnforcedSpendLimitReachedError`: the organization spent the most its usage *tier*
+#   allows in a month. The API puts each organization in a tier, which sets its rate limits and its
+#   monthly spend limit; an organization moves up a tier as its total credit purchases pass the next
+#   tier's threshold;
 # - `anthropic.ContractSpendLimitReachedError`: it reached the spend limit of its contract.
 #
 # Both are kinds of `RateLimitError`, so `except anthropic.RateLimitError` catches them too, and a
@@ -114,6 +116,8 @@ except anthropic.RateLimitError as err:
 # names the cause, from the body's `error.details.error_code` (`None` when there is none). Branch on
 # it, never on the wording of the message. The header `x-should-retry: false` says the same for any
 # error: the server itself tells you that retrying cannot help, and the SDK's own retries obey it.
+# But the SDK's retries go by the status and `x-should-retry` alone, so without that header they
+# retry a spent limit like any 429; `call_with_retries`, below, reads `error_code` and stops at once.
 # <!-- source: anthropic/_exceptions.py (APIStatusError.error_code); anthropic/types/shared/enforced_spend_limit_reached_error.py, contract_spend_limit_reached_error.py; anthropic/_error_classes.py (make_status_error: class from status and error_code); anthropic/_base_client.py (_should_retry reads x-should-retry) -->
 
 # %%
@@ -136,18 +140,18 @@ for fault in ("429", "spend-limit"):  # an ordinary rate limit, then a spent mon
         print(f"{type(err).__name__:<31} error_code={err.error_code!r:<32} waiting helps: {waiting_helps(err)}")
 
 # %% [markdown]
-# The SDK's own retries go by the status and `x-should-retry` alone, so without that header they
-# retry a spent limit like any 429; `call_with_retries`, below, reads `error_code` and stops at once.
-#
-# ### The rate-limit headers
+# ### Going further: the rate-limit headers
 #
 # Replies from the API, successes and 429s alike, say where you stand in headers named
 # `anthropic-ratelimit-<kind>-<part>`: for requests, and for tokens (input, output, and both
-# together), the limit, what remains, and when the budget is full again (an RFC 3339 time: the API
-# refills it continuously, rather than all at once each minute). The injected 429 carries them all, as
-# the API would; `with_raw_response` gives you a successful reply's headers along with the reply. The
-# recordings keep these headers, so a replayed reply shows the limits it was recorded with (for the
-# samples, the stand-in server's, sized like a Tier 1 organization's); with a key you see your own.
+# together), the limit, what remains, and when the budget is full again. That last one is an
+# *RFC 3339* time, a standard way to write a date and time, such as `2026-12-07T05:30:00Z` (the `Z`
+# means UTC). The API refills the budget continuously, rather than all at once each minute.
+#
+# The injected 429 carries them all, as the API would; `with_raw_response` gives you a successful
+# reply's headers along with the reply. The recordings keep these headers, so a replayed reply shows
+# the limits it was recorded with (for the samples, the stand-in server's, sized like a Tier 1
+# organization's); with a key you see your own.
 # <!-- source: https://platform.claude.com/docs/en/api/rate-limits (response headers; token bucket; retry-after in seconds); https://docs.aws.amazon.com/claude-platform/latest/userguide/rate-limits.html (the same header names); helpers/wire.py (rate_limit_headers); helpers/exchanges.py (is_kept_header) -->
 
 # %%
