@@ -360,20 +360,6 @@ reply = flaky.messages.create(**REQUEST)
 print(f"one call, {fault_transport(flaky).requests} requests:", reply_text(reply)[:40], "...")
 
 # %% [markdown]
-# Where the time went: before the second request, the 529 had carried no `retry-after`, so the SDK
-# used its own backoff for a first retry, shortened by its jitter of up to a quarter; before the
-# third, it waited what the 429's `retry-after-ms` asked for. From the SDK's own constants:
-# <!-- source: helpers/retries.py (SDK_INITIAL_RETRY_DELAY and SDK_MAX_RETRY_DELAY, carried from anthropic/_constants.py and checked against the SDK's real waits in tests/test_faults.py); anthropic/_base_client.py (_calculate_retry_timeout: jitter = 1 - 0.25 * random()) -->
-
-# %%
-from helpers.retries import SDK_INITIAL_RETRY_DELAY, SDK_MAX_RETRY_DELAY
-
-backoff = min(SDK_INITIAL_RETRY_DELAY * 2**0, SDK_MAX_RETRY_DELAY)  # the first retry's wait, before jitter
-shortest, longest = 0.75 * backoff + ASKED, backoff + ASKED  # jitter cuts a backoff wait by up to 25%
-print(f"waits: {0.75 * backoff:g} to {backoff:g} s of backoff, then {ASKED} s asked for")
-print(f"so the call takes {shortest:.2f} to {longest:.2f} s plus the requests themselves")
-
-# %% [markdown]
 # `client.with_options(max_retries=5)` changes it for some calls only. Which to use?
 #
 # | Use the SDK's retries when... | Write your own loop when... |
@@ -387,6 +373,22 @@ print(f"so the call takes {shortest:.2f} to {longest:.2f} s plus the requests th
 # Writing your own means `max_retries=0` on the client.
 
 # %% [markdown]
+# ### Going further: where the SDK's time went
+#
+# In the call above, before the second request, the 529 had carried no `retry-after`, so the SDK
+# used its own backoff for a first retry, shortened by its jitter of up to a quarter; before the
+# third, it waited what the 429's `retry-after-ms` asked for. From the SDK's own constants:
+# <!-- source: helpers/retries.py (SDK_INITIAL_RETRY_DELAY and SDK_MAX_RETRY_DELAY, carried from anthropic/_constants.py and checked against the SDK's real waits in tests/test_faults.py); anthropic/_base_client.py (_calculate_retry_timeout: jitter = 1 - 0.25 * random()) -->
+
+# %%
+from helpers.retries import SDK_INITIAL_RETRY_DELAY, SDK_MAX_RETRY_DELAY
+
+backoff = min(SDK_INITIAL_RETRY_DELAY * 2**0, SDK_MAX_RETRY_DELAY)  # the first retry's wait, before jitter
+shortest, longest = 0.75 * backoff + ASKED, backoff + ASKED  # jitter cuts a backoff wait by up to 25%
+print(f"waits: {0.75 * backoff:g} to {backoff:g} s of backoff, then {ASKED} s asked for")
+print(f"so the call takes {shortest:.2f} to {longest:.2f} s plus the requests themselves")
+
+# %% [markdown]
 # ## An error inside a stream
 #
 # Lesson 04 warned that a stream can fail *after* it has started. The HTTP status 200 has already
@@ -395,9 +397,13 @@ print(f"so the call takes {shortest:.2f} to {longest:.2f} s plus the requests th
 # whose `status_code` is **200**, the status of the response it came in. Its own retries do not
 # help here: they end once a response has arrived, so it never retries such an error. The `"midstream"`
 # fault makes one: a 200, a `message_start`, then `overloaded_error`.
+#
+# The status alone would say "success", so `is_transient` also reads the error type in the body.
+# `RETRYABLE_ERROR_TYPES` lists the types that mean "try again later": `rate_limit_error`,
+# `overloaded_error`, `api_error` (a server fault) and `timeout_error`. A type such as
+# `invalid_request_error` stays permanent.
 
 # %%
-from helpers.faults import fault_transport
 from helpers.retries import is_transient
 
 flaky = with_faults(sdk_client, ["midstream"])  # the client whose SDK retries are on
@@ -410,11 +416,10 @@ except anthropic.APIStatusError as err:
     print("is_transient:", is_transient(err))
 
 # %% [markdown]
-# The status alone would say "success", so `is_transient` also reads the error type in the body.
-# `RETRYABLE_ERROR_TYPES` lists the types that mean "try again later": `rate_limit_error`,
-# `overloaded_error`, `api_error` (a server fault) and `timeout_error`. A type such as
-# `invalid_request_error` stays permanent. To retry a stream, make the whole stream the call that
-# `call_with_retries()` repeats:
+# ### Going further: retrying a stream
+#
+# To retry a stream, make the whole stream the call that `call_with_retries()` repeats, handing it
+# the seconds left as its `timeout`:
 
 # %%
 def streamed_reply(client, timeout):
@@ -515,7 +520,7 @@ def ask_for_json(client, prompt, max_tokens=300):
             return parse_project(text)
         except ValueError as err:
             problem = str(err)
-            print(f"reply {attempt} could not be used: {problem}")
+            print(f"reply {attempt} could not be used: {problem}; it began {text[:12]!r}")
         messages += [
             {"role": "assistant", "content": text},
             {
@@ -534,9 +539,10 @@ except BadOutputError as err:  # a model that never writes valid JSON (some smal
     print("failed clearly:", err)
 
 # %% [markdown]
-# In this sample, the first reply came wrapped in a Markdown code fence (real models often do that,
-# even when told not to), so `json.loads` rejected it; the second, asked with the error, parsed. With too small a
-# budget the reply is cut off, and the function fails with a message that says what to change:
+# A reply that could not be used gets a line saying why, and how it began: real models often wrap
+# JSON in a Markdown code fence (`` ```json ``), even when told not to, and `json.loads` rejects the
+# fence. The line after it is the project from the reply that parsed. With too small a budget the
+# reply is cut off, and the function fails with a message that says what to change:
 
 # %%
 try:
@@ -551,7 +557,9 @@ except BadOutputError as err:
 # 5.5 models, the workbook's default among them, cannot be forced to call a tool (a `tool_choice` of
 # `any` or of one named tool is an error on them), so the model may always answer in text instead.
 # Before acting, find the `tool_use` block you need, or fail clearly. Here the customer gives no
-# order number, so the model has nothing to look up and is likely to ask for it in words.
+# order number, so the model has nothing to look up and is likely to ask for it in words. If it
+# does, asking again would not help: the request lacks what the tool needs. Show the model's words
+# to the customer, or ask for the order number, and carry on from there.
 # <!-- source: https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5 (forced tool use returns an error); anthropic/types/tool_use_block.py -->
 
 # %%
@@ -589,18 +597,18 @@ except BadOutputError as err:
     print("failed clearly:", err)
 
 # %% [markdown]
-# Asking again would not help here: the request lacks what the tool needs. Show the model's words to
-# the customer, or ask for the order number, and carry on from there.
-
-# %% [markdown]
-# ### Prevent it at the source: structured outputs
+# ### Going further: structured outputs, to prevent it at the source
 #
 # Validating is the safety net. Where the API can enforce the shape, ask it to: with
 # `output_config={"format": {"type": "json_schema", "schema": {...}}}` (or `client.messages.parse()`
-# with a pydantic model) the reply's text is JSON that matches your schema, with no code fence, and
+# with a *pydantic model*) the reply's text is JSON that matches your schema, with no code fence, and
 # a tool defined with `"strict": True` gets inputs that match its `input_schema`. Keep the validation
 # above all the same: a reply can still be cut off by `max_tokens`, and a local model or an older one
 # may not support these options.
+#
+# *pydantic* is a widely used Python library in which a class with typed fields describes data: such
+# a class is a *pydantic model*. pydantic turns it into a JSON schema, and checks data against it,
+# converting what it can (a string of digits into an `int`, say). Lesson 06 uses one.
 # <!-- source: anthropic/types/output_config_param.py (format: JSONOutputFormatParam); anthropic/resources/messages/messages.py (parse); anthropic/types/tool_param.py (strict); https://platform.claude.com/docs/en/build-with-claude/structured-outputs -->
 
 # %% [markdown]
