@@ -422,8 +422,8 @@ except anthropic.APIStatusError as err:
 # the seconds left as its `timeout`:
 
 # %%
-def streamed_reply(client, timeout):
-    with client.messages.stream(**REQUEST, timeout=timeout) as stream:
+def streamed_reply(flaky_client, timeout):
+    with flaky_client.messages.stream(**REQUEST, timeout=timeout) as stream:
         return stream.get_final_message()
 
 
