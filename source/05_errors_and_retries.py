@@ -105,9 +105,9 @@ except anthropic.RateLimitError as err:
 # **The lecture says** a 429 means wait and retry; **today** most 429s clear once you wait as long as
 # the server asks, but some never do:
 #
-# - `anthropic.EnforcedSpendLimitReachedError`: the organization spent the most its usage *tier*
-#   allows in a month. The API puts each organization in a tier, which sets its rate limits and its
-#   monthly spend limit; an organization moves up a tier as its total credit purchases pass the next
+# - `anthropic.EnforcedSpendLimitReachedError`: the organisation spent the most its usage *tier*
+#   allows in a month. The API puts each organisation in a tier, which sets its rate limits and its
+#   monthly spend limit; an organisation moves up a tier as its total credit purchases pass the next
 #   tier's threshold;
 # - `anthropic.ContractSpendLimitReachedError`: it reached the spend limit of its contract.
 #
@@ -118,7 +118,7 @@ except anthropic.RateLimitError as err:
 # error: the server itself tells you that retrying cannot help, and the SDK's own retries obey it.
 # But the SDK's retries go by the status and `x-should-retry` alone, so without that header they
 # retry a spent limit like any 429; `call_with_retries`, below, reads `error_code` and stops at once.
-# <!-- source: anthropic/_exceptions.py (APIStatusError.error_code); anthropic/types/shared/enforced_spend_limit_reached_error.py, contract_spend_limit_reached_error.py; anthropic/_error_classes.py (make_status_error: class from status and error_code); anthropic/_base_client.py (_should_retry reads x-should-retry) -->
+# <!-- source: https://platform.claude.com/docs/en/api/rate-limits (usage tiers: spend and rate limits, advanced by credit purchases); anthropic/_exceptions.py (APIStatusError.error_code); anthropic/types/shared/enforced_spend_limit_reached_error.py, contract_spend_limit_reached_error.py; anthropic/_error_classes.py (make_status_error: class from status and error_code); anthropic/_base_client.py (_should_retry reads x-should-retry) -->
 
 # %%
 NEVER_CLEARS = {"enforced_spend_limit_reached", "contract_spend_limit_reached"}
@@ -151,7 +151,7 @@ for fault in ("429", "spend-limit"):  # an ordinary rate limit, then a spent mon
 # The injected 429 carries them all, as the API would; `with_raw_response` gives you a successful
 # reply's headers along with the reply. The recordings keep these headers, so a replayed reply shows
 # the limits it was recorded with (for the samples, the stand-in server's, sized like a Tier 1
-# organization's); with a key you see your own.
+# organisation's); with a key you see your own.
 # <!-- source: https://platform.claude.com/docs/en/api/rate-limits (response headers; token bucket; retry-after in seconds); https://docs.aws.amazon.com/claude-platform/latest/userguide/rate-limits.html (the same header names); helpers/wire.py (rate_limit_headers); helpers/exchanges.py (is_kept_header) -->
 
 # %%

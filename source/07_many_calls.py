@@ -93,7 +93,7 @@ print(f"{len(one_by_one)} calls; their replies took {sum(durations):.1f} s in al
 # ## Rate limits
 #
 # A provider limits how many requests, and how many tokens, an organisation may send per minute; the
-# limits grow with its usage tier. Every reply says where you stand, in headers named
+# limits grow with its usage tier (lesson 05: the tier an organisation reaches as it buys credit). Every reply says where you stand, in headers named
 # `anthropic-ratelimit-...` (lesson 05): the limit, what is left, and when the budget is full again.
 # The API refills it continuously, so what is left climbs back as time passes. The recordings keep
 # these headers as the server sent them (for these samples, the workbook's stand-in server). A loop
@@ -167,17 +167,18 @@ print(tickets.same_categories([c for c, _, _ in at_once], [c for c, _, _ in one_
 # are left, it spaces the calls by the time until the budget is full divided by the requests left.
 # For a budget refilled continuously, that is slower than the refill only while fewer than half the
 # requests are left: then what is left climbs back; above half, it still falls, only more slowly,
-# until it is below half. After a 429 it holds *every* call for
-# what the `retry-after` header asks, since all the calls share one limit. It reads the requests
-# headers only; the token headers work the same way. Each decision is one printed line.
+# until it is below half. After a 429 it holds *every* call for what the `retry-after` header asks,
+# since all the calls share one limit. It reads the requests headers only; the token headers work the
+# same way. It prints a line only when it changes what it does (a hold after a 429, a slower pace, a
+# pace changed by half or more, full speed again), not at every wait; the cell's last line counts the
+# waits.
 #
 # Here it sorts the tickets again, with two 429s injected as in lesson 05 (`with_faults`), and set
 # to slow down early, once a fifth of the budget is gone, as suits a class whose students all share
 # one organisation's limits. A 429 is the limiter's to wait out: the call then goes again.
 # So that its decisions can be read one by one, the calls go one at a time (`limit=1`); in a
 # concurrent run it works the same, its lines in the order the replies come back. The budget refills
-# meanwhile, so the count of what is left can rise; the limiter says a line when it slows down, when
-# it changes its pace a lot, and when it speeds up. With no key, every reply is replayed, so the
+# meanwhile, so the count of what is left can rise. With no key, every reply is replayed, so the
 # waits are simulated and the cell takes no time; with a key they are real.
 
 # %%
@@ -208,7 +209,7 @@ async def classify_politely(ticket):
 
 politely = await map_bounded(classify_politely, tickets.TICKETS, limit=1, sleep=sleep)
 simulated = " (simulated)" if replays_only(client) else ""
-print(f"the limiter waited {len(limiter.waits)} times, {sum(limiter.waits):.1f} s in all{simulated}")
+print(f"{len(limiter.waits)} waits in all, {sum(limiter.waits):.1f} s{simulated}; the lines above are only its changes of pace")
 
 # %% [markdown]
 # ## How much faster?
