@@ -93,9 +93,10 @@ print(f"{len(one_by_one)} calls; their replies took {sum(durations):.1f} s in al
 # ## Rate limits
 #
 # A provider limits how many requests, and how many tokens, an organisation may send per minute; the
-# limits grow with its usage tier (lesson 05: the tier an organisation reaches as it buys credit). Every reply says where you stand, in headers named
-# `anthropic-ratelimit-...` (lesson 05): the limit, what is left, and when the budget is full again.
-# The API refills it continuously, so what is left climbs back as time passes. The recordings keep
+# limits grow with its usage tier (lesson 05: the tier an organisation reaches as it buys credit).
+# Every reply says where you stand, in headers named `anthropic-ratelimit-...` (lesson 05, in a
+# going-further section): the limit, what is left, and when the budget is full again, as an RFC 3339
+# time (such as `2026-12-07T05:30:00Z`, `Z` for UTC). The API refills it continuously, so what is left climbs back as time passes. The recordings keep
 # these headers as the server sent them (for these samples, the workbook's stand-in server). A loop
 # of short calls, like the one above, can already pass a low tier's limit. The last reply of the loop:
 # <!-- source: https://platform.claude.com/docs/en/api/rate-limits (response headers, tiers) -->
@@ -209,7 +210,7 @@ async def classify_politely(ticket):
 
 politely = await map_bounded(classify_politely, tickets.TICKETS, limit=1, sleep=sleep)
 simulated = " (simulated)" if replays_only(client) else ""
-print(f"{len(limiter.waits)} waits in all, {sum(limiter.waits):.1f} s{simulated}; the lines above are only its changes of pace")
+print(f"{len(limiter.waits)} waits in all, {sum(limiter.waits):.1f} s{simulated}; it printed a line only when it changed what it does")
 
 # %% [markdown]
 # ## How much faster?
