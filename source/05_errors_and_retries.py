@@ -375,7 +375,7 @@ print(f"one call, {fault_transport(flaky).requests} requests:", reply_text(reply
 # %% [markdown]
 # ### Going further: where the SDK's time went
 #
-# In the call above, before the second request, the 529 had carried no `retry-after`, so the SDK
+# In the call with `announce=print` above, before the second request, the 529 had carried no `retry-after`, so the SDK
 # used its own backoff for a first retry, shortened by its jitter of up to a quarter; before the
 # third, it waited what the 429's `retry-after-ms` asked for. From the SDK's own constants:
 # <!-- source: helpers/retries.py (SDK_INITIAL_RETRY_DELAY and SDK_MAX_RETRY_DELAY, carried from anthropic/_constants.py and checked against the SDK's real waits in tests/test_faults.py); anthropic/_base_client.py (_calculate_retry_timeout: jitter = 1 - 0.25 * random()) -->
@@ -541,7 +541,7 @@ except BadOutputError as err:  # a model that never writes valid JSON (some smal
 # %% [markdown]
 # A reply that could not be used gets a line saying why, and how it began: real models often wrap
 # JSON in a Markdown code fence (`` ```json ``), even when told not to, and `json.loads` rejects the
-# fence. The line after it is the project from the reply that parsed. With too small a budget the
+# fence. The project's line comes from the first reply that parsed. With too small a budget the
 # reply is cut off, and the function fails with a message that says what to change:
 
 # %%
