@@ -50,8 +50,8 @@ print(reply_text(response))
 
 # %% [markdown]
 # "Its" meant Ottawa, and the model knew, because the question about the capital and the answer
-# "Ottawa" were in the list it was sent. The third question leans on the history twice: "that" is
-# the population, of Ottawa.
+# "Ottawa" were in the list it was sent. The third question leans on the history too: "that" means
+# the population the last answer gave, Ottawa's.
 
 # %%
 messages.append({"role": "user", "content": "How does that compare with Toronto?"})
@@ -105,9 +105,7 @@ figure = plot_token_growth(turn_usages, title="A three-turn chat: input tokens p
 #
 # - **Other questions.** The lecture asks about France. This workbook asks about Canada on purpose:
 #   its capital, Ottawa, is not its largest city, which gives the third question something to
-#   compare. "How does that compare with Toronto?" leans on the history twice: which city "its"
-#   meant, and which number "that" is. This lesson also sends a short system prompt with every turn,
-#   and that is input too.
+#   compare. This lesson also sends a short system prompt with every turn, and that is input too.
 # - **Another model and tokenizer.** The lecture's model is not the workbook's default model, which
 #   cuts the same text into a different number of tokens.
 # - **Sample replies.** Unless you re-recorded them, the stored outputs are hand-written replies whose
@@ -354,9 +352,10 @@ else:  # a server whose usage does not count the history
     print("these calls did not grow, so at this rate they would never fill the window")
 
 # %% [markdown]
-# No single call of a run like this comes near the window, yet the run as a whole pays for every
-# token of every call. Cost, and the time each long request takes, become a problem long before the
-# window is full.
+# The agent's calls used a sliver of the window. The run as a whole, though, pays for every token of
+# every call, and that total grows far faster than any one call: the last line is what a run would
+# have sent by the time its last call filled the window. Cost, and the time each long request takes,
+# become a problem long before the window is full.
 #
 # Three ways to keep the history, and the bill, in check:
 #
@@ -445,7 +444,7 @@ print(reply_text(cache_read_reply))
 # cache, and the second read it back, as long as the catalogue clears the minimum.
 
 # %%
-from helpers.notices import prompt_caching_reported, say_if_no_cache_fields
+from helpers.notices import say_if_no_cache_fields
 
 MIN_CACHEABLE = facts.min_cacheable_tokens  # the shortest prefix the model caches, from helpers/models.py
 for label, usage in (("first call ", cache_write_reply.usage), ("second call", cache_read_reply.usage)):
@@ -454,7 +453,7 @@ for label, usage in (("first call ", cache_write_reply.usage), ("second call", c
     print(f"cache_read_input_tokens={usage.cache_read_input_tokens}")
 cached = cache_write_reply.usage.cache_creation_input_tokens or 0
 print(f"the cached prefix: {cached:,} tokens; the minimum: {MIN_CACHEABLE}")
-say_if_no_cache_fields(cache_write_reply.usage, cache_read_reply.usage, so="caching saves nothing below")
+say_if_no_cache_fields(cache_write_reply.usage, cache_read_reply.usage, so="these two calls show no cache at work")
 
 # %% [markdown]
 # ### Going further: what caching costs and saves
@@ -481,6 +480,9 @@ for label, rate in (
 # plain input price):
 
 # %%
+from helpers.notices import prompt_caching_reported
+
+
 def without_cache(usage):
     """The same usage as if nothing had been cached: every input token at the plain price."""
     cached = (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0)
