@@ -340,14 +340,15 @@ from helpers.models import DEFAULT_MODEL, MODELS
 facts = MODELS.get(MODEL, MODELS[DEFAULT_MODEL])  # helpers/models.py: the model's record (a local model: the default's)
 CONTEXT_WINDOW = facts.context_window  # tokens the model can read in one call
 first_sent, last_sent = growth.per_turn[0], growth.per_turn[-1]
-print(f"the agent's last call sent {last_sent:,} tokens: {last_sent / CONTEXT_WINDOW:.2%} of a {CONTEXT_WINDOW:,}-token window")
+print(f"the agent's last call sent {last_sent:,} tokens: {last_sent / CONTEXT_WINDOW:.2%} of the window")
+print(f"(the window of {facts.name}: {CONTEXT_WINDOW:,} tokens)")
 added = (last_sent - first_sent) / max(len(growth.per_turn) - 1, 1)  # tokens each call added, on average
 if added > 0:
-    calls_to_fill = int((CONTEXT_WINDOW - first_sent) / added) + 1
-    sent_by_then = calls_to_fill * first_sent + added * calls_to_fill * (calls_to_fill - 1) / 2
-    in_all = f"{sent_by_then / 1e9:,.1f} billion" if sent_by_then >= 1e9 else f"{sent_by_then / 1e6:,.1f} million"
-    print(f"adding about {added:,.0f} tokens a call, a run like it would fill the window after about {calls_to_fill:,} calls,")
-    print(f"having sent about {in_all} input tokens in all: ${sent_by_then * facts.input_price / 1e6:,.0f} of input at {facts.name}'s price")
+    calls = int((CONTEXT_WINDOW - first_sent) / added) + 1  # calls until the last one fills the window
+    sent = calls * first_sent + added * calls * (calls - 1) / 2  # input tokens of all those calls
+    in_all = f"{sent / 1e9:,.1f} billion" if sent >= 1e9 else f"{sent / 1e6:,.1f} million"
+    print(f"adding about {added:,.0f} tokens a call, a run like it fills the window after about {calls:,} calls,")
+    print(f"having sent about {in_all} input tokens: ${sent * facts.input_price / 1e6:,.0f} of input at its price")
 else:  # a server whose usage does not count the history
     print("these calls did not grow, so at this rate they would never fill the window")
 
