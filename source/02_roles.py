@@ -31,23 +31,15 @@ client = get_client("02_roles")
 # | **assistant** | the model, *or your code* | What the model has already said. It continues from there. |
 #
 # In this API the system prompt is not a message: it is the separate `system` parameter, and the
-# `messages` list holds the `user` and `assistant` turns. The newest models also accept a `system` turn
-# *later* in the list, to add instructions partway through without editing `system` (which would
-# spoil the prompt cache, lesson 03). The rules, from the docs:
-#
-# - **Which models:** Claude Opus 4.8, Opus 5 and 5.5, Sonnet 5.5, Haiku 5.5, Fable 5 and 5.1, and
-#   Mythos 5 and 5.1, the workbook's default model among them. Not Claude Sonnet 5, and not older
-#   models such as the lecture's Sonnet 4.6: they reject any `system` turn.
-# - **Where it may stand:** right after a `user` turn (one carrying tool results counts) or after an
-#   `assistant` turn that ends in a server tool's result; and either last in the list or right before
-#   an `assistant` turn. Never between a `tool_use` and its `tool_result`. Anywhere else: a 400 error.
-# - **Never first**, on any model: instructions for the whole conversation go in `system`.
+# `messages` list holds the `user` and `assistant` turns.
 #
 # **The lecture says** a system prompt is typically set once and not changed during a conversation;
-# **today** that still holds for `system` itself (editing it spoils the cache and the thinking bound
-# to it, lessons 03 and 06), but the newest models take new instructions partway through as a
-# `system` turn.
-# <!-- source: https://platform.claude.com/docs/en/build-with-claude/mid-conversation-system-messages (supported models; placement rules; "not for the first message") -->
+# **today** that still holds for `system` itself (editing it spoils the prompt cache and the thinking
+# bound to it, lessons 03 and 06), but the newest models, the workbook's default among them, also take
+# new instructions partway through as a `system` turn *later* in `messages` (never first). Where such
+# a turn may stand, and which models take it: a going-further section after "Where the system prompt
+# lives".
+# <!-- source: https://platform.claude.com/docs/en/build-with-claude/mid-conversation-system-messages (supported models; "not for the first message") -->
 
 # %% [markdown]
 # ## system: the same question, two framings
@@ -268,6 +260,29 @@ print(reply_text(response))
 # the next section. Exercise 1 asks you to convert one shape into the other.
 
 # %% [markdown]
+# ### Going further: a `system` turn partway through
+#
+# On the newest models a `system` turn inside `messages` adds instructions partway through a
+# conversation, without editing the `system` parameter (which would spoil the prompt cache). The rules,
+# from the docs:
+#
+# - **Where it may stand:** right after a `user` turn (one carrying tool results counts) or after an
+#   `assistant` turn that ends in a server tool's result; and either last in the list or right before
+#   an `assistant` turn. Never between a `tool_use` and its `tool_result`. Anywhere else: a 400 error.
+# - **Never first**, on any model: instructions for the whole conversation go in `system`.
+# - **Which models:** older ones, such as the lecture's Claude Sonnet 4.6, reject any `system` turn.
+#   The docs' page lists every model that takes one; of the models this workbook knows
+#   (`helpers/models.py`):
+# <!-- source: https://platform.claude.com/docs/en/build-with-claude/mid-conversation-system-messages (supported models; placement rules; "not for the first message") -->
+
+# %%
+from helpers.models import MODELS
+
+for facts in MODELS.values():
+    verdict = "takes" if facts.accepts_mid_conversation_system else "rejects"
+    print(f"{facts.name:<18} {facts.id:<18} {verdict} a later system turn")
+
+# %% [markdown]
 # ## Histories the API rejects
 #
 # The API checks the shape of `messages` before the model sees anything, and answers a malformed
@@ -312,8 +327,8 @@ for problem, messages in MALFORMED.items():
 # - **Every message needs content.** An empty turn usually means code appended a reply that failed or
 #   had no text.
 # - **No `system` turn first.** The system prompt goes in the `system` parameter, on every model;
-#   only the models listed above take a `system` turn later, and only where the rules allow. Tool
-#   results go in a user turn: there is never a `"tool"` role.
+#   only the newest models take a `system` turn later, and only where the rules allow (the
+#   going-further section above). Tool results go in a user turn: there is never a `"tool"` role.
 #
 # Each error is a bug in the code that built the history, so retrying the same request cannot help:
 # fix the history. (Lesson 05 is about the errors worth retrying.)
@@ -386,8 +401,8 @@ check_tool_result_message("tool_result_message")
 #
 # Complete `is_valid_history(messages)`: return `True` when the list keeps the three rules above, and
 # `False` when it breaks one: the first message comes from the user (the safe rule); every role is
-# `"user"` or `"assistant"` (a simplification: the default model also accepts a later `system` turn,
-# above); every message has non-empty content.
+# `"user"` or `"assistant"` (a simplification: the default model also accepts a later `system` turn, going
+# further above); every message has non-empty content.
 # (Content is a string or a list of blocks; both can be empty. An empty list of messages is not a
 # valid history either, and neither is one with a message that has no `"role"` or no `"content"`:
 # return `False` for it, don't crash.)

@@ -10,7 +10,8 @@
 #
 # - Explain why each call must carry the whole conversation, and show what breaks when it doesn't
 # - Measure how input tokens grow turn by turn, and plot that growth
-# - Estimate what an agent's long exchange costs, and why the total grows roughly with the square of its turns
+# - See why an agent's bill follows the running total of its input (going further: why that total grows
+#   roughly with the square of its calls)
 # - Keep a long conversation in bounds: the context window, trimming, summaries and prompt caching
 # - Write a chat function that keeps its history
 #
@@ -49,8 +50,8 @@ print(reply_text(response))
 
 # %% [markdown]
 # "Its" meant Ottawa, and the model knew, because the question about the capital and the answer
-# "Ottawa" were in the list it was sent. The third question leans on the history twice: "that" is
-# the population, of Ottawa.
+# "Ottawa" were in the list it was sent. The third question leans on the history too: "that" means
+# the population the last answer gave, Ottawa's.
 
 # %%
 messages.append({"role": "user", "content": "How does that compare with Toronto?"})
@@ -90,7 +91,8 @@ say_if_not_growing(turn_usages, so="the climb described above does not show in t
 
 # %% [markdown]
 # `plot_token_growth()` from `helpers.plots` draws the same numbers. The bars are what each call sent;
-# the line is the running total of input tokens, which is what you are billed for.
+# the line is the running total of input tokens: the input you are billed for. (`scripts/conversation.py`
+# runs the same conversation as a script, one line per turn; with `--plot growth.png` it saves this plot.)
 
 # %%
 figure = plot_token_growth(turn_usages, title="A three-turn chat: input tokens per turn")
@@ -103,9 +105,7 @@ figure = plot_token_growth(turn_usages, title="A three-turn chat: input tokens p
 #
 # - **Other questions.** The lecture asks about France. This workbook asks about Canada on purpose:
 #   its capital, Ottawa, is not its largest city, which gives the third question something to
-#   compare. "How does that compare with Toronto?" leans on the history twice: which city "its"
-#   meant, and which number "that" is. This lesson also sends a short system prompt with every turn,
-#   and that is input too.
+#   compare. This lesson also sends a short system prompt with every turn, and that is input too.
 # - **Another model and tokenizer.** The lecture's model is not the workbook's default model, which
 #   cuts the same text into a different number of tokens.
 # - **Sample replies.** Unless you re-recorded them, the stored outputs are hand-written replies whose
@@ -121,10 +121,6 @@ LECTURE_INPUT_TOKENS = (32, 50, 93)  # the lecture's conversation.py, with its o
 print("turn  lecture  this run")
 for number, (lecture, usage) in enumerate(zip(LECTURE_INPUT_TOKENS, turn_usages, strict=True), start=1):
     print(f"{number:>4}  {lecture:>7}  {sent_tokens(usage):>8}")  # cache reads were sent too
-
-# %% [markdown]
-# The same conversation as a script: `scripts/conversation.py` prints one line per turn, and with
-# `--plot growth.png` saves the plot above.
 
 # %% [markdown]
 # ## An agent's history grows much faster
@@ -242,7 +238,8 @@ for _ in range(10):  # a safety limit: never loop for ever
     )
     agent_usages.append(agent_reply.usage)
     tokens = agent_reply.usage.input_tokens
-    print(f"call {len(agent_usages)}: sends {len(agent_messages):>2} messages, {tokens:,} input tokens")
+    sent = len(agent_messages)
+    print(f"call {len(agent_usages)}: sends {sent:>2} message{'s' if sent > 1 else ''}, {tokens:,} input tokens")
     agent_messages.append({"role": "assistant", "content": agent_reply.content})
     if agent_reply.stop_reason != "tool_use":
         break
@@ -262,7 +259,8 @@ print(f"\n{len(agent_messages)} messages in the end. The model's last word:\n{re
 # %% [markdown]
 # Each call carried the whole exchange so far: the task, the model's requests for tools, and what
 # they returned. Reading one file put its whole text into the history, and every later call paid for
-# it again.
+# it again. You pay for the input of *every* call, so the bill follows the cumulative column, not the
+# last call's figure.
 
 # %%
 growth = token_growth(agent_usages)
@@ -274,9 +272,9 @@ for turn, sent, total in zip(growth.turns, growth.per_turn, growth.cumulative, s
 figure = plot_token_growth(agent_usages, title="An agent finding a bug: input tokens per call")
 
 # %% [markdown]
-# ## What the total costs, and how it grows
+# ### Going further: what a long agent run costs
 #
-# You pay for the input of *every* call, so the bill follows the cumulative line, not the last bar.
+# The run above in dollars, input and output apart:
 
 # %%
 price = price_for(MODEL)  # for a model with no price (a local one), the default model's, and a line saying so
@@ -323,7 +321,8 @@ for calls in (6, 12, 24, 48, 96):
 
 # %% [markdown]
 # Read the ratio column: each doubling of the calls multiplies the total by more than two, and the
-# factor climbs towards four as the history outgrows the fixed part.
+# factor climbs towards four as the history outgrows the fixed part. (The next section sets a run like
+# this against the model's context window.)
 
 # %% [markdown]
 # ## Keeping a long conversation in bounds
@@ -332,7 +331,7 @@ for calls in (6, 12, 24, 48, 96):
 # tokens, holds the system prompt, the tools, every message and the reply being written. The current
 # Claude models, the workbook's default among them, read up to a million tokens; each model's page in
 # the docs gives its figure. A request whose input is larger fails with a 400 error. Against the
-# longest run of the projection above:
+# agent's run above, assuming each further call would add what its calls added on average:
 # <!-- source: https://platform.claude.com/docs/en/models/sonnet-5-5/overview (1M-token context window) -->
 
 # %%
@@ -340,12 +339,24 @@ from helpers.models import DEFAULT_MODEL, MODELS
 
 facts = MODELS.get(MODEL, MODELS[DEFAULT_MODEL])  # helpers/models.py: the model's record (a local model: the default's)
 CONTEXT_WINDOW = facts.context_window  # tokens the model can read in one call
-print(f"its last call sends {last_call:,.0f} tokens: {last_call / CONTEXT_WINDOW:.1%} of the window")
-print(f"its {calls} calls send {total:,.0f} input tokens in all, for ${dollars:.2f}")
+first_sent, last_sent = growth.per_turn[0], growth.per_turn[-1]
+print(f"the agent's last call sent {last_sent:,} tokens: {last_sent / CONTEXT_WINDOW:.2%} of the window")
+print(f"(the window of {facts.name}: {CONTEXT_WINDOW:,} tokens)")
+added = (last_sent - first_sent) / max(len(growth.per_turn) - 1, 1)  # tokens each call added, on average
+if added > 0:
+    calls = int((CONTEXT_WINDOW - first_sent) / added) + 1  # calls until the last one fills the window
+    sent = calls * first_sent + added * calls * (calls - 1) / 2  # input tokens of all those calls
+    in_all = f"{sent / 1e9:,.1f} billion" if sent >= 1e9 else f"{sent / 1e6:,.1f} million"
+    print(f"adding about {added:,.0f} tokens a call, a run like it fills the window after about {calls:,} calls,")
+    print(f"having sent about {in_all} input tokens: ${sent * facts.input_price / 1e6:,.0f} of input at its price")
+else:  # a server whose usage does not count the history
+    print("these calls did not grow, so at this rate they would never fill the window")
 
 # %% [markdown]
-# No single call comes near the window, yet the run as a whole pays for every token of every call.
-# Cost, and the time each long request takes, become a problem long before the window is full.
+# The agent's calls used a sliver of the window. The run as a whole, though, pays for every token of
+# every call, and that total grows far faster than any one call: the last line is what a run would
+# have sent by the time its last call filled the window. Cost, and the time each long request takes,
+# become a problem long before the window is full.
 #
 # Three ways to keep the history, and the bill, in check:
 #
@@ -370,24 +381,13 @@ print(f"its {calls} calls send {total:,.0f} input tokens in all, for ${dollars:.
 # - The first call *writes* the prefix to the cache: `usage.cache_creation_input_tokens`, at a higher
 #   price than plain input.
 # - A later call with the same prefix, within five minutes of the last use, *reads* it:
-#   `usage.cache_read_input_tokens`, at a fraction of the input price. For a prefix reused less
-#   often, `{"type": "ephemeral", "ttl": "1h"}` keeps it for an hour, at a higher write price.
+#   `usage.cache_read_input_tokens`, at a fraction of the input price.
 # - `usage.input_tokens` then counts only what came after the prefix.
 #
 # The prefix must be identical, byte for byte, and at least a minimum length that depends on the
-# model: 512 tokens on the 5.5 models, the workbook's default among them; 1,024 on Claude Sonnet 4.6,
-# Sonnet 5 and Opus 4.8; up to 4,096 on some others, such as Claude Haiku 4.5 (each model's figure is
-# in the docs). A shorter prefix is simply not cached, without any error.
-# <!-- source: anthropic/resources/messages/messages.py (top-level cache_control: "automatically applies a cache_control marker to the last cacheable block"); anthropic/types/cache_control_ephemeral_param.py (ttl "5m" or "1h"); https://platform.claude.com/docs/en/build-with-claude/prompt-caching (minimum cacheable prompt length per model; 1-hour writes at 2x input) -->
-
-# %%
-print(f"{priced_as(MODEL)}, dollars per million tokens: input ${price.input:.2f}")  # whose prices these are
-for label, rate in (
-    ("cache write, 5 minutes", price.cache_write),
-    ("cache write, 1 hour", price.cache_write_1h),
-    ("cache read", price.cache_read),
-):
-    print(f"  {label:<22} ${rate:>5.2f}  ({rate / price.input:g} x input)")
+# model (the usage cell below prints this model's). A shorter prefix is simply not cached, without
+# any error.
+# <!-- source: anthropic/resources/messages/messages.py (top-level cache_control: "automatically applies a cache_control marker to the last cacheable block"); https://platform.claude.com/docs/en/build-with-claude/prompt-caching (minimum cacheable prompt length per model) -->
 
 # %% [markdown]
 # Here a shop assistant answers from its catalogue: 150 lines that every call sends in the system
@@ -445,7 +445,7 @@ print(reply_text(cache_read_reply))
 # cache, and the second read it back, as long as the catalogue clears the minimum.
 
 # %%
-from helpers.notices import prompt_caching_reported, say_if_no_cache_fields
+from helpers.notices import say_if_no_cache_fields
 
 MIN_CACHEABLE = facts.min_cacheable_tokens  # the shortest prefix the model caches, from helpers/models.py
 for label, usage in (("first call ", cache_write_reply.usage), ("second call", cache_read_reply.usage)):
@@ -454,12 +454,36 @@ for label, usage in (("first call ", cache_write_reply.usage), ("second call", c
     print(f"cache_read_input_tokens={usage.cache_read_input_tokens}")
 cached = cache_write_reply.usage.cache_creation_input_tokens or 0
 print(f"the cached prefix: {cached:,} tokens; the minimum: {MIN_CACHEABLE}")
-say_if_no_cache_fields(cache_write_reply.usage, cache_read_reply.usage, so="caching saves nothing below")
+say_if_no_cache_fields(cache_write_reply.usage, cache_read_reply.usage, so="these two calls show no cache at work")
 
 # %% [markdown]
-# In dollars, against the same two calls without caching (every token at the plain input price):
+# ### Going further: what caching costs and saves
+#
+# A cache write is billed above the plain input price, a read far below it. For a prefix reused less
+# often than every five minutes, `{"type": "ephemeral", "ttl": "1h"}` keeps it for an hour, at a
+# higher write price. The minimum length of a cacheable prefix differs from model to model (each
+# model's figure is on the docs' prompt-caching page; `helpers/models.py` keeps it for the models the
+# workbook knows). The prices of this lesson's model:
+# <!-- source: anthropic/types/cache_control_ephemeral_param.py (ttl "5m" or "1h"); https://platform.claude.com/docs/en/build-with-claude/prompt-caching (1-hour writes at 2x input) -->
 
 # %%
+price = price_for(MODEL)  # for a model with no price (a local one), the default model's, and a line saying so
+print(f"{priced_as(MODEL)}, dollars per million tokens: input ${price.input:.2f}")  # whose prices these are
+for label, rate in (
+    ("cache write, 5 minutes", price.cache_write),
+    ("cache write, 1 hour", price.cache_write_1h),
+    ("cache read", price.cache_read),
+):
+    print(f"  {label:<22} ${rate:>5.2f}  ({rate / price.input:g} x input)")
+
+# %% [markdown]
+# In dollars, the two calls above against the same two calls without caching (every token at the
+# plain input price):
+
+# %%
+from helpers.notices import prompt_caching_reported
+
+
 def without_cache(usage):
     """The same usage as if nothing had been cached: every input token at the plain price."""
     cached = (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0)
@@ -491,8 +515,7 @@ else:
 # - The API is stateless: the model knows only what the request carries. Your code keeps the
 #   conversation in a list and sends all of it on every call.
 # - Input tokens grow every turn, because the whole history is re-sent; the bill follows the running
-#   total, which grows faster than the number of turns, towards the square of it once the history
-#   outweighs the fixed part of each call.
+#   total, which grows faster than the number of turns.
 # - Agents grow their history fastest: what each tool returns stays in it for the rest of the run.
 # - Keep long conversations in bounds by trimming or summarising old turns, and make the repeated
 #   prefix cheaper with prompt caching (`cache_control` on a block or on the whole request; watch

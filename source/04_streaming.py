@@ -38,7 +38,8 @@ client = get_client("04_streaming")
 # 2. **Long generations stay within timeouts.** A call without streaming is one HTTP response that
 #    sends nothing until the reply is complete. A connection that stays silent for minutes is what
 #    timeouts, proxies and load balancers cut. A stream sends data all along, so only the gap
-#    *between* pieces has to stay short (the SDK's own check for long calls is below).
+#    *between* pieces has to stay short. (The SDK even refuses some long calls made without
+#    streaming: the going-further section at the end of the next section says which.)
 # 3. **A user-facing app feels alive.** Text that moves shows that something is happening, and lets
 #    the user stop a reply that is going the wrong way without waiting for its end.
 #
@@ -46,32 +47,6 @@ client = get_client("04_streaming")
 # reply before acting on it), streaming only adds code: you need the whole reply anyway. A plain
 # call is simpler there. The exception is a reply long enough to risk a timeout: stream it, and
 # collect the final message at the end, as the next section shows.
-
-# %% [markdown]
-# ### The SDK's ten-minute check, and this workbook's client
-#
-# Before it sends a call without streaming, the SDK estimates the longest it could take: an hour for
-# 128,000 output tokens, so `3600 × max_tokens / 128,000` seconds. Above ten minutes it raises a
-# `ValueError` that says to stream, and sends nothing. But it runs this check **only when the client
-# still has the SDK's default timeout** (ten minutes). `get_client()` gives this workbook's clients a
-# 120-second timeout, so for them the check never runs: the call is sent, and when the whole reply
-# takes more than 120 s to arrive, the client gives up with an `APITimeoutError`. The SDK retries a
-# timeout (twice, by default), so you may wait three times 120 s before you see it. No request below
-# is sent: the `ValueError` comes first, and the last line only reads the client's setting.
-# <!-- source: anthropic/resources/messages/messages.py (create: the check runs only while the client keeps the SDK's DEFAULT_TIMEOUT); anthropic/_base_client.py (_calculate_nonstreaming_timeout; timeouts are retried); anthropic/_constants.py (DEFAULT_TIMEOUT, MODEL_NONSTREAMING_TOKENS: lower caps for a few Claude Opus 4 IDs only); helpers/client.py (DEFAULT_TIMEOUT) -->
-
-# %%
-import anthropic
-
-limit = 10 * 60 * 128_000 // 3600  # the largest max_tokens the estimate lets through
-print(f"with the SDK's default timeout, the check refuses max_tokens above {limit:,}")
-
-sdk_defaults = anthropic.Anthropic(api_key="not-needed: nothing is sent")
-try:
-    sdk_defaults.messages.create(model=MODEL, max_tokens=limit + 1, messages=[{"role": "user", "content": "Hi"}])
-except ValueError as err:
-    print("ValueError before sending:", str(err).split(".")[0])
-print(f"this workbook's client waits at most {client.timeout.read:g} s for a reply, and skips the check")
 
 # %% [markdown]
 # ## Streaming with `messages.stream`
@@ -95,12 +70,38 @@ with client.messages.stream(model=MODEL, max_tokens=400, messages=[{"role": "use
 # After the loop, `get_final_message()` returns the same `Message` a call without streaming would
 # have returned: the whole `content`, the `stop_reason` and the `usage`. The number of output tokens
 # is only known once the model stops, so read `usage` here, after the stream, not from its first
-# event.
+# event. That count includes any thinking, which the text's length below leaves out.
 
 # %%
 print("stop_reason:", final.stop_reason)
 print("text length:", len(reply_text(final)), "characters")
 print(usage_line(final.usage))
+
+# %% [markdown]
+# ### Going further: the SDK's ten-minute check, and this workbook's client
+#
+# Before it sends a call without streaming, the SDK estimates the longest it could take: an hour for
+# 128,000 output tokens, so `3600 × max_tokens / 128,000` seconds. Above ten minutes it raises a
+# `ValueError` that says to stream, and sends nothing. But it runs this check **only when the client
+# still has the SDK's default timeout** (ten minutes). `get_client()` gives this workbook's clients a
+# 120-second timeout, so for them the check never runs: the call is sent, and when the whole reply
+# takes more than 120 s to arrive, the client gives up with an `APITimeoutError`. The SDK retries a
+# timeout (twice, by default), so you may wait three times 120 s before you see it. No request below
+# is sent: the `ValueError` comes first, and the last line only reads the client's setting.
+# <!-- source: anthropic/resources/messages/messages.py (create: the check runs only while the client keeps the SDK's DEFAULT_TIMEOUT); anthropic/_base_client.py (_calculate_nonstreaming_timeout; timeouts are retried); anthropic/_constants.py (DEFAULT_TIMEOUT, MODEL_NONSTREAMING_TOKENS: lower caps for a few Claude Opus 4 IDs only); helpers/client.py (DEFAULT_TIMEOUT) -->
+
+# %%
+import anthropic
+
+limit = 10 * 60 * 128_000 // 3600  # the largest max_tokens the estimate lets through
+print(f"with the SDK's default timeout, the check refuses max_tokens above {limit:,}")
+
+sdk_defaults = anthropic.Anthropic(api_key="not-needed: nothing is sent")
+try:
+    sdk_defaults.messages.create(model=MODEL, max_tokens=limit + 1, messages=[{"role": "user", "content": "Hi"}])
+except ValueError as err:
+    print("ValueError before sending:", str(err).split(".")[0])
+print(f"this workbook's client waits at most {client.timeout.read:g} s for a reply, and skips the check")
 
 # %% [markdown]
 # ## What travels over the wire
