@@ -210,7 +210,10 @@ async def classify_politely(ticket):
 
 politely = await map_bounded(classify_politely, tickets.TICKETS, limit=1, sleep=sleep)
 simulated = " (simulated)" if replays_only(client) else ""
-print(f"{len(limiter.waits)} waits in all, {sum(limiter.waits):.1f} s{simulated}; it printed a line only when it changed what it does")
+print(
+    f"{len(limiter.waits)} waits in all, {sum(limiter.waits):.1f} s{simulated}; "
+    "it printed a line only when it changed what it does"
+)
 
 # %% [markdown]
 # ## How much faster?
