@@ -340,7 +340,8 @@ def map_not_async(call, items, *, limit, max_attempts=3, sleep=asyncio.sleep):
         (bounded(), "✅"),
         (map_placeholder, "`map_bounded` returns None"),
         (map_not_async, "not a coroutine function: define it with `async def`"),
-        (map_unbounded, "12 calls were in flight at once with limit=3: use an asyncio.Semaphore(limit)"),
+        # How many of the 12 overlap depends on how fast this machine sends them, so the count is not pinned.
+        (map_unbounded, "calls were in flight at once with limit=3: use an asyncio.Semaphore(limit)"),
         (map_sequential, "nothing overlaps: with limit=3 the calls ran one at a time"),
         (bounded(limit_of=lambda limit: limit - 1), "at most 2 calls ran at once with limit=3"),
         (bounded(limit_of=lambda limit: 3), "at most 3 calls ran at once with limit=4"),
