@@ -204,7 +204,8 @@ print(f"assistant: {reply_text(answer_reply)}")
 
 # %% [markdown]
 # Read the roles down the left: the conversation alternates user, assistant, user, assistant, even
-# though only the first user turn came from a person. The middle one was our code reporting back.
+# though only the first user turn came from a person. The second user turn was our code reporting
+# back.
 
 # %% [markdown]
 # ## Where the system prompt lives
@@ -319,8 +320,9 @@ for problem, messages in MALFORMED.items():
 # What each one means, and the usual cause:
 #
 # - **Start with a user turn.** The Messages API has required the first message to come from the user,
-#   and providers that serve Claude, such as Amazon Bedrock, enforce it. The 400 printed above comes
-#   from the workbook's stand-in server, which keeps that rule; the current API may be more lenient.
+#   and providers that serve Claude, such as Amazon Bedrock, enforce it. The sample recordings come
+#   from the workbook's stand-in server, which keeps that rule; the current API may be more lenient,
+#   and then the loop above says the history was accepted.
 #   A history that opens with a user turn is accepted everywhere, so treat it as the rule.
 #   A history that breaks it usually comes from code that trims old turns and cuts between a question
 #   and its answer (exercise 2 of lesson 03).

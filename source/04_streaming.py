@@ -122,8 +122,8 @@ print(f"this workbook's client waits at most {client.timeout.read:g} s for a rep
 #
 # Here is a short reply, event by event (the middle is summarised). Block 0 is a `thinking` block:
 # with the default display its text is left out, so it carries only its `signature_delta`; the
-# answer is block 1. Its recording holds one event more than is printed: a `ping`, dropped by the
-# SDK before the loop could see it.
+# answer is block 1. A recording can also hold `ping` events, which the SDK drops before the loop
+# sees them.
 # <!-- source: anthropic/types/raw_content_block_delta_event.py, thinking_delta.py, signature_delta.py; anthropic/types/thinking_config_adaptive_param.py (display: summarized | omitted) -->
 
 # %%
