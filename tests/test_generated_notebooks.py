@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import nbformat
+import pytest
 
 from tools import build_notebooks
 from tools.build_notebooks import BEGIN, END, LECTURE_MAP_NAME, STUDENT_MARKER, edition_source
@@ -145,6 +146,33 @@ def test_a_main_path_cell_that_needs_a_side_topics_name_is_refused():
     assert build_notebooks.weight_problems(rebinds, "lesson") == []
     its_own = cells_of("### Going further: setup", "helper = 1", "## Next", "def check(helper):\n    return helper")
     assert build_notebooks.weight_problems(its_own, "lesson") == [], "a parameter is the function's own name"
+
+
+@pytest.mark.parametrize("change", ["{0}.append('extra')", "{0}[0] = 'extra'", "del {0}[0]", "{0}.body['n'] = 2"])
+def test_a_main_path_cell_that_reads_what_a_side_topic_changed_in_place_is_refused(change):
+    changes_it = cells_of(
+        "## Basics", "history = make()", "### Going further: more", change.format("history"), "## Next", "send(history)"
+    )
+    problems = build_notebooks.weight_problems(changes_it, "lesson")
+    assert len(problems) == 1 and "changes in place" in problems[0], problems
+    copies = cells_of(
+        "## Basics",
+        "history = make()",
+        "### Going further: more",
+        "mine = copy.deepcopy(history)\n" + change.format("mine"),
+        "## Next",
+        "send(history)",
+    )
+    assert build_notebooks.weight_problems(copies, "lesson") == [], "a folded cell may change its own copy"
+    again = cells_of(
+        "## Basics",
+        "history = make()",
+        "### Going further: more",
+        change.format("history"),
+        "## Next",
+        "history = make()\nsend(history)",
+    )
+    assert build_notebooks.weight_problems(again, "lesson") == [], "the main path set it again first"
 
 
 def test_a_going_further_heading_tells_the_reader_the_section_is_optional():

@@ -208,12 +208,19 @@ def is_side_topic(cell: nbformat.NotebookNode) -> bool:
     return slides.GOING_FURTHER_TAG in cell.metadata.get("tags", [])
 
 
-def names_in(code: str) -> tuple[set[str], set[str]]:
-    """The names a code cell binds and the names it reads (IPython's % and ! lines left out)."""
+def parsed(code: str) -> ast.Module | None:
+    """A code cell's syntax tree, with IPython's % and ! lines left out; None if it is not Python."""
     lines = [line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))]
     try:
-        tree = ast.parse("\n".join(lines))
+        return ast.parse("\n".join(lines))
     except SyntaxError:
+        return None
+
+
+def names_in(code: str) -> tuple[set[str], set[str]]:
+    """The names a code cell binds and the names it reads."""
+    tree = parsed(code)
+    if tree is None:
         return set(), set()
     bound, read = set(), set()
     for node in ast.walk(tree):
@@ -228,6 +235,34 @@ def names_in(code: str) -> tuple[set[str], set[str]]:
     return bound, read
 
 
+# The methods of list, dict and set that change the object they are called on.
+CHANGING_METHODS = frozenset(
+    {"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"}  # list
+    | {"update", "setdefault", "popitem"}  # dict
+    | {"add", "discard"}  # set
+)
+
+
+def changed_in(code: str) -> set[str]:
+    """The names whose objects a code cell changes in place: `x[k] = v`, `x.a = v`, `del x[k]`, `x.append(v)`."""
+    tree = parsed(code)
+    if tree is None:
+        return set()
+    changed = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript | ast.Attribute) and isinstance(node.ctx, ast.Store | ast.Del):
+            target = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in CHANGING_METHODS:
+            target = node.func.value
+        else:
+            continue
+        while isinstance(target, ast.Subscript | ast.Attribute):  # history[0]["content"] = ... changes history
+            target = target.value
+        if isinstance(target, ast.Name):
+            changed.add(target.id)
+    return changed
+
+
 def weight_problems(notebook: nbformat.NotebookNode, name: str) -> list[str]:
     """Where a built lesson is too long on its main path, or its main path needs a side topic's names."""
     main_path = [cell for cell in notebook.cells if not is_side_topic(cell)]
@@ -238,20 +273,28 @@ def weight_problems(notebook: nbformat.NotebookNode, name: str) -> list[str]:
             "move a side topic into a '### Going further: ...' section"
         )
     side_only: dict[str, int] = {}  # a name bound only in a going-further cell so far, and that cell's number
+    side_changed: dict[str, int] = {}  # a main-path name a going-further cell changed in place since, and that cell
     for number, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
         bound, read = names_in(cell.source)
         if is_side_topic(cell):
             side_only.update({bound_name: number for bound_name in bound})
+            side_changed.update({changed: number for changed in changed_in(cell.source) - bound})
             continue
         for needed in sorted(read & side_only.keys() - bound):
             problems.append(
                 f"{name}: cell {number} uses {needed!r}, last set by going-further cell {side_only[needed]}; "
                 "a reader who skips that folded section runs it without that"
             )
+        for needed in sorted(read & side_changed.keys() - side_only.keys() - bound):
+            problems.append(
+                f"{name}: cell {number} uses {needed!r}, which going-further cell {side_changed[needed]} changes "
+                "in place; a reader who skips that folded section gets a different one (change a copy there)"
+            )
         for bound_name in bound:
             side_only.pop(bound_name, None)
+            side_changed.pop(bound_name, None)
     return problems
 
 
