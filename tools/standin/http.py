@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -329,6 +330,13 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     state: StandinState
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up mid-reply (a timeout, Ctrl-C, a retry given up) is not the server's
+        # error: the real API says nothing of it either. Anything else still prints its traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class StandinServer:
