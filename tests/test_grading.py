@@ -2,7 +2,8 @@
 
 The submissions are made here from lesson 01's two shipped editions: the student edition with the
 worked answers put in (all, one, wrong ones), then broken in the ways real submissions are. They are
-graded once, together, as an instructor would.
+graded once, as an instructor would: the two that run into the time limit in a folder of their own,
+with a short limit, beside the rest, since waiting out a generous one is all they would add.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import copy
 import csv
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -29,6 +31,8 @@ STUDENT_NOTEBOOK = nbformat.read(ROOT / "notebooks" / "01_call_anatomy.ipynb", a
 SOLUTION_NOTEBOOK = nbformat.read(ROOT / "solutions" / "01_call_anatomy.ipynb", as_version=4)
 LESSON = shipped_lessons()["01"]
 LIMITS = TimeLimits(notebook=45, check=30)  # generous: other tests share the cores
+# For the submissions that never finish: the lesson's cells before them take a few seconds.
+SHORT_LIMITS = TimeLimits(notebook=15, check=6)
 # A key in the grader's own environment, which no student's kernel may see (built from parts, so no
 # key-shaped text is in the repository).
 INSTRUCTORS_KEY = "-".join(["sk", "ant", "instructors", "own", "key"])
@@ -146,14 +150,12 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Row]:
         "half/done.ipynb": answered(1),
         "wrong.ipynb": wrong(),
         "raising.ipynb": with_cell(answered(1, 2, 3), 1, "raise RuntimeError('my mistake')"),
-        "looping.ipynb": with_cell(answered(1), 2, "while True:\n    pass"),
         "reordered.ipynb": reordered(),
         "checks deleted.ipynb": checks_deleted(),
         "renamed.ipynb": edited(answered(1, 2, 3), 1, "my_request = {", "request = {"),
         "no metadata.ipynb": without_metadata(),
         "forged.ipynb": with_cell(answered(), 1, FORGED),
         "forged inside.ipynb": with_cell(answered(), 3, FORGED_INSIDE),
-        "stubborn.ipynb": with_cell(answered(1), 2, STUBBORN),
         "<b>escaped</b>.ipynb": with_cell(answered(1, 2, 3), 1, "raise RuntimeError('<script>alert(1)</script>')"),
         "malformed.ipynb": malformed(),
         "peeks at keys.ipynb": with_cell(answered(1, 2, 3), 1, PEEKS),
@@ -164,13 +166,22 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Row]:
         "solutions.ipynb": SOLUTION_NOTEBOOK,
         ".ipynb_checkpoints/correct-checkpoint.ipynb": answered(1, 2, 3),
     }
-    for name, notebook in submissions.items():
-        write(folder, name, notebook)
+    never_finish = {
+        "looping.ipynb": with_cell(answered(1), 2, "while True:\n    pass"),
+        "stubborn.ipynb": with_cell(answered(1), 2, STUBBORN),
+    }
+    slow_folder = tmp_path_factory.mktemp("submissions that never finish")
+    for target, batch in ((folder, submissions), (slow_folder, never_finish)):
+        for name, notebook in batch.items():
+            write(target, name, notebook)
     mp = pytest.MonkeyPatch()
     mp.setenv("ANTHROPIC_API_KEY", INSTRUCTORS_KEY)
     mp.setenv("MY_SECRET_TOKEN", INSTRUCTORS_KEY)
     try:
-        rows = grade_folder(folder, expected="01", limits=LIMITS, jobs=2)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            rest = pool.submit(grade_folder, folder, expected="01", limits=LIMITS, jobs=2)
+            slow = pool.submit(grade_folder, slow_folder, expected="01", limits=SHORT_LIMITS, jobs=2)
+            rows = rest.result() + slow.result()
     finally:
         mp.undo()
     return {row.notebook: row for row in rows}
@@ -211,7 +222,7 @@ def test_a_raising_cell_is_noted_and_the_rest_still_runs_and_is_graded(graded):
 
 def test_a_loop_that_never_ends_is_stopped_at_the_limit_and_what_came_before_is_graded(graded):
     row = graded["looping.ipynb"]
-    assert f"ran past its {LIMITS.notebook:g} s limit" in row.note
+    assert f"ran past its {SHORT_LIMITS.notebook:g} s limit" in row.note
     # Stopped, not hung: the note says the limit stopped it, and the checks after it still ran.
     assert passes(row) == [1]
     assert len(row.verdicts) == len(LESSON.exercises)
@@ -235,7 +246,7 @@ def test_a_verdict_the_notebook_displays_itself_is_not_taken_for_the_grade(grade
 
 def test_code_that_will_not_stop_when_interrupted_leaves_every_check_unrun_and_says_so(graded):
     row = graded["stubborn.ipynb"]
-    assert f"ran past its {LIMITS.notebook:g} s limit" in row.note
+    assert f"ran past its {SHORT_LIMITS.notebook:g} s limit" in row.note
     assert passes(row) == []
     assert all("would not stop" in verdict.hint for verdict in row.verdicts)
 
