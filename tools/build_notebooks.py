@@ -264,7 +264,8 @@ def changed_in(code: str) -> set[str]:
 
 
 def weight_problems(notebook: nbformat.NotebookNode, name: str) -> list[str]:
-    """Where a built lesson is too long on its main path, or its main path needs a side topic's names."""
+    """Where a built lesson is too long on its main path, or its main path needs what only a side topic
+    sets or changes in place."""
     main_path = [cell for cell in notebook.cells if not is_side_topic(cell)]
     problems = []
     if len(main_path) > MAIN_PATH_CELLS:
