@@ -34,7 +34,7 @@ REPLIES: list[SampleReply] = [
             "When you press Enter, the app adds your message to the conversation and sends the whole "
             "history, with its system prompt, to the provider's API over HTTPS. The API checks your key and "
             "your rate limits, then queues the request for a server with the model loaded.\n\n"
-            "That server turns the text into tokens and reads the entire prompt through the model in one "
+            "That server turns the text into tokens and runs the entire prompt through the model in one "
             "pass. This prompt processing is the slow part before any output exists, and it grows with the "
             "length of the conversation. Only then can the model pick its first output token.\n\n"
             "If the app asked for a stream, that token is sent at once as a server-sent event, the app "
