@@ -127,6 +127,30 @@ def forced_tool_problem(body: Body, model: ModelFacts | None) -> str | None:
     return None
 
 
+# Effort levels at which thinking {"type": "between_tools"} is refused (adaptive thinking runs there).
+BETWEEN_TOOLS_REFUSED_AT = ("xhigh", "max")
+
+
+def thinking_setting_problem(body: Body, model: ModelFacts | None) -> str | None:
+    """thinking "disabled" on a model whose lowest setting is between_tools, or between_tools at an effort
+    too high for it. Source: https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5."""
+    if model is None or not model.rejects_disabled_thinking:
+        return None
+    kind = (body.get("thinking") or {}).get("type")
+    effort = (body.get("output_config") or {}).get("effort")
+    if kind == "disabled":
+        return (
+            f'thinking.type: "disabled" is not supported on {model.id}; '
+            'use {"type": "between_tools"} to turn off up-front thinking'
+        )
+    if kind == "between_tools" and effort in BETWEEN_TOOLS_REFUSED_AT:
+        return (
+            f'thinking.type: "between_tools" is not supported at effort {effort!r}; '
+            "use adaptive thinking (leave thinking out) at this effort"
+        )
+    return None
+
+
 # --- thinking blocks bound to the conversation before them -----------------------------------------
 
 SIGNATURE_TAG = "workbook-sample-signature:"  # what a stand-in signature starts with, before the digest
@@ -229,6 +253,7 @@ RULES: tuple[Rule, ...] = (
     sampling_problem,
     undefined_tools_problem,
     forced_tool_problem,
+    thinking_setting_problem,
     thinking_prefix_problem,
 )
 
@@ -256,6 +281,10 @@ ADVICE: dict[Rule, str] = {
     ),
     forced_tool_problem: (
         "this model cannot be forced to call a tool: use tool_choice 'auto' and ask for the tool in the prompt."
+    ),
+    thinking_setting_problem: (
+        'this model has no thinking "disabled": send {"type": "between_tools"} to turn off the thinking '
+        "before each reply (at effort low, medium or high), or leave thinking out."
     ),
     thinking_prefix_problem: (
         "a thinking block is bound to everything before it (system, tools, earlier turns): after you "

@@ -19,6 +19,9 @@ Sources (prices checked 2026-11-26; the context windows and Opus 5.5's cache-rea
 - thinking blocks bound to the conversation before them (preserved thinking; the 5.5 models run the
   prefix check, which new accounts get as a 400 by default):
   https://platform.claude.com/docs/en/build-with-claude/preserved-thinking/prefix-checks;
+- Sonnet 5.5's text between tool calls inside thinking blocks, its `between_tools` setting, and the 400
+  for thinking "disabled" (and for between_tools at effort xhigh or max):
+  https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5 (checked 2026-12-07);
 - the end-of-life dates: https://platform.claude.com/docs/en/about-claude/model-deprecations (the
   same dates the SDK warns with when a model in its deprecated list is called);
 - the batch discount: https://platform.claude.com/docs/en/build-with-claude/batch-processing.
@@ -52,6 +55,13 @@ class ModelFacts:
     rejects_forced_tool_use: bool  # tool_choice "any" or "tool" gets a 400
     rejects_prefill: bool  # a conversation that ends with an assistant turn gets a 400
     accepts_mid_conversation_system: bool  # a system message inside `messages` (never the first) is taken
+    # What the model writes between tool calls ("I'll look up the order first") comes back inside a
+    # thinking block, not a text block: empty under the default display ("omitted"), shown under
+    # "summarized", and shown as summary text under thinking {"type": "between_tools"}.
+    text_between_tools_in_thinking: bool = False
+    # thinking {"type": "disabled"} gets a 400 that points to {"type": "between_tools"}, the lowest
+    # setting; between_tools itself gets a 400 at effort "xhigh" or "max".
+    rejects_disabled_thinking: bool = False
     # What the model does with a thinking block sent back after its prefix (system, tools, earlier turns)
     # changed: "reject" (400 "Invalid `signature` in `thinking` block"), "drop" (ignore it, no error),
     # or None for a model without preserved thinking, which runs no prefix check.
@@ -77,6 +87,8 @@ MODELS: dict[str, ModelFacts] = {
             rejects_prefill=True,
             accepts_mid_conversation_system=True,
             thinking_prefix_check="reject",
+            text_between_tools_in_thinking=True,
+            rejects_disabled_thinking=True,
         ),
         ModelFacts(
             id="claude-opus-5-5",

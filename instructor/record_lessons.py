@@ -557,7 +557,8 @@ def print_summary(outcomes: list[Outcome]) -> None:
 
     sources = sources_in(outcomes)
     if sources:
-        print("Replies from: " + "; ".join(source_text(source) for source in sources) + ".")
+        # Two sources may read the same in words (the stand-in serving two models): each is said once.
+        print("Replies from: " + "; ".join(dict.fromkeys(source_text(source) for source in sources)) + ".")
         if not from_anthropic_only(sources):
             print(
                 "These replies are not recorded from the Anthropic API; the banners and the files say where they "

@@ -351,13 +351,34 @@ def test_a_changed_system_prompt_invalidates_the_thinking_after_it(standin: anth
 
 def test_the_stream_shows_what_the_model_writes_between_tool_calls(standin: anthropic.Anthropic):
     shown: list[str] = []
-    run_agent(standin, bookshop.TASK, **AGENT, say=None, show_text=shown.append)
+    run = run_agent(standin, bookshop.TASK, **AGENT, say=None, show_text=shown.append)
     printed = "".join(shown)
+    tool_turns = [call.reply for call in run.calls if call.reply.stop_reason == "tool_use"]
+    assert tool_turns and all(
+        [block.type for block in reply.content if block.type != "tool_use"] == ["thinking"] for reply in tool_turns
+    ), "on the default model the text between tool calls comes back inside a thinking block, not as text"
     assert "model (thinking): " in printed, "summarized thinking, the text between tool calls, was not shown"
-    assert "get_order" in printed.split("model (thinking): ")[1], "the first call's thinking says what comes next"
+    first_note = printed.split("model (thinking): ")[1].split("\n")[0]
+    assert first_note.strip(), "the first call's thinking (its notes between tool calls) was shown empty"
+
+
+def test_the_default_display_leaves_the_text_between_tool_calls_empty(standin: anthropic.Anthropic):
+    reply = standin.messages.create(
+        model=MODEL,
+        max_tokens=1024,
+        system=bookshop.SYSTEM,
+        tools=bookshop.TOOLS,
+        messages=[{"role": "user", "content": bookshop.TASK}],
+    )
+    assert reply.stop_reason == "tool_use"
+    assert [block.type for block in reply.content if block.type != "tool_use"] == ["thinking"]
+    assert reply.content[0].thinking == "", "under the default display (omitted) the notes are empty"
 
 
 def test_between_tools_turns_the_thinking_before_each_reply_off(standin: anthropic.Anthropic):
     run = run_agent(standin, bookshop.TASK, **AGENT, **QUIET, thinking={"type": "between_tools"})
     assert run.answer
-    assert all(block.type != "thinking" for call in run.calls for block in call.reply.content)
+    final = run.calls[-1].reply
+    assert [block.type for block in final.content] == ["text"], "between_tools: no thinking before the answer"
+    notes = [block for call in run.calls[:-1] for block in call.reply.content if block.type == "thinking"]
+    assert notes and all(block.thinking for block in notes), "the notes between tool calls come back, shown"

@@ -9,7 +9,12 @@ import pytest
 
 from helpers.models import DEFAULT_MODEL, MODELS
 from tools.standin import rules
-from tools.standin.models import UNLISTED_MIN_CACHEABLE_TOKENS, min_cacheable_tokens, thinks
+from tools.standin.models import (
+    UNLISTED_MIN_CACHEABLE_TOKENS,
+    min_cacheable_tokens,
+    text_between_tools_in_thinking,
+    thinks,
+)
 
 DEFAULT = MODELS[DEFAULT_MODEL]
 HELLO = {"role": "user", "content": "Hello"}
@@ -24,10 +29,16 @@ DECIDED_BY = [
     ("rejects_sampling_parameters", request(temperature=0.2), "sampling parameters are not supported"),
     ("rejects_forced_tool_use", request(tools=[], tool_choice={"type": "any"}), "forced tool use"),
     ("rejects_prefill", request(messages=[HELLO, {"role": "assistant", "content": "Hi"}]), "prefill"),
+    ("rejects_disabled_thinking", request(thinking={"type": "disabled"}), 'use {"type": "between_tools"}'),
+    (
+        "rejects_disabled_thinking",
+        request(thinking={"type": "between_tools"}, output_config={"effort": "xhigh"}),
+        "not supported at effort 'xhigh'",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("fact", "body", "words"), DECIDED_BY, ids=[fact for fact, _, _ in DECIDED_BY])
+@pytest.mark.parametrize(("fact", "body", "words"), DECIDED_BY, ids=[words for _, _, words in DECIDED_BY])
 def test_each_refusal_follows_the_models_record(fact, body, words):
     refusing = dataclasses.replace(DEFAULT, **{fact: True})
     taking = dataclasses.replace(DEFAULT, **{fact: False})
@@ -69,6 +80,19 @@ def test_thinking_by_default_and_the_cache_minimum_follow_the_record(monkeypatch
     monkeypatch.setitem(MODELS, DEFAULT_MODEL, dataclasses.replace(DEFAULT, min_cacheable_tokens=2048))
     assert min_cacheable_tokens(DEFAULT_MODEL) == 2048
     assert min_cacheable_tokens("qwen3:8b") == UNLISTED_MIN_CACHEABLE_TOKENS
+
+
+def test_between_tools_at_a_lower_effort_is_taken():
+    for effort in ("low", "medium", "high"):
+        body = request(thinking={"type": "between_tools"}, output_config={"effort": effort})
+        assert rules.request_problem(body, DEFAULT) is None, f"between_tools at effort {effort!r} was refused"
+
+
+def test_where_the_text_between_tool_calls_goes_follows_the_record(monkeypatch):
+    assert text_between_tools_in_thinking(DEFAULT_MODEL)
+    monkeypatch.setitem(MODELS, DEFAULT_MODEL, dataclasses.replace(DEFAULT, text_between_tools_in_thinking=False))
+    assert not text_between_tools_in_thinking(DEFAULT_MODEL)
+    assert not text_between_tools_in_thinking("qwen3:8b")
 
 
 def test_a_thinking_block_whose_prefix_changed_is_refused_or_dropped_as_the_model_says():

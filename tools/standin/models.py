@@ -19,6 +19,12 @@ def min_cacheable_tokens(model: str) -> int:
     return UNLISTED_MIN_CACHEABLE_TOKENS if facts is None else facts.min_cacheable_tokens
 
 
+def text_between_tools_in_thinking(model: str) -> bool:
+    """Whether the model sends what it writes between tool calls inside a thinking block, not as text."""
+    facts = MODELS.get(model)
+    return facts is not None and facts.text_between_tools_in_thinking
+
+
 def thinks(body: dict[str, Any]) -> bool:
     """Whether the model thinks before answering this request: when asked to, or by default on a model
     with adaptive thinking on unless the request turns it off (disabled, or between_tools). At effort

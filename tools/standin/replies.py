@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from helpers import api_rules, wire
 from tools import token_estimate
 from tools.samples import reply_for
-from tools.standin.models import min_cacheable_tokens, thinks
+from tools.standin.models import min_cacheable_tokens, text_between_tools_in_thinking, thinks
 
 if TYPE_CHECKING:
     from tools.standin.state import StandinState
@@ -88,6 +88,16 @@ def summarized_thinking(blocks: list[dict[str, Any]]) -> str:
     return f"(A sample of summarized thinking.) Next: {plan}."
 
 
+def notes_between_tools(body: dict[str, Any], blocks: list[dict[str, Any]]) -> str | None:
+    """The text of a reply that calls tools, on a model that sends such text inside a thinking block
+    (ModelFacts.text_between_tools_in_thinking); None for any other reply or model."""
+    if not text_between_tools_in_thinking(str(body["model"])):
+        return None
+    if not any(block["type"] == "tool_use" for block in blocks):
+        return None
+    return " ".join(block["text"] for block in blocks if block["type"] == "text")
+
+
 def build_message(body: dict[str, Any], state: StandinState) -> dict[str, Any]:
     """The Message the stand-in answers `body` with, usage included."""
     if state.llama_cpp:
@@ -101,10 +111,22 @@ def build_message(body: dict[str, Any], state: StandinState) -> dict[str, Any]:
     seed = digest(body, 20)
     blocks = reply.content_blocks(seed)
     stop_reason = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
-    if thinks(body):
+    thinking_setting = body.get("thinking") or {}
+    notes = notes_between_tools(body, blocks)
+    if notes is not None:
+        blocks = [block for block in blocks if block["type"] != "text"]
+    if notes:
+        # On this model what it writes between tool calls comes back inside a thinking block: shown as
+        # summary text under between_tools or display "summarized", empty under the default display.
+        shown_as_summary = (
+            thinking_setting.get("type") == "between_tools" or thinking_setting.get("display") == "summarized"
+        )
+        shown = notes if shown_as_summary else ""
+        blocks.insert(0, {"type": "thinking", "thinking": shown, "signature": api_rules.thinking_signature(body)})
+    elif thinks(body):
         # The thinking text is omitted, as these models do by default; the signature lets it be passed
         # back, and binds it to the conversation before it (helpers/api_rules.py checks it).
-        shown = summarized_thinking(blocks) if (body.get("thinking") or {}).get("display") == "summarized" else ""
+        shown = summarized_thinking(blocks) if thinking_setting.get("display") == "summarized" else ""
         blocks.insert(0, {"type": "thinking", "thinking": shown, "signature": api_rules.thinking_signature(body)})
 
     full_tokens = token_estimate.output_tokens(blocks)
