@@ -149,14 +149,22 @@ def without_thinking(messages: Iterable[Json]) -> list[Json]:
     return kept
 
 
+def holds_tool_results(message: Json) -> bool:
+    """Whether the message is a user turn of tool results, which must follow the turn that called the tools."""
+    return message["role"] == "user" and any(
+        block.get("type") == "tool_result" for block in blocks_of(message["content"])
+    )
+
+
 def trim_history(messages: list[Json], keep_last: int) -> list[Json]:
-    """The first message (the task) and at most `keep_last` of the latest messages, cut only where an
-    assistant turn begins, so a tool_use stays with its tool_result; after a cut, the kept turns go
-    without their thinking blocks, which were bound to the turns now gone (without_thinking)."""
+    """The first message (the task) and at most `keep_last` of the latest messages, never starting on a
+    turn of tool results, so a tool_use stays with its tool_result (an assistant turn, or a user's new
+    question, which the API joins to the task, is a fine start); after a cut, the kept turns go without
+    their thinking blocks, which were bound to the turns now gone (without_thinking)."""
     if len(messages) <= keep_last + 1:
         return list(messages)
     start = len(messages) - keep_last
-    while start < len(messages) and messages[start]["role"] != "assistant":
+    while start < len(messages) and holds_tool_results(messages[start]):
         start += 1
     return [messages[0], *without_thinking(messages[start:])]
 

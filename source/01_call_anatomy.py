@@ -351,8 +351,8 @@ check_was_cut_off("was_cut_off")
 # %% [markdown]
 # ### Exercise 3 · Price a call by hand
 #
-# Using the prices below (dollars per million tokens), work out what the cut-short call, `short`,
-# cost, in dollars. Use its `usage`.
+# Using the prices below (dollars per million tokens), work out what the low-effort call, `terse`,
+# cost, in dollars. Its cost was never printed: work from `terse.usage`.
 
 # %%
 from helpers import price_for
@@ -363,9 +363,9 @@ print(f"input: ${price.input} per million tokens, output: ${price.output} per mi
 
 my_cost = ...  # STUDENT
 ### BEGIN SOLUTION
-my_cost = (short.usage.input_tokens * price.input + short.usage.output_tokens * price.output) / 1_000_000
+my_cost = (terse.usage.input_tokens * price.input + terse.usage.output_tokens * price.output) / 1_000_000
 ### END SOLUTION
-check_cost("my_cost", "short")
+check_cost("my_cost", "terse")
 
 # %% [markdown]
 # ## Your progress

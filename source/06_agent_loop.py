@@ -82,6 +82,11 @@ for block in first.content:
     print(" ", describe_block(block))
 
 # %% [markdown]
+# On the default model a turn that calls tools has no `text` block: what the model writes before the
+# calls ("I'll look up both orders") comes back inside its `thinking` block, empty unless you ask to
+# see it (the loop below does). Other models send it as `text`.
+# <!-- source: https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5 (text between tool calls comes back in thinking blocks) -->
+#
 # A turn can ask for **several tools at once**, one `tool_use` block per call, each with its own `id`.
 # Your code runs every one of them and answers them **all in one user turn**, each `tool_result`
 # carrying the `tool_use_id` of the call it answers. That turn has the role `user`, although no person
@@ -249,7 +254,8 @@ except AgentError as err:
 # The model's streamed words come first, as they arrive (`model: ...`); the call's line follows once
 # the reply is complete: the tokens counted before it, the usage and cost, the stop reason and the
 # action. A `tool error` line is a result sent back with `is_error`. (The recorded runs are samples
-# from the stand-in server, whose summarized thinking is a one-line placeholder.)
+# from the stand-in server: its "summary" repeats the sample's own notes word for word, where the
+# real model's is a summary written for you.)
 # <!-- source: anthropic/types/thinking_config_adaptive_param.py (display: summarized | omitted); anthropic/types/thinking_config_between_tools_param.py and thinking_types.py (between_tools: thinking off, progress notes between tool calls come back as thinking blocks) -->
 # <!-- source: anthropic/resources/messages/messages.py (count_tokens); https://platform.claude.com/docs/en/build-with-claude/token-counting (free, own rate limits) -->
 
@@ -434,8 +440,10 @@ if report is not None:
 #
 # Every call re-sends the whole history (lesson 03), and an agent's history grows fastest. To shrink
 # it, you cannot cut anywhere: a `tool_result` whose `tool_use` was cut away is a 400 error.
-# `trim_history` keeps the task and the latest messages, and cuts only where an assistant turn begins
-# (exercise 2 asks you to write it).
+# `trim_history` keeps the task and the latest messages, and never starts them on a turn of tool
+# results (exercise 2 asks you to write it). An assistant turn is a fine start, and so is a user's new
+# question: the API joins two user turns in a row into one.
+# <!-- source: https://platform.claude.com/docs/en/api/messages (consecutive user or assistant turns are combined into a single turn) -->
 #
 # A cut has a second cost. Each thinking block is bound to everything before it (its *prefix*: the
 # `system` prompt, the `tools`, and every earlier message); its signature is how the API checks that.
@@ -656,13 +664,14 @@ check_dispatch("next_action")
 # ### Exercise 2 · Trim without breaking pairs
 #
 # Complete `trim_history(messages, keep_last)`: return a new list with the first message (the task)
-# and at most `keep_last` of the latest messages, cut only where an assistant turn begins, so that no
-# `tool_result` loses its `tool_use`. After a cut, pass the kept turns through `without_thinking`
+# and at most `keep_last` of the latest messages, never starting them on a user turn of tool results,
+# so that no `tool_result` loses its `tool_use` (`holds_tool_results(message)` tells such a turn).
+# After a cut, pass the kept turns through `without_thinking`
 # (their thinking blocks no longer fit the shortened history); when the whole history fits, return a
 # copy of it as it is. Leave `messages` itself unchanged.
 
 # %%
-from helpers.agent import without_thinking  # noqa: F401, RUF100 (for your trim_history)
+from helpers.agent import holds_tool_results, without_thinking  # noqa: F401, RUF100 (for your trim_history)
 from helpers.checks.lesson06 import check_trim
 
 
@@ -672,7 +681,7 @@ def trim_history(messages, keep_last):
     if len(messages) <= keep_last + 1:
         return list(messages)
     start = len(messages) - keep_last
-    while start < len(messages) and messages[start]["role"] != "assistant":
+    while start < len(messages) and holds_tool_results(messages[start]):
         start += 1
     return [messages[0], *without_thinking(messages[start:])]
     ### END SOLUTION

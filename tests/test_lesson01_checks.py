@@ -38,6 +38,8 @@ def test_a_correct_request_passes(capsys):
         ({"messages": [{"role": "user", "content": "Name three uses."}]}, "exactly"),
         ({"system": "You are a helpful Python tutor."}, "does not ask for a list"),
         ({"system": [{"type": "text", "text": "Be brief."}]}, "does not ask for a list"),
+        ({"temperature": 0.2}, "take out temperature"),
+        ({"top_k": 5}, "take out top_k"),
     ],
 )
 def test_each_mistake_in_the_request_gets_a_specific_hint(capsys, change, hint):

@@ -243,6 +243,25 @@ retry_without_jitter = retry_with(lambda: 1.0)
 # Doubles from the first retry on: 1, 2, 4 x base_delay instead of 1/2, 1, 2.
 retry_off_by_one = retry_waiting(lambda attempt, base_delay: base_delay * 2**attempt * random.uniform(0.5, 1))
 retry_jittered_but_flat = retry_waiting(lambda attempt, base_delay: base_delay * random.uniform(0.5, 1))
+# Counts retries from 0 the other way: half of base_delay first, each wait half its ceiling.
+retry_counted_from_zero = retry_waiting(
+    lambda attempt, base_delay: base_delay * 2 ** (attempt - 2) * random.uniform(0.5, 1)
+)
+
+
+def retry_reading_status_code(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+    """Reads err.status_code of every error, a timeout's too, which has none."""
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return make_call()
+        except anthropic.APIError as err:
+            if isinstance(err, anthropic.RateLimitError) and "spend_limit" in (err.error_code or ""):
+                raise
+            if err.status_code not in (429, 529) or attempt == max_attempts:
+                raise
+            sleep(max(base_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1), retry_after_seconds(err) or 0))
+
+
 # Counts retries from 0 and has no jitter: every wait is twice its ceiling.
 retry_shifted = retry_waiting(lambda attempt, base_delay: base_delay * 2**attempt)
 
@@ -279,6 +298,8 @@ JITTER_STYLES = {
         (retry_too_few, "giving up too early"),
         (retry_returning_none, "returned instead of raising"),
         (retry_without_jitter, "no jitter"),
+        (retry_counted_from_zero, "the retries are counted from 0"),
+        (retry_reading_status_code, "has no status_code. Check isinstance(err, anthropic.APIStatusError)"),
         (42, "define `retry_call"),
     ],
 )

@@ -12,7 +12,18 @@ from typing import Any
 
 import pytest
 
-from helpers.agent import ACTIONS, CONTINUE, DONE, MORE_ROOM, REFUSED, RUN_TOOLS, TOO_LONG, blocks_of, without_thinking
+from helpers.agent import (
+    ACTIONS,
+    CONTINUE,
+    DONE,
+    MORE_ROOM,
+    REFUSED,
+    RUN_TOOLS,
+    TOO_LONG,
+    blocks_of,
+    holds_tool_results,
+    without_thinking,
+)
 from helpers.agent import next_action as reference_next_action
 from helpers.agent import run_tools as reference_run_tools
 from helpers.agent import trim_history as reference_trim_history
@@ -177,6 +188,16 @@ def trim_solution(messages, keep_last):
     if len(messages) <= keep_last + 1:
         return list(messages)
     start = len(messages) - keep_last
+    while start < len(messages) and holds_tool_results(messages[start]):
+        start += 1
+    return [messages[0], *without_thinking(messages[start:])]
+
+
+def trim_at_assistant_turns_only(messages, keep_last):
+    """The cut that starts only on an assistant turn: it drops a user's new question."""
+    if len(messages) <= keep_last + 1:
+        return list(messages)
+    start = len(messages) - keep_last
     while start < len(messages) and messages[start]["role"] != "assistant":
         start += 1
     return [messages[0], *without_thinking(messages[start:])]
@@ -188,14 +209,14 @@ def trim_from_the_end(messages, keep_last):
     for index in range(len(messages) - 1, 0, -1):
         if len(messages) - index > keep_last:
             break
-        if messages[index]["role"] == "assistant":
+        if not holds_tool_results(messages[index]):
             kept = messages[index:]
     return [messages[0], *(kept if len(kept) == len(messages) - 1 else without_thinking(kept))]
 
 
 def _start(messages, keep_last):
     start = len(messages) - keep_last
-    while start < len(messages) and messages[start]["role"] != "assistant":
+    while start < len(messages) and holds_tool_results(messages[start]):
         start += 1
     return start
 
@@ -234,7 +255,8 @@ def trim_task_twice(messages, keep_last):
     return _skip_tool_results(messages, keep_last)
 
 
-def trim_user_after_task(messages, keep_last):
+def trim_skipping_one_turn_of_results(messages, keep_last):
+    """Another right answer: take the latest keep_last, and drop the first if it is a turn of tool results."""
     if len(messages) <= keep_last + 1:
         return list(messages)
     return _skip_tool_results(messages, keep_last)
@@ -287,7 +309,7 @@ def trim_running_past_the_end(messages, keep_last):
     if len(messages) <= keep_last + 1:
         return list(messages)
     start = len(messages) - keep_last
-    while messages[start]["role"] != "assistant":  # no bound: runs past the end when keep_last is small
+    while holds_tool_results(messages[start]):  # no bound: runs past the end when keep_last is small
         start += 1
     return [messages[0], *without_thinking(messages[start:])]
 
@@ -318,7 +340,8 @@ def trim_task_as_blocks(messages, keep_last):
         (trim_without_task, "it dropped the task"),
         (trim_naive, "Each `tool_result` block must have a corresponding `tool_use` block in the previous message"),
         (trim_task_twice, "the task appears twice"),
-        (trim_user_after_task, "two user turns follow each other"),
+        (trim_skipping_one_turn_of_results, "✅"),
+        (trim_at_assistant_turns_only, "it dropped the user's question at position 4"),
         (trim_backwards, "keep at most keep_last of them"),
         (trim_last_round_only, "it dropped more than needed"),
         (trim_oldest, "not the latest ones in a row"),
@@ -341,7 +364,7 @@ def test_check_trim_names_the_mistake(function: Any, expected: str, capsys: pyte
 def test_the_orphan_hint_names_the_apis_400(capsys: pytest.CaptureFixture[str]) -> None:
     check_trim(trim_naive)
     out = verdict(capsys)
-    assert "keep_last=3" in out and "400" in out and "Cut only where an assistant turn begins" in out, out
+    assert "keep_last=3" in out and "400" in out and "Never start on a turn of tool results" in out, out
 
 
 @pytest.mark.parametrize("history", [shop_history, follow_up_history])
@@ -525,6 +548,33 @@ class _Block:
         self.type, self.id, self.name, self.input = block["type"], block["id"], block["name"], block["input"]
 
 
+def run_tools_catching_value_error_only(content, toolbox):
+    results = []
+    for block in content:
+        if block.type == "tool_use":
+            try:
+                output = toolbox[block.name](**block.input)
+            except ValueError as err:
+                results.append({"type": "tool_result", "tool_use_id": block.id, "content": str(err), "is_error": True})
+            else:
+                results.append({"type": "tool_result", "tool_use_id": block.id, "content": json.dumps(output)})
+    return results
+
+
+def run_tools_by_position(content, toolbox):
+    results = []
+    for block in content:
+        if block.type == "tool_use":
+            try:
+                output = toolbox[block.name](*block.input.values())
+            except Exception as err:
+                results.append({"type": "tool_result", "tool_use_id": block.id, "content": str(err), "is_error": True})
+            else:
+                content_text = output if isinstance(output, str) else json.dumps(output)
+                results.append({"type": "tool_result", "tool_use_id": block.id, "content": content_text})
+    return results
+
+
 def run_tools_none(content, toolbox):
     return None
 
@@ -562,6 +612,8 @@ def run_tools_none(content, toolbox):
         (run_tools_subscripting, "the SDK's objects, not dicts"),
         (run_tools_every_block, "run only the blocks whose block.type is 'tool_use'"),
         (run_tools_none, "`run_tools` returns None"),
+        (run_tools_catching_value_error_only, "except Exception, not only ValueError"),
+        (run_tools_by_position, "the inputs went in by position"),
         (42, "define a function `run_tools(content, toolbox)`"),
         ("run_tools_missing", "run the cells above first"),
     ],

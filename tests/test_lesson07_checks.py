@@ -285,6 +285,14 @@ async def map_placeholder(call, items, *, limit, max_attempts=3, sleep=asyncio.s
     return None
 
 
+async def map_semaphore_per_task(call, items, *, limit, max_attempts=3, sleep=asyncio.sleep):
+    async def one(item):
+        async with asyncio.Semaphore(limit):  # a fresh one per task: no bound at all
+            return await retry_right(call, item, max_attempts, sleep)
+
+    return await asyncio.gather(*(one(item) for item in items))
+
+
 async def map_unbounded(call, items, *, limit, max_attempts=3, sleep=asyncio.sleep):
     return await asyncio.gather(*(call(item) for item in items))
 
@@ -341,7 +349,8 @@ def map_not_async(call, items, *, limit, max_attempts=3, sleep=asyncio.sleep):
         (map_placeholder, "`map_bounded` returns None"),
         (map_not_async, "not a coroutine function: define it with `async def`"),
         # How many of the 12 overlap depends on how fast this machine sends them, so the count is not pinned.
-        (map_unbounded, "calls were in flight at once with limit=3: use an asyncio.Semaphore(limit)"),
+        (map_unbounded, "calls were in flight at once with limit=3: make one asyncio.Semaphore(limit)"),
+        (map_semaphore_per_task, "A Semaphore made inside each task bounds nothing"),
         (map_sequential, "nothing overlaps: with limit=3 the calls ran one at a time"),
         (bounded(limit_of=lambda limit: limit - 1), "at most 2 calls ran at once with limit=3"),
         (bounded(limit_of=lambda limit: 3), "at most 3 calls ran at once with limit=4"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import Outcome, exercise, report, unanswered
 
@@ -38,6 +39,31 @@ def check_placements(placements: Any) -> Outcome:
     return report(True, f"all four placed well.{reasons}")
 
 
+def _address_hint(url: str) -> str:
+    """What is wrong with a base URL that is not Ollama's on this machine: the scheme, host, port or path."""
+    try:
+        parts = urlsplit(url if "://" in url else f"//{url}")
+    except ValueError:  # an address urlsplit cannot read, such as an unclosed [IPv6
+        return f"{url!r} is not an address: Ollama on this machine is http://localhost:11434."
+    if not parts.scheme:
+        return f"{url!r} has no scheme: a base URL starts with http:// (a local server speaks plain HTTP)."
+    if parts.scheme != "http":
+        return f"{url!r} uses {parts.scheme}://, but a local Ollama speaks plain HTTP: http://localhost:11434."
+    if parts.hostname not in ("localhost", "127.0.0.1"):
+        return f"the host is {parts.hostname!r}, but Ollama runs on this machine: localhost (or 127.0.0.1)."
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port != 11434:
+        return (
+            f"the port is {port}, but Ollama listens on 11434: http://localhost:11434."
+            if port
+            else ("the address names no port (or a bad one): Ollama listens on 11434, http://localhost:11434.")
+        )
+    return f"leave the path {parts.path!r} off: the base URL is the server's address alone, http://localhost:11434."
+
+
 @exercise(2, "Settings for a local model")
 def check_local_settings(settings: Any) -> Outcome:
     """Exercise 00.2: the .env settings for Ollama on its usual port."""
@@ -49,7 +75,7 @@ def check_local_settings(settings: Any) -> Outcome:
     if url.rstrip("/").endswith("/v1"):
         return report(False, "leave /v1 off ANTHROPIC_BASE_URL: the SDK adds /v1/messages itself.")
     if url.rstrip("/") not in ("http://localhost:11434", "http://127.0.0.1:11434"):
-        return report(False, "Ollama listens on port 11434 of this machine: http://localhost:11434.")
+        return report(False, _address_hint(url))
     key = settings.get("ANTHROPIC_API_KEY")
     if unanswered(key) or not isinstance(key, str) or not key.strip():
         return report(False, "ANTHROPIC_API_KEY must be non-empty for the SDK, although Ollama ignores it.")

@@ -7,7 +7,9 @@ from typing import Any
 
 from anthropic.types import Message, Usage
 
+from ..api_rules import SAMPLING_PARAMETERS
 from ..costs import price_for
+from ..models import MODELS
 from ..settings import MODEL
 from . import Outcome, exercise, message_json, report, text_of, unanswered
 
@@ -30,6 +32,14 @@ def check_request(request: Any) -> Outcome:
             False,
             'in this API the system prompt is its own parameter, not a message in the list: take the {"role": '
             '"system"} message out of messages and put its text in "system".',
+        )
+    sampling = [name for name in SAMPLING_PARAMETERS if name in request]
+    facts = MODELS.get(str(request.get("model", MODEL)))
+    if sampling and facts is not None and facts.rejects_sampling_parameters:
+        return report(
+            False,
+            f'take out {", ".join(sampling)}: {facts.id} refuses sampling parameters with a 400 (see "What the '
+            'current models change" above). Steer it with the system prompt, or with output_config={"effort": ...}.',
         )
     missing = [name for name in ("model", "max_tokens", "system", "messages") if name not in request]
     if missing:

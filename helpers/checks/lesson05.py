@@ -20,6 +20,7 @@ Last comes a 429 that no wait clears (a spent limit, told by its error_code): on
 from __future__ import annotations
 
 import functools
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -205,6 +206,15 @@ def _too_long_hint(
     )
 
 
+def _one_step_behind(runs: list[list[Any]]) -> bool:
+    """Whether the waits grow by doubling but never pass half their ceiling: backoff counted from 0."""
+    ratios = [w / ceiling(n) for waits in runs for n, w in enumerate(waits, start=1) if _number(w)]
+    if not ratios or max(ratios) > 0.5 * (1 + SLACK):
+        return False
+    last = [max((waits[n] for waits in runs if len(waits) > n), default=0.0) for n in range(MAX_ATTEMPTS - 1)]
+    return all(later > earlier * (1 + SLACK) for earlier, later in itertools.pairwise(last))
+
+
 PERMANENT_CHECKED = {
     "401": (anthropic.AuthenticationError, "a 401 means the key is wrong or missing"),
     "404": (anthropic.NotFoundError, "a 404 usually means a misspelled model name"),
@@ -260,6 +270,12 @@ def diagnose(function: Any) -> tuple[bool, str]:
                 "a timeout is transient: catch anthropic.APIConnectionError too (APITimeoutError is a subclass)."
             ),
         }
+        if isinstance(good.error, AttributeError) and "status_code" in str(good.error):
+            return False, (
+                f"your code raised AttributeError ({good.error}) on attempt {good.requests}, the timeout: a timeout "
+                "got no response, so its error (APITimeoutError, an APIConnectionError) has no status_code. Check "
+                "isinstance(err, anthropic.APIStatusError) before reading err.status_code."
+            )
         hint = hints.get(_name(good.error), f"it raised {_name(good.error)}.")
         return False, f"giving up too early on attempt {good.requests} of {MAX_ATTEMPTS}: {hint}"
     if not isinstance(good.result, anthropic.types.Message):
@@ -317,6 +333,13 @@ def diagnose(function: Any) -> tuple[bool, str]:
     for retry in range(2, MAX_ATTEMPTS):
         longest = max((waits[retry - 1] for waits in runs if len(waits) >= retry), default=0.0)
         if longest <= ceiling(retry - 1) * (1 + SLACK):
+            if _one_step_behind(runs):
+                return False, (
+                    "the waits double, but each is half of what it may be: the retries are counted from 0. "
+                    f"Before retry n, counting from 1, wait base_delay x 2^(n-1): the first retry waits up to "
+                    f"base_delay ({ceiling(1):g} s), the second up to twice that (e.g. the waits were "
+                    f"{', '.join(f'{w:.2f}' for w in endless.waits)} s)."
+                )
             return False, (
                 f"not backing off: over {GROWTH_RUNS} runs, the wait before retry {retry} was never longer than "
                 f"{ceiling(retry - 1):.2f} s (base_delay x 2^{retry - 2}), the most retry {retry - 1} may wait. "

@@ -308,7 +308,8 @@ def follow_up_history() -> list[Json]:
 
 
 # (history, keep_last): 3 first, where messages[-3:] would start on a turn of tool_results; 20 and 8
-# keep the whole history; 1 keeps only the task, since no assistant turn starts in the last message.
+# keep the whole history; 1 keeps only the task, since the last message is a turn of tool results;
+# follow_up_history with 3 starts on the user's new question, which the cut keeps.
 TRIMS: list[tuple[Callable[[], list[Json]], int]] = [
     (shop_history, 3),
     (shop_history, 4),
@@ -370,11 +371,13 @@ def _tool_results(message: Json) -> list[str]:
 
 
 def invalid_at(messages: list[Json]) -> int | None:
-    """Where `messages` first breaks the rules the lesson keeps (roles alternate from user, as the lesson's cut
-    keeps them; each tool_result answers a tool_use in the message just before it, as the API demands), or
-    None when it keeps them."""
+    """Where `messages` first breaks the API's rules for a history (it starts with a user turn; two
+    assistant turns never follow each other; each tool_result answers a tool_use in the message just before
+    it), or None when it keeps them. Two user turns in a row are fine: the API joins them into one."""
     for index, message in enumerate(messages):
-        if message["role"] != ("user" if index % 2 == 0 else "assistant"):
+        if index == 0 and message["role"] != "user":
+            return index
+        if index and message["role"] == "assistant" == messages[index - 1]["role"]:
             return index
         answered = _tool_uses(messages[index - 1]) if index else set()
         if any(block_id not in answered for block_id in _tool_results(message)):
@@ -423,24 +426,26 @@ def _trim_hint(history: list[Json], keep_last: int, kept: Any) -> str | None:
         )
     broken = invalid_at(kept)
     if broken is not None:
-        if _tool_results(kept[broken]):
-            return (
-                f"{said} the kept messages start with a user turn of tool_results whose tool_use was cut away. The "
-                'API refuses that with a 400: "unexpected `tool_use_id` found in `tool_result` blocks ... Each '
-                '`tool_result` block must have a corresponding `tool_use` block in the previous message". Cut '
-                "only where an assistant turn begins: move the start forward past a user turn."
-            )
         return (
-            f"{said} two user turns follow each other: after the task must come an assistant turn (the API would "
-            "merge the two user turns into one). Cut only where an assistant turn begins: move the start forward "
-            "past a user turn."
+            f"{said} the kept messages start with a user turn of tool_results whose tool_use was cut away. The "
+            'API refuses that with a 400: "unexpected `tool_use_id` found in `tool_result` blocks ... Each '
+            '`tool_result` block must have a corresponding `tool_use` block in the previous message". Never '
+            "start on a turn of tool results: move the start forward past it (holds_tool_results(message))."
         )
     needed = len(reference_trim(history, keep_last)) - 1
+    dropped_question = history[len(history) - needed] if 0 < needed <= len(history) - 1 else None
+    if tail < needed and dropped_question is not None and dropped_question["role"] == "user":
+        return (
+            f"{said} it dropped the user's question at position {len(history) - needed}, a user turn with no "
+            "tool results: the kept turns may start there (the API joins it to the task), and without it the "
+            "model no longer knows what it was last asked. Move the start forward only past a turn of tool "
+            "results."
+        )
     if tail < needed:
         return (
-            f"{said} it kept {tail} messages after the task, but the latest {needed} fit and start with an "
-            "assistant turn: it dropped more than needed. Start at len(messages) - keep_last, and move forward "
-            "only as far as the next assistant turn."
+            f"{said} it kept {tail} messages after the task, but the latest {needed} fit and do not start on a "
+            "turn of tool results: it dropped more than needed. Start at len(messages) - keep_last, and move "
+            "forward only past a turn of tool results."
         )
     if thinking_left:
         return (
@@ -489,9 +494,9 @@ def check_trim(function: Any) -> Outcome:
             return report(False, hint)
     return report(
         True,
-        "it keeps the task and the latest turns within keep_last, cuts only where an assistant turn begins (every "
-        "tool_result keeps its tool_use), sends the kept turns without the thinking blocks a cut invalidates, and "
-        "leaves the history it was given as it was.",
+        "it keeps the task and the latest turns within keep_last, never starts them on a turn of tool results "
+        "(every tool_result keeps its tool_use), sends the kept turns without the thinking blocks a cut "
+        "invalidates, and leaves the history it was given as it was.",
     )
 
 
@@ -712,7 +717,8 @@ def check_run_tools(function: Any) -> Outcome:
             False,
             f"a call of a tool that is not in the toolbox crashed it ({type(error).__name__}: {error}): the model "
             "may name a tool that does not exist. Answer it with a tool_result with is_error: True that names "
-            "the tool (put the lookup inside the try too).",
+            f"the tool: the lookup toolbox[block.name] must be inside the try, and the except must catch its "
+            f"{type(error).__name__} (except Exception, not only ValueError).",
         )
     why = (
         f"name the tool it asked for ({UNKNOWN_TOOL!r}), so the model sees its mistake: e.g. look it up with "
@@ -727,9 +733,21 @@ def check_run_tools(function: Any) -> Outcome:
         return report(
             False,
             f"inputs the function does not take crashed it ({type(error).__name__}: {error}): the model may send "
-            "wrong arguments. Make the call toolbox[name](**block.input) inside the try, and catch Exception, "
-            "so that becomes an is_error result too.",
+            "wrong arguments. Make the call toolbox[name](**block.input) inside the try, and catch Exception "
+            f"(its {type(error).__name__} is not a ValueError), so that becomes an is_error result too.",
         )
+    if _shape(results, ["toolu_25"]) is None and not results[0].get("is_error"):
+        try:
+            by_position = json.loads(text_of(results[0].get("content")) or "") == get_order("A1042")
+        except ValueError:
+            by_position = False
+        if by_position:
+            return report(
+                False,
+                "the call with a wrong input name ({'order': ...} where get_order takes order_id) worked, so the "
+                "inputs went in by position (e.g. *block.input.values()): pass them by name, "
+                "toolbox[block.name](**block.input), so a wrong name raises and goes back as an is_error result.",
+            )
     wrong_inputs = _message_of(lambda: get_order(order="A1042"))
     why = f"put the exception's message in the content (here {wrong_inputs!r}), so the model can fix its inputs."
     hint = _failed(results, ["toolu_25"], "a call with the wrong inputs", wrong_inputs, why)

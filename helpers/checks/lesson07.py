@@ -439,8 +439,9 @@ def _results_hint(result: Any, expected: list[str]) -> str | None:
 def _concurrency_hint(run: Run) -> str | None:
     if run.most > run.limit:
         return (
-            f"{run.most} calls were in flight at once with limit={run.limit}: use an asyncio.Semaphore(limit) "
-            "around each call (async with semaphore: ...), so no more than limit run at once."
+            f"{run.most} calls were in flight at once with limit={run.limit}: make one asyncio.Semaphore(limit) "
+            "before the tasks start, shared by them all, and hold it around each call (async with semaphore: "
+            "...). A Semaphore made inside each task bounds nothing: every task gets a fresh one of its own."
         )
     if run.most == 1 and run.limit > 1:
         return (
