@@ -138,7 +138,7 @@ def without_thinking(messages: Iterable[Json]) -> list[Json]:
     """The messages with the thinking blocks taken out of the assistant turns. A thinking block is bound
     to everything before it (system, tools, earlier turns): once a history is cut or rewritten, the kept
     turns' blocks no longer fit, and the API refuses them (400 "Invalid `signature` in `thinking`
-    block") or drops them, by model. Without them, the edited history is one the API takes.
+    block") or drops them, if the request asks it to. Without them, the edited history is one the API takes.
     Source: https://platform.claude.com/docs/en/build-with-claude/preserved-thinking/prefix-checks"""
     kept = []
     for message in messages:

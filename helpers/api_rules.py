@@ -9,8 +9,9 @@ helpers.models alone.
 Thinking blocks are bound to the conversation before them (their prefix: `system`, `tools`, and every
 message and block before the block). The signature the stand-in makes (`thinking_signature`) is a
 digest of that prefix; a block sent back with a prefix that changed, or after a thinking block that
-was left out or moved, no longer matches it, and a model with preserved thinking refuses it or drops
-it, as its record says (ModelFacts.thinking_prefix_check). Sources:
+was left out or moved, no longer matches it, and on a model with preserved thinking the API refuses it
+or drops it: the model's record says which it does by default (ModelFacts.thinking_prefix_check), and a
+request can ask for the drop (prefix_mismatch_behavior). Sources:
 https://platform.claude.com/docs/en/build-with-claude/preserved-thinking and
 https://platform.claude.com/docs/en/build-with-claude/preserved-thinking/prefix-checks.
 """
@@ -217,20 +218,43 @@ def invalid_thinking_blocks(body: Body) -> list[tuple[int, int]]:
     return invalid
 
 
+DROP_BLOCK = "drop_block"  # thinking.block_binding.prefix_mismatch_behavior: drop invalid blocks, no 400
+BINDING_BETA = "thinking-binding-controls-2026-08-01"  # the beta header that setting needs
+
+
+def prefix_mismatch_behavior(body: Body, model: ModelFacts | None) -> str | None:
+    """What happens to a thinking block whose prefix changed: "reject", "drop", or None (no check).
+
+    A request may ask for "drop" with thinking.block_binding.prefix_mismatch_behavior "drop_block" (a
+    beta, sent with the anthropic-beta header BINDING_BETA; the stand-in does not check the header).
+    Source: https://platform.claude.com/docs/en/build-with-claude/preserved-thinking/fix-bound-to-a-different-conversation"""
+    if model is None or model.thinking_prefix_check is None:
+        return None
+    thinking = body.get("thinking")
+    binding = thinking.get("block_binding") if isinstance(thinking, dict) else None
+    if isinstance(binding, dict) and binding.get("prefix_mismatch_behavior") == DROP_BLOCK:
+        return "drop"
+    return model.thinking_prefix_check
+
+
 def thinking_prefix_problem(body: Body, model: ModelFacts | None) -> str | None:
-    """A thinking block whose prefix changed, on a model that refuses it rather than drop it."""
-    if model is None or model.thinking_prefix_check != "reject":
+    """A thinking block whose prefix changed, when the API refuses it rather than drop it."""
+    if prefix_mismatch_behavior(body, model) != "reject":
         return None
     invalid = invalid_thinking_blocks(body)
     if not invalid:
         return None
     message, block = invalid[0]
-    return f"messages.{message}.content.{block}: Invalid `signature` in `thinking` block"
+    return (
+        f"messages.{message}.content.{block}: Invalid `signature` in `thinking` block. The block is bound to "
+        "a different conversation. Remove the block, or set `thinking.block_binding.prefix_mismatch_behavior` "
+        f'to "{DROP_BLOCK}".'
+    )
 
 
 def without_invalid_thinking(body: Body, model: ModelFacts | None) -> Body:
-    """The request as a model that drops invalid thinking blocks reads it (the rest unchanged)."""
-    if model is None or model.thinking_prefix_check != "drop":
+    """The request as the API reads it when it drops invalid thinking blocks (the rest unchanged)."""
+    if prefix_mismatch_behavior(body, model) != "drop":
         return body
     invalid = set(invalid_thinking_blocks(body))
     if not invalid:

@@ -62,9 +62,10 @@ class ModelFacts:
     # thinking {"type": "disabled"} gets a 400 that points to {"type": "between_tools"}, the lowest
     # setting; between_tools itself gets a 400 at effort "xhigh" or "max".
     rejects_disabled_thinking: bool = False
-    # What the model does with a thinking block sent back after its prefix (system, tools, earlier turns)
+    # What the API does with a thinking block sent back after its prefix (system, tools, earlier turns)
     # changed: "reject" (400 "Invalid `signature` in `thinking` block"), "drop" (ignore it, no error),
-    # or None for a model without preserved thinking, which runs no prefix check.
+    # or None for a model without preserved thinking, which runs no prefix check. A request can ask
+    # for "drop" (helpers/api_rules.py: prefix_mismatch_behavior).
     thinking_prefix_check: str | None = None
     cache_write_multiplier: float = 1.25  # writing a prefix to the 5-minute cache
     cache_write_1h_multiplier: float = 2.0  # writing it to the 1-hour cache

@@ -448,9 +448,15 @@ if report is not None:
 # A cut has a second cost. Each thinking block is bound to everything before it (its *prefix*: the
 # `system` prompt, the `tools`, and every earlier message); its signature is how the API checks that.
 # Cut turns from the middle, or rewrite the first message, and the prefix of every later thinking
-# block has changed: the default model refuses the request with a 400 "Invalid `signature` in
-# `thinking` block" (other models drop the blocks without a word). So after a cut, the kept turns go
+# block has changed. The default model then refuses the request with a 400 "Invalid `signature` in
+# `thinking` block. The block is bound to a different conversation" (the stand-in does the same).
+# Older models run no such check. The message offers a way out: a beta setting,
+# `thinking.block_binding.prefix_mismatch_behavior: "drop_block"`, has the API drop the invalid blocks
+# instead, in every later request of that conversation; the docs warn it can cost more and give worse
+# replies. The lasting fix is not to send blocks whose prefix changed: after a cut, the kept turns go
 # without their thinking blocks (`without_thinking`); a history you never edit keeps them all.
+# <!-- source: https://platform.claude.com/docs/en/build-with-claude/preserved-thinking (the prefix check; which models run it) -->
+# <!-- source: https://platform.claude.com/docs/en/build-with-claude/preserved-thinking/fix-bound-to-a-different-conversation (the error's words; drop_block with the beta header thinking-binding-controls-2026-08-01, sent on every request; its cost) -->
 # <!-- source: https://platform.claude.com/docs/en/build-with-claude/preserved-thinking/prefix-checks (what the prefix check compares; trim or summarize: remove thinking from the kept turns) -->
 
 # %%

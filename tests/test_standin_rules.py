@@ -111,3 +111,16 @@ def test_a_thinking_block_whose_prefix_changed_is_refused_or_dropped_as_the_mode
     assert rules.without_invalid_thinking(kept, dropping) == kept
     without_check = dataclasses.replace(DEFAULT, thinking_prefix_check=None)
     assert rules.request_problem(changed, without_check) is None, "a model without preserved thinking checks nothing"
+
+
+def test_a_request_that_asks_for_drop_block_gets_its_invalid_thinking_dropped_not_a_400():
+    body = request(system="Be brief.")
+    signed = {"type": "thinking", "thinking": "", "signature": rules.thinking_signature(body)}
+    history = [HELLO, {"role": "assistant", "content": [signed, {"type": "text", "text": "Hi"}]}, HELLO]
+    changed = request(system="Be very brief.", messages=history)
+    refused = rules.request_problem(changed, DEFAULT) or ""
+    assert 'set `thinking.block_binding.prefix_mismatch_behavior` to "drop_block"' in refused, refused
+    binding = {"type": "adaptive", "block_binding": {"prefix_mismatch_behavior": "drop_block"}}
+    dropping = {**changed, "thinking": binding}
+    assert rules.request_problem(dropping, DEFAULT) is None, "drop_block: no 400"
+    assert rules.without_invalid_thinking(dropping, DEFAULT)["messages"][1]["content"] == [history[1]["content"][1]]
