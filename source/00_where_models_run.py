@@ -88,6 +88,7 @@ print(setup_report())
 
 # %%
 from helpers import MODEL, get_client, reply_text, usage_line
+from helpers.notices import say_if_no_thinking
 
 client = get_client("00_where_models_run")
 
@@ -99,6 +100,7 @@ response = client.messages.create(
 )
 print(reply_text(response))
 print(usage_line(response.usage))
+say_if_no_thinking(response, so="its output tokens are the sentence alone, and the note below is not about it")
 
 # %% [markdown]
 # More output tokens than that one sentence needs? The model thought before answering, and thinking

@@ -112,11 +112,11 @@ print(reply_text(response))
 # code does next:
 #
 # - **`content`**, a *list* of blocks, each with a `type`. (**The lecture says** it is text in most
-#   cases; **today** a reply usually starts with a `thinking` block, so never assume the first block
-#   is text.) It is a list because one reply can hold
-#   several kinds of output, in order. On the current models, the workbook's default among them, a
-#   reply usually starts with a `thinking` block (the model's reasoning before it answers), then a
-#   `text` block with the answer; a request to use a tool comes as a `tool_use` block (lesson 02).
+#   cases; **today** it seldom starts with text.) It is a list because one reply can hold several
+#   kinds of output, in order. On the current models, the workbook's default among them, a reply
+#   usually starts with a `thinking` block (the model's reasoning before it answers), then a `text`
+#   block with the answer; a request to use a tool comes as a `tool_use` block (lesson 02). So never
+#   assume the first block is text.
 # - **`stop_reason`**, why the model stopped writing.
 # - **`usage`**, how many tokens went in and came out: what you pay for, and how close you are to the
 #   model's *context window*, the most tokens it can read in one call (lesson 03).
@@ -216,7 +216,7 @@ except TypeError as err:
 # raised!), but the reply is incomplete, and `stop_reason` says why.
 
 # %%
-from helpers.notices import say_if_not_cut_short
+from helpers.notices import say_if_no_thinking, say_if_not_cut_short, say_if_thinking
 
 short = client.messages.create(
     model=MODEL,
@@ -229,6 +229,7 @@ print()
 print("blocks:       ", [block.type for block in short.content])
 print("stop_reason:  ", short.stop_reason)
 say_if_not_cut_short(short, max_tokens=25, so="this reply is whole, not the cut-short one described here")
+say_if_no_thinking(short, so="all 25 tokens went to text, and the note below about thinking is not about it")
 print("output_tokens:", short.usage.output_tokens)
 
 # %% [markdown]
@@ -250,6 +251,7 @@ print(reply_text(terse) or "(no text at all)")
 print()
 print("blocks:       ", [block.type for block in terse.content])
 print("stop_reason:  ", terse.stop_reason)
+say_if_thinking(terse, so="its thinking took part of the 25 tokens: low effort makes skipping it likely, not certain")
 
 # %% [markdown]
 # A truncated reply is easy to miss, because nothing fails. Check `stop_reason` before you use a
@@ -297,7 +299,7 @@ print(f"an output token costs {rates.output / rates.input:g} times an input toke
 #   and `usage` tell your code what was said, why it stopped, and what it cost.
 # - `content` is a list of typed blocks, often a `thinking` block before the `text`: pick blocks by
 #   `type` (`reply_text()`), never `content[0]`.
-# - Model IDs age: check the SDK's `Model` list and `DEPRECATED_MODELS`, and switch with
+# - Model IDs age: check the SDK's `Model` list and the end-of-life dates (`END_OF_LIFE`), and switch with
 #   `WORKBOOK_MODEL`. The current models think by default, take `effort`, and have no `temperature`.
 # - `stop_reason == "max_tokens"` means the reply is incomplete, and no error tells you so.
 # - Cost is input tokens times the input price plus output tokens times the output price.

@@ -352,9 +352,8 @@ except anthropic.OverloadedError as err:
 # injected failures say when each request arrives:
 
 # %%
-sdk_client = get_client("05_errors_and_retries", max_retries=2, quiet=True)
 ASKED = 0.1  # seconds the injected 429 asks the client to wait
-flaky = with_faults(sdk_client, ["529", "429"], retry_after=ASKED, announce=print)
+flaky = with_faults(sdk_retrying, ["529", "429"], retry_after=ASKED, announce=print)
 
 reply = flaky.messages.create(**REQUEST)
 print(f"one call, {fault_transport(flaky).requests} requests:", reply_text(reply)[:40], "...")
@@ -406,7 +405,7 @@ print(f"so the call takes {shortest:.2f} to {longest:.2f} s plus the requests th
 # %%
 from helpers.retries import is_transient
 
-flaky = with_faults(sdk_client, ["midstream"])  # the client whose SDK retries are on
+flaky = with_faults(sdk_retrying, ["midstream"])  # the client whose SDK retries are on
 try:
     with flaky.messages.stream(**REQUEST) as stream:
         text = "".join(stream.text_stream)

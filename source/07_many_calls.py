@@ -40,12 +40,20 @@ own_retries = client.with_options(max_retries=0)  # for the runs that retry by t
 # The bookshop of lesson 06 has a pile of support tickets. Each goes to the model on its own, with a
 # system prompt that asks for one word: its category. Small requests that do not depend on each other
 # are exactly the work that many calls at once can speed up.
+#
+# Each request (`tickets.request_for`) allows 20 output tokens, room for that word. On a model that
+# thinks by default it also sends `thinking={"type": "between_tools"}` (lesson 06), which turns off the
+# thinking before the answer: low effort alone only makes skipping it likely, and a reply that thought
+# first would spend its 20 tokens before naming a category.
+# <!-- source: https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5 (between_tools: no thinking before the first tool call or answer); anthropic/types/thinking_config_between_tools_param.py -->
 
 # %%
 print(f"{len(tickets.TICKETS)} tickets, for example:")
 for ticket in tickets.TICKETS[:3]:
     print("  ", ticket)
 print("categories:", ", ".join(tickets.CATEGORIES))
+request = tickets.request_for(tickets.TICKETS[0])
+print("each request also sends:", {key: request[key] for key in ("max_tokens", "thinking") if key in request})
 
 # %% [markdown]
 # Three words of asyncio first. `async def` makes a *coroutine function*: calling `classify(ticket)`

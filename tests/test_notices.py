@@ -6,7 +6,7 @@ from anthropic.types import Message, Usage
 
 from helpers import DEFAULT_MODEL, PRICES, cost_usd, price_for, priced_as
 from helpers.checks import message_json
-from helpers.notices import expect_tool_call, say_if_no_cache_fields, say_if_no_thinking
+from helpers.notices import expect_tool_call, say_if_no_cache_fields, say_if_no_thinking, say_if_thinking
 
 TOOL_CALL = {"type": "tool_use", "id": "toolu_1", "name": "get_order_status", "input": {"order_id": "A1042"}}
 
@@ -77,6 +77,15 @@ def test_a_reply_without_thinking_is_said_and_one_with_it_is_not():
     assert said == [
         "No thinking block in this reply (it holds: text): this model sent no thinking, so there is none to look at."
     ]
+
+
+def test_a_reply_that_thought_after_all_is_said_and_one_without_thinking_is_not():
+    said: list[str] = []
+    say_if_thinking(reply({"type": "text", "text": "zip pairs"}), so="x", say=said.append)
+    assert said == []
+    thought = reply({"type": "thinking", "thinking": "", "signature": "c2ln"}, {"type": "text", "text": "zip"})
+    say_if_thinking(thought, so="its thinking took part of it", say=said.append)
+    assert said == ["This reply thought first after all (it holds: thinking, text), so its thinking took part of it."]
 
 
 def test_cache_reads_without_any_cache_write_are_said_to_be_the_servers_own_reuse():

@@ -75,3 +75,15 @@ def test_recorded_from_the_api_only_for_anthropic_s_own_host():
     assert recording_text("recorded", []) != PROVENANCE_TEXT["recorded"], "a file that names no server"
     gateway = [{"host": "gateway.example.com", "model": MODEL}]
     assert "gateway.example.com" in recording_text("mixed", [*gateway, {"host": STANDIN}])
+
+
+def test_a_server_build_without_a_build_number_is_named_without_one():
+    """llama.cpp compiled from a tree with no git history reports "b0-unknown" in /props: not a build to show."""
+    from helpers.transport import LocalModel
+
+    for build_info, expected in (("b0-unknown", ""), ("b7120-4a5b6c7", "build b7120-4a5b6c7")):
+        script = Script(body=json.dumps({"build_info": build_info}).encode(), chunked=False)
+        with ScriptedServer(script) as server:
+            named = LocalModel(url=server.url, model="m", max_tokens=10, every_request=True).server_build()
+        assert named.startswith("llama.cpp llama-server"), named
+        assert "b0-unknown" not in named and expected in named, named
