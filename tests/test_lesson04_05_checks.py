@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 
 import anthropic
@@ -10,7 +11,7 @@ import pytest
 
 from helpers import MODEL
 from helpers.checks.lesson04 import check_collect
-from helpers.checks.lesson05 import check_retry, diagnose
+from helpers.checks.lesson05 import RUNAWAY, check_retry, diagnose
 from helpers.replies import reply_text
 from helpers.retries import retry_after_seconds
 
@@ -335,6 +336,28 @@ def test_check_retry_never_really_waits_and_never_raises(capsys, sleeps):
     assert sleeps == [], "the check must hand the student's code a fake sleep, never really wait"
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("✅") and all(line.startswith("❌") for line in lines[1:])
+
+
+def test_another_threads_time_sleep_during_the_check_still_waits_and_is_not_the_students(capsys):
+    """The kernel's own threads call time.sleep while a check runs: they must neither crash nor count."""
+    waited: list[float] = []
+
+    def elsewhere() -> None:
+        for _ in range(RUNAWAY + 10):  # more sleeps than the check lets the student's code make
+            started = time.monotonic()
+            time.sleep(0.001)
+            waited.append(time.monotonic() - started)
+
+    def retry_beside_a_thread(make_call, *, sleep=time.sleep, max_attempts=4, base_delay=0.5):
+        if not waited:  # the check calls this many times: one thread is enough
+            thread = threading.Thread(target=elsewhere)
+            thread.start()
+            thread.join()
+        return retry_right(make_call, sleep=sleep, max_attempts=max_attempts, base_delay=base_delay)
+
+    check_retry(retry_beside_a_thread)
+    assert capsys.readouterr().out.startswith("✅"), "another thread's time.sleep was taken for the student's"
+    assert len(waited) == RUNAWAY + 10 and min(waited) >= 0.001, "another thread's time.sleep did not really wait"
 
 
 def test_a_loop_that_swallows_every_exception_is_still_stopped():
