@@ -40,6 +40,7 @@ from .notices import capped_by_server, say_if_capped_by_server, sent_tokens
 from .replies import reply_text
 from .retries import RetryPolicy, call_with_retries, is_not_served
 from .settings import MODEL
+from .wire import THINKING_TYPES
 
 Json = dict[str, Any]
 Say = Callable[[str], object]
@@ -131,9 +132,6 @@ def describe_calls(reply: Message) -> str:
 # --- keeping the history in bounds ----------------------------------------------------------------
 
 
-THINKING_BLOCKS = ("thinking", "redacted_thinking")
-
-
 def without_thinking(messages: Iterable[Json]) -> list[Json]:
     """The messages with the thinking blocks taken out of the assistant turns. A thinking block is bound
     to everything before it (system, tools, earlier turns): once a history is cut or rewritten, the kept
@@ -143,7 +141,7 @@ def without_thinking(messages: Iterable[Json]) -> list[Json]:
     kept = []
     for message in messages:
         if message["role"] == "assistant" and not isinstance(message["content"], str):
-            blocks = [block for block in blocks_of(message["content"]) if block.get("type") not in THINKING_BLOCKS]
+            blocks = [block for block in blocks_of(message["content"]) if block.get("type") not in THINKING_TYPES]
             message = {**message, "content": blocks}
         kept.append(message)
     return kept

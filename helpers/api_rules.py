@@ -4,7 +4,7 @@ only the rules every model shares apply), each returning the problem the API ans
 
 The one home of these rules: the stand-in (tools/standin/rules.py) refuses by them, and replay mode
 (helpers/transport.py) names the 400 an edited request would get (`rule_break`). They depend on
-helpers.models alone.
+helpers.models, and on helpers.wire for the names of the thinking blocks.
 
 Thinking blocks are bound to the conversation before them (their prefix: `system`, `tools`, and every
 message and block before the block). The signature the stand-in makes (`thinking_signature`) is a
@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from helpers.models import MODELS, ModelFacts
+from helpers.wire import THINKING_TYPES
 
 SAMPLING_PARAMETERS = ("temperature", "top_p", "top_k")
 FORCED_TOOL_CHOICES = ("any", "tool")  # tool_choice types that make the model call a tool
@@ -155,7 +156,6 @@ def thinking_setting_problem(body: Body, model: ModelFacts | None) -> str | None
 # --- thinking blocks bound to the conversation before them -----------------------------------------
 
 SIGNATURE_TAG = "workbook-sample-signature:"  # what a stand-in signature starts with, before the digest
-THINKING_TYPES = ("thinking", "redacted_thinking")
 # What of a block is part of the conversation: cache_control marks and fields left empty are not.
 NOT_CONTENT = ("cache_control",)
 

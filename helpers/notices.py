@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 from anthropic.types import Message, ToolUseBlock, Usage
 
+from .wire import THINKING_TYPES
+
 Say = Callable[[str], object]
 
 
@@ -28,16 +30,21 @@ def expect_tool_call(reply: Message, name: str, *, so: str, say: Say = print) ->
     return None
 
 
+def has_thinking(reply: Message) -> bool:
+    """Whether the reply holds a thinking block (redacted or not)."""
+    return any(block.type in THINKING_TYPES for block in reply.content)
+
+
 def say_if_no_thinking(reply: Message, *, so: str, say: Say = print) -> None:
     """A line saying the reply holds no thinking block, so <so>, when it holds none."""
-    if not any(block.type in ("thinking", "redacted_thinking") for block in reply.content):
+    if not has_thinking(reply):
         kinds = ", ".join(block.type for block in reply.content) or "nothing"
         say(f"No thinking block in this reply (it holds: {kinds}): this model sent no thinking, so {so}.")
 
 
 def say_if_thinking(reply: Message, *, so: str, say: Say = print) -> None:
     """A line saying the reply holds a thinking block after all, so <so>, when it holds one."""
-    if any(block.type in ("thinking", "redacted_thinking") for block in reply.content):
+    if has_thinking(reply):
         kinds = ", ".join(block.type for block in reply.content)
         say(f"This reply thought first after all (it holds: {kinds}), so {so}.")
 

@@ -21,6 +21,7 @@ import anthropic
 import httpx2
 
 from .cli import explain_error
+from .notices import has_thinking
 from .provenance import is_anthropic_api
 from .settings import Settings, read_settings, redact_url, setting
 from .wire import RATE_LIMIT_PREFIX
@@ -157,7 +158,7 @@ def probe(settings: Settings) -> list[Result]:
         message = client.messages.create(
             model=model, max_tokens=2048, messages=[{"role": "user", "content": THINKING_PROMPT}]
         )
-        thought = any(block.type in ("thinking", "redacted_thinking") for block in message.content)
+        thought = has_thinking(message)
         # Adaptive thinking decides per request, so one reply without thinking is a hint, not proof.
         return thought, "" if thought else "no thinking block in the reply; the model may have judged it easy"
 

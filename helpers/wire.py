@@ -21,6 +21,9 @@ from anthropic.types import Message
 
 Json = dict[str, Any]
 
+# The content blocks that hold a model's thinking: a thinking block, or one the API encrypted.
+THINKING_TYPES = ("thinking", "redacted_thinking")
+
 # Each error status the API documents, with its error type and a message of the documented kind.
 ERRORS: dict[int, tuple[str, str]] = {
     400: ("invalid_request_error", "messages: at least one message is required"),

@@ -37,6 +37,7 @@ from ..agent import CONTINUE, DONE, MORE_ROOM, REFUSED, RUN_TOOLS, TOO_LONG, wit
 from ..agent import next_action as reference_next_action
 from ..agent import trim_history as reference_trim
 from ..settings import MODEL
+from ..wire import THINKING_TYPES
 from . import Outcome, exercise, explain, message_json, report, scripted_client, text_of, unanswered
 
 Json = dict[str, Any]
@@ -326,8 +327,6 @@ TRIMS: list[tuple[Callable[[], list[Json]], int]] = [
     (follow_up_history, 4),
     (shop_history, 1),
 ]
-
-THINKING_TYPES = ("thinking", "redacted_thinking")
 
 
 def _without_thinking(content: Any) -> Any:
@@ -724,7 +723,7 @@ def check_run_tools(function: Any) -> Outcome:
             False,
             f"a call of a tool that is not in the toolbox crashed it ({type(error).__name__}: {error}): the model "
             "may name a tool that does not exist. Answer it with a tool_result with is_error: True that names "
-            f"the tool: the lookup toolbox[block.name] must be inside the try, and the except must catch its "
+            "the tool: the lookup toolbox[block.name] must be inside the try, and the except must catch its "
             f"{type(error).__name__} (except Exception, not only ValueError).",
         )
     why = (
