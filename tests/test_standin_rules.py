@@ -95,10 +95,14 @@ def test_where_the_text_between_tool_calls_goes_follows_the_record(monkeypatch):
     assert not text_between_tools_in_thinking("qwen3:8b")
 
 
+def signed_history() -> list[dict[str, Any]]:
+    """A conversation whose assistant turn opens with a thinking block signed for the system "Be brief."."""
+    signed = {"type": "thinking", "thinking": "", "signature": rules.thinking_signature(request(system="Be brief."))}
+    return [HELLO, {"role": "assistant", "content": [signed, {"type": "text", "text": "Hi"}]}, HELLO]
+
+
 def test_a_thinking_block_whose_prefix_changed_is_refused_or_dropped_as_the_model_says():
-    body = request(system="Be brief.")
-    signed = {"type": "thinking", "thinking": "", "signature": rules.thinking_signature(body)}
-    history = [HELLO, {"role": "assistant", "content": [signed, {"type": "text", "text": "Hi"}]}, HELLO]
+    history = signed_history()
     kept = request(system="Be brief.", messages=history)
     changed = request(system="Be very brief.", messages=history)
     assert rules.request_problem(kept, DEFAULT) is None, "the block sent back with its prefix unchanged is taken"
@@ -114,9 +118,7 @@ def test_a_thinking_block_whose_prefix_changed_is_refused_or_dropped_as_the_mode
 
 
 def test_a_request_that_asks_for_drop_block_gets_its_invalid_thinking_dropped_not_a_400():
-    body = request(system="Be brief.")
-    signed = {"type": "thinking", "thinking": "", "signature": rules.thinking_signature(body)}
-    history = [HELLO, {"role": "assistant", "content": [signed, {"type": "text", "text": "Hi"}]}, HELLO]
+    history = signed_history()
     changed = request(system="Be very brief.", messages=history)
     refused = rules.request_problem(changed, DEFAULT) or ""
     assert 'set `thinking.block_binding.prefix_mismatch_behavior` to "drop_block"' in refused, refused

@@ -55,12 +55,10 @@ def _address_hint(url: str) -> str:
         port = parts.port
     except ValueError:
         port = None
+    if port is None:
+        return "the address names no port (or a bad one): Ollama listens on 11434, http://localhost:11434."
     if port != 11434:
-        return (
-            f"the port is {port}, but Ollama listens on 11434: http://localhost:11434."
-            if port
-            else ("the address names no port (or a bad one): Ollama listens on 11434, http://localhost:11434.")
-        )
+        return f"the port is {port}, but Ollama listens on 11434: http://localhost:11434."
     return f"leave the path {parts.path!r} off: the base URL is the server's address alone, http://localhost:11434."
 
 
