@@ -175,14 +175,15 @@ print(shortened(run_tools([by_hand], bookshop.TOOLBOX)[0], width=110))
 # | `model_context_window_exceeded` | the context window filled up while the model wrote | stop and say to keep the history shorter (below, the loop can shrink it before every call) |
 #
 # Anything else (a stop reason added after this was written) stops the loop with an error rather than
-# a guess.
+# a guess. (A *beta* is a feature the API is still trying out: a request switches it on with an
+# `anthropic-beta` header, which the SDK sends for you from `client.beta.messages.create(..., betas=[...])`.)
 #
 # The lecture's advice for a cut-off reply was to raise the budget or handle the truncation. One way
 # to handle it is gone on the current models: you cannot send the half answer back as the start of the
 # model's turn (prefill; lesson 01), so this loop asks again with a doubled `max_tokens`. A paused turn
 # is the one case where the history may end with the model's turn: the API asks for it back, as it
 # was, to resume the work it paused.
-# <!-- source: anthropic/types/stop_reason.py; anthropic/types/refusal_stop_details.py; https://platform.claude.com/docs/en/build-with-claude/refusals-and-fallback (classifier refusals; fallback models, beta); https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons (pause_turn: pass the paused response back as is; refusal); https://platform.claude.com/docs/en/about-claude/models/migration-guide (prefill refused) -->
+# <!-- source: anthropic/types/stop_reason.py; anthropic/resources/beta/messages/messages.py (betas: the anthropic-beta header); anthropic/types/refusal_stop_details.py; https://platform.claude.com/docs/en/build-with-claude/refusals-and-fallback (classifier refusals; fallback models, beta); https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons (pause_turn: pass the paused response back as is; refusal); https://platform.claude.com/docs/en/about-claude/models/migration-guide (prefill refused) -->
 
 # %%
 from helpers.agent import ACTIONS, next_action
